@@ -1,0 +1,43 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layers (dependencies point toward the core):
+//   facescope (executable: flags, terminal output)
+//     -> FaceScopeRedis (hiredis adapter: the redis-om compatible store)
+//     -> FaceScopeCore  (pure Swift: data model, settings, errors, query building and escaping)
+// C libraries are wrapped one per system-library target with a shim header (CHiredis, CCurl,
+// CNCurses, CChafa); the Triton client, image codecs, pipeline and TUI get adapter targets of
+// their own in the same shape.
+let package = Package(
+    name: "FaceScope",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "facescope", targets: ["facescope"]),
+        .library(name: "FaceScopeCore", targets: ["FaceScopeCore"]),
+        .library(name: "FaceScopeRedis", targets: ["FaceScopeRedis"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CNCurses", pkgConfig: "ncursesw", providers: [.apt(["libncursesw5-dev"])]),
+        .systemLibrary(
+            name: "CChafa", pkgConfig: "chafa", providers: [.apt(["libchafa-dev"])]),
+        .target(name: "FaceScopeCore"),
+        .target(name: "FaceScopeRedis", dependencies: ["FaceScopeCore", "CHiredis"]),
+        .executableTarget(
+            name: "facescope",
+            dependencies: [
+                "FaceScopeCore", "FaceScopeRedis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "FaceScopeCoreTests", dependencies: ["FaceScopeCore"]),
+        .testTarget(name: "FaceScopeRedisTests", dependencies: ["FaceScopeRedis", "FaceScopeCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,81 @@
+/// Where FaceScope's data lives in Redis: redis-om's keys and index for the `Model` class, and
+/// FaceScope's own index and sort sets beside them.
+public struct KeyLayout: Sendable, Equatable {
+    /// The document key prefix, `{global}:{module}.Model:`; the original deployment's is
+    /// `:utils.Model:` (no global prefix, module `utils`).
+    public let prefix: String
+
+    public static let defaultPrefix = ":utils.Model:"
+
+    public init(prefix: String = KeyLayout.defaultPrefix) throws(FaceScopeError) {
+        guard !prefix.isEmpty, !prefix.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 })
+        else {
+            throw FaceScopeError.usage("the key prefix must be non-empty and contain no spaces: '\(prefix)'")
+        }
+        self.prefix = prefix
+    }
+
+    /// Builds the prefix redis-om derives from `Meta.global_key_prefix` and the model's module.
+    public init(globalPrefix: String, module: String) throws(FaceScopeError) {
+        try self.init(prefix: "\(globalPrefix):\(module).Model:")
+    }
+
+    public func key(pk: String) -> String { prefix + pk }
+
+    /// The pk of a document key, or nil when the key is not under the prefix.
+    public func pk(fromKey key: String) -> String? {
+        key.hasPrefix(prefix) ? String(key.dropFirst(prefix.count)) : nil
+    }
+
+    // MARK: redis-om's index, exactly as redis-om 0.x/1.x builds it for the original Model class
+
+    public var redisOMIndex: String { prefix + "index" }
+    public var redisOMHashKey: String { redisOMIndex + ":hash" }
+
+    /// The schema string redis-om builds; its SHA-1 goes to `{index}:hash`.
+    public var redisOMSchema: String {
+        "ON JSON PREFIX 1 \(prefix) SCHEMA $.pk AS pk TAG SEPARATOR | $.filename AS filename TAG SEPARATOR | "
+            + "$.filename AS filename_fts TEXT $.faces[*].pk AS faces_pk TAG SEPARATOR | "
+            + "$.faces[*].bbox.pk AS faces_bbox_pk TAG SEPARATOR |    "
+    }
+
+    public var redisOMSchemaHash: String { SHA1.hexDigest(redisOMSchema) }
+
+    /// `FT.CREATE` arguments for redis-om's index (redis-py splits the schema on whitespace).
+    public var redisOMCreateArguments: [String] {
+        ["FT.CREATE", redisOMIndex] + redisOMSchema.split(separator: " ").map(String.init)
+    }
+
+    // MARK: FaceScope's own index and sort sets (never touched by redis-om)
+
+    public static let ownIndexVersion = 1
+
+    public var ownIndex: String { "facescope:" + prefix + "index" }
+    /// Sorted set of `filename NUL pk` members (score 0): byte-order listing at any offset.
+    public var byNameKey: String { "facescope:" + prefix + "by-name" }
+    /// Sorted set of the same members scored by face count.
+    public var byFacesKey: String { "facescope:" + prefix + "by-faces" }
+    /// Holds the version of FaceScope's own index schema.
+    public var ownIndexVersionKey: String { ownIndex + ":version" }
+
+    /// The tag separator of FaceScope's own filename tag: a control character, so names with
+    /// `|` or `,` stay whole.
+    public static let ownTagSeparator = "\u{1F}"
+
+    public var ownCreateArguments: [String] {
+        [
+            "FT.CREATE", ownIndex, "ON", "JSON", "PREFIX", "1", prefix, "STOPWORDS", "0", "SCHEMA",
+            "$.filename", "AS", "filename", "TAG", "SEPARATOR", KeyLayout.ownTagSeparator, "CASESENSITIVE", "SORTABLE",
+            "$.filename", "AS", "filename_fts", "TEXT",
+        ]
+    }
+
+    /// The member of the sort sets for a document.
+    public static func sortMember(filename: String, pk: String) -> String { filename + "\u{0}" + pk }
+
+    /// Splits a sort-set member into filename and pk.
+    public static func parseSortMember(_ member: String) -> (filename: String, pk: String)? {
+        guard let nul = member.lastIndex(of: "\u{0}") else { return nil }
+        return (String(member[..<nul]), String(member[member.index(after: nul)...]))
+    }
+}

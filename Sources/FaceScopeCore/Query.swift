@@ -1,0 +1,78 @@
+/// Builds RediSearch query strings from user input. Everything a user or a filename contributes
+/// goes through these functions, so no input can change a query's structure or cause a syntax
+/// error.
+public enum SearchQuery {
+    /// Escapes a value for a TAG clause `@field:{...}`: every ASCII character other than a letter,
+    /// a digit or `_` is preceded by a backslash (RediSearch's tag lexer treats punctuation,
+    /// spaces and `|` as syntax). Characters outside ASCII are kept as they are.
+    public static func escapeTag(_ value: String) -> String {
+        var out = ""
+        out.reserveCapacity(value.utf8.count + 8)
+        for scalar in value.unicodeScalars {
+            if scalar.isASCII && !isWordCharacter(scalar) { out += "\\" }
+            out.unicodeScalars.append(scalar)
+        }
+        return out
+    }
+
+    /// `@field:{value}`: matches documents whose tag equals `value` (case as the index says).
+    public static func tagEquals(field: String, value: String) -> String {
+        "@\(field):{\(escapeTag(value))}"
+    }
+
+    /// `@field:{value*}`: tag prefix match. RediSearch needs at least two characters before `*`.
+    public static func tagPrefix(field: String, prefix: String) -> String? {
+        guard prefix.count >= 2 else { return nil }
+        return "@\(field):{\(escapeTag(prefix))*}"
+    }
+
+    /// The words of a full-text search as RediSearch's tokenizer would split the indexed text,
+    /// each with whether the user asked for a prefix match (`holi*`).
+    public static func words(of text: String) -> [(word: String, prefix: Bool)] {
+        var result: [(String, Bool)] = []
+        var current = String.UnicodeScalarView()
+        func finish(prefix: Bool) {
+            if !current.isEmpty {
+                result.append((String(current), prefix))
+                current.removeAll()
+            }
+        }
+        for scalar in text.unicodeScalars {
+            if scalar == "*" {
+                finish(prefix: true)
+            } else if isSeparator(scalar) {
+                finish(prefix: false)
+            } else {
+                current.append(scalar)
+            }
+        }
+        finish(prefix: false)
+        return result
+    }
+
+    /// A full-text query over `field` that matches documents containing every word of `text`;
+    /// a word ending in `*` matches as a prefix (two characters or more, as RediSearch requires).
+    /// Text with no words matches everything.
+    public static func fullText(field: String, text: String) -> String {
+        let terms = words(of: text).map { word, prefix -> String in
+            let escaped = escapeTag(word)
+            return prefix && word.count >= 2 ? escaped + "*" : escaped
+        }
+        if terms.isEmpty { return "*" }
+        return "@\(field):(\(terms.joined(separator: " ")))"
+    }
+
+    static func isWordCharacter(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x5F: return true
+        default: return false
+        }
+    }
+
+    /// RediSearch splits indexed text on ASCII punctuation (except `_`), whitespace and control
+    /// characters.
+    static func isSeparator(_ s: Unicode.Scalar) -> Bool {
+        if !s.isASCII { return s.properties.isWhitespace }
+        return !isWordCharacter(s)
+    }
+}

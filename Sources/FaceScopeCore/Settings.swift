@@ -1,0 +1,267 @@
+/// Where and how to reach Redis: `redis://[[user]:password@]host[:port][/db]` or
+/// `unix:///path/to/redis.sock[?db=N]` (with optional `user:password@` before the path).
+public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
+    public enum Address: Sendable, Equatable {
+        case tcp(host: String, port: Int)
+        case unix(path: String)
+    }
+
+    public var address: Address
+    public var username: String?
+    public var password: String?
+    public var database: Int
+
+    public init(address: Address, username: String? = nil, password: String? = nil, database: Int = 0) {
+        self.address = address
+        self.username = username
+        self.password = password
+        self.database = database
+    }
+
+    /// The URL with any password masked, for messages.
+    public var description: String {
+        var auth = ""
+        if username != nil || password != nil {
+            auth = (username ?? "") + (password != nil ? ":***" : "") + "@"
+        }
+        switch address {
+        case .tcp(let host, let port):
+            let h = host.contains(":") ? "[\(host)]" : host
+            return "redis://\(auth)\(h):\(port)/\(database)"
+        case .unix(let path):
+            return "unix://\(auth)\(path)" + (database != 0 ? "?db=\(database)" : "")
+        }
+    }
+
+    public static func parse(_ url: String) throws(FaceScopeError) -> RedisEndpoint {
+        let bad = { (why: String) in FaceScopeError.usage("invalid Redis URL '\(TerminalText.sanitize(url))': \(why)") }
+        var rest: Substring
+        let isUnix: Bool
+        if url.hasPrefix("redis://") {
+            rest = url.dropFirst("redis://".count)
+            isUnix = false
+        } else if url.hasPrefix("unix://") {
+            rest = url.dropFirst("unix://".count)
+            isUnix = true
+        } else if url.hasPrefix("rediss://") {
+            throw bad("TLS (rediss://) is not supported by this build's hiredis; use a TLS tunnel or a local socket")
+        } else {
+            throw bad("expected redis://host:port/db or unix:///path.sock")
+        }
+        var username: String?
+        var password: String?
+        if let at = rest.lastIndex(of: "@") {
+            let userinfo = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            if let colon = userinfo.firstIndex(of: ":") {
+                let user = percentDecode(userinfo[..<colon])
+                username = user.isEmpty ? nil : user
+                password = percentDecode(userinfo[userinfo.index(after: colon)...])
+            } else if !userinfo.isEmpty {
+                // `redis://secret@host` is a password alone, as redis-py reads it.
+                password = percentDecode(userinfo)
+            }
+        }
+        var database = 0
+        if isUnix {
+            var path = rest
+            if let q = rest.firstIndex(of: "?") {
+                path = rest[..<q]
+                for pair in rest[rest.index(after: q)...].split(separator: "&") {
+                    let kv = pair.split(separator: "=", maxSplits: 1)
+                    if kv.count == 2, kv[0] == "db" {
+                        guard let n = Int(kv[1]), n >= 0 else { throw bad("db must be a number") }
+                        database = n
+                    }
+                }
+            }
+            guard path.hasPrefix("/") else { throw bad("a unix socket path must be absolute (unix:///path)") }
+            return RedisEndpoint(
+                address: .unix(path: String(path)), username: username, password: password, database: database)
+        }
+        var hostPort = rest
+        if let slash = rest.firstIndex(of: "/") {
+            hostPort = rest[..<slash]
+            let db = rest[rest.index(after: slash)...]
+            if !db.isEmpty {
+                guard let n = Int(db), n >= 0 else { throw bad("the database after / must be a number") }
+                database = n
+            }
+        }
+        var host = "localhost"
+        var port = 6379
+        if hostPort.hasPrefix("[") {
+            guard let close = hostPort.firstIndex(of: "]") else { throw bad("unclosed [ in IPv6 address") }
+            host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
+            let after = hostPort[hostPort.index(after: close)...]
+            if after.hasPrefix(":") {
+                guard let p = Int(after.dropFirst()), (1...65535).contains(p) else { throw bad("invalid port") }
+                port = p
+            }
+        } else if let colon = hostPort.lastIndex(of: ":") {
+            if colon != hostPort.startIndex { host = String(hostPort[..<colon]) }
+            guard let p = Int(hostPort[hostPort.index(after: colon)...]), (1...65535).contains(p) else {
+                throw bad("invalid port")
+            }
+            port = p
+        } else if !hostPort.isEmpty {
+            host = String(hostPort)
+        }
+        return RedisEndpoint(
+            address: .tcp(host: host, port: port), username: username, password: password, database: database)
+    }
+
+    private static func percentDecode(_ s: Substring) -> String {
+        var bytes: [UInt8] = []
+        var utf8 = Array(s.utf8)[...]
+        while let b = utf8.popFirst() {
+            if b == UInt8(ascii: "%"), utf8.count >= 2,
+                let v = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16)
+            {
+                bytes.append(v)
+                utf8 = utf8.dropFirst(2)
+            } else {
+                bytes.append(b)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Reads `.env` files: `KEY=VALUE` lines, `#` comments, optional `export `, single or double
+/// quotes (double quotes understand `\n`, `\"` and `\\`).
+public enum DotEnv {
+    public static func parse(_ text: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+            var line = rawLine.trimmingSpaces()
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("export ") { line = line.dropFirst("export ".count).trimmingSpaces() }
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            let key = line[..<eq].trimmingSpaces()
+            guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { continue }
+            var value = line[line.index(after: eq)...].trimmingSpaces()
+            if value.hasPrefix("\"") {
+                var out = ""
+                var escaped = false
+                for ch in value.dropFirst() {
+                    if escaped {
+                        out.append(ch == "n" ? "\n" : ch)
+                        escaped = false
+                    } else if ch == "\\" {
+                        escaped = true
+                    } else if ch == "\"" {
+                        break
+                    } else {
+                        out.append(ch)
+                    }
+                }
+                result[String(key)] = out
+            } else if value.hasPrefix("'") {
+                let inner = value.dropFirst()
+                result[String(key)] = String(inner.prefix { $0 != "'" })
+            } else {
+                // An unquoted value ends at a ` #` comment.
+                var previous: Character = "x"
+                if let hash = value.indices.first(where: { i in
+                    defer { previous = value[i] }
+                    return value[i] == "#" && (previous == " " || previous == "\t")
+                }) {
+                    value = value[..<hash].trimmingSpaces()
+                }
+                result[String(key)] = String(value)
+            }
+        }
+        return result
+    }
+}
+
+extension Substring {
+    func trimmingSpaces() -> Substring {
+        var s = self
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
+        return s
+    }
+}
+
+/// One configurable value: its environment variable, its default, and what it means.
+public struct SettingSpec: Sendable {
+    public let variable: String
+    public let defaultValue: String
+    public let help: String
+}
+
+/// FaceScope's settings. Each comes from, in order of precedence: a command-line flag, the
+/// environment, a `.env` file in the working directory, the default. Variable names are the
+/// original system's where it had one.
+public struct Settings: Sendable, Equatable {
+    public var redisURL: String
+    public var keyPrefix: String
+    public var connectTimeout: Double
+    public var commandTimeout: Double
+    public var tritonURL: String
+    public var faceDetectModel: String
+    public var landmarkModel: String
+    public var modelVersion: String
+    public var imagesDir: String
+
+    public static let specs: [String: SettingSpec] = [
+        "redisURL": SettingSpec(
+            variable: "REDIS_OM_URL", defaultValue: "redis://localhost:6379/0",
+            help: "Redis Stack URL: redis://[[user]:password@]host[:port][/db] or unix:///path.sock"),
+        "keyPrefix": SettingSpec(
+            variable: "FACESCOPE_KEY_PREFIX", defaultValue: KeyLayout.defaultPrefix,
+            help: "redis-om key prefix of the documents ({global}:{module}.Model:)"),
+        "connectTimeout": SettingSpec(
+            variable: "FACESCOPE_REDIS_CONNECT_TIMEOUT", defaultValue: "3",
+            help: "seconds to wait for a Redis connection"),
+        "commandTimeout": SettingSpec(
+            variable: "FACESCOPE_REDIS_TIMEOUT", defaultValue: "10",
+            help: "seconds to wait for a Redis reply"),
+        "tritonURL": SettingSpec(
+            variable: "TRITON_SERVER_URL", defaultValue: "localhost:8000",
+            help: "Triton HTTP endpoint(s): host:port or URL, comma-separated for several"),
+        "faceDetectModel": SettingSpec(
+            variable: "FACE_DETECT_MODEL_NAME", defaultValue: "facenet",
+            help: "Triton model name of the face detector"),
+        "landmarkModel": SettingSpec(
+            variable: "FPENET_MODEL_NAME", defaultValue: "fpenet",
+            help: "Triton model name of the landmark estimator"),
+        "modelVersion": SettingSpec(
+            variable: "MODEL_VERSION", defaultValue: "",
+            help: "model version to ask Triton for (empty: the server's choice)"),
+        "imagesDir": SettingSpec(
+            variable: "IMAGES_DIR", defaultValue: ".",
+            help: "folder that stored filenames are relative to"),
+    ]
+
+    /// Resolves every setting. `flags` holds values given on the command line, keyed like
+    /// `specs`; `environment` the process environment; `dotenv` the parsed `.env` file.
+    public static func resolve(
+        flags: [String: String], environment: [String: String], dotenv: [String: String]
+    ) throws(FaceScopeError) -> Settings {
+        func value(_ name: String) -> String {
+            guard let spec = specs[name] else { return "" }
+            return flags[name] ?? environment[spec.variable] ?? dotenv[spec.variable] ?? spec.defaultValue
+        }
+        func seconds(_ name: String) throws(FaceScopeError) -> Double {
+            let text = value(name)
+            guard let v = Double(text), v > 0, v.isFinite else {
+                throw .usage(
+                    "\(specs[name]?.variable ?? name) must be a positive number of seconds, not '\(TerminalText.sanitize(text))'"
+                )
+            }
+            return v
+        }
+        let settings = Settings(
+            redisURL: value("redisURL"), keyPrefix: value("keyPrefix"),
+            connectTimeout: try seconds("connectTimeout"), commandTimeout: try seconds("commandTimeout"),
+            tritonURL: value("tritonURL"), faceDetectModel: value("faceDetectModel"),
+            landmarkModel: value("landmarkModel"), modelVersion: value("modelVersion"),
+            imagesDir: value("imagesDir"))
+        _ = try RedisEndpoint.parse(settings.redisURL)
+        _ = try KeyLayout(prefix: settings.keyPrefix)
+        return settings
+    }
+}

@@ -1,0 +1,145 @@
+import FaceScopeCore
+
+/// One check `facescope doctor` reports.
+public struct HealthCheck: Sendable {
+    public var name: String
+    public var ok: Bool
+    public var detail: String
+
+    public init(name: String, ok: Bool, detail: String) {
+        self.name = name
+        self.ok = ok
+        self.detail = detail
+    }
+}
+
+extension RedisStore {
+    /// What FT.INFO says of an index: its fields as (path, name, type) and its key prefixes.
+    public struct IndexDescription: Sendable, Equatable {
+        public var fields: [[String]]
+        public var prefixes: [String]
+        public var documents: Int
+        public var indexingFailures: Int
+    }
+
+    public func describeIndex(_ name: String) throws(FaceScopeError) -> IndexDescription? {
+        let reply = try connection.send(["FT.INFO", name])
+        if case .error = reply { return nil }
+        let items = reply.array ?? []
+        var description = IndexDescription(fields: [], prefixes: [], documents: 0, indexingFailures: 0)
+        var i = 0
+        while i + 1 < items.count {
+            let key = items[i].string ?? ""
+            let value = items[i + 1]
+            switch key {
+            case "attributes":
+                for attribute in value.array ?? [] {
+                    let a = attribute.array ?? []
+                    var path = ""
+                    var alias = ""
+                    var type = ""
+                    var j = 0
+                    while j + 1 < a.count {
+                        switch a[j].string {
+                        case "identifier": path = a[j + 1].string ?? ""
+                        case "attribute": alias = a[j + 1].string ?? ""
+                        case "type": type = a[j + 1].string ?? ""
+                        default: break
+                        }
+                        j += 2
+                    }
+                    description.fields.append([path, alias, type])
+                }
+            case "index_definition":
+                let d = value.array ?? []
+                var j = 0
+                while j + 1 < d.count {
+                    if d[j].string == "prefixes" { description.prefixes = (d[j + 1].array ?? []).compactMap(\.string) }
+                    j += 2
+                }
+            case "num_docs":
+                description.documents = Int(value.integer ?? Int64(Double(value.string ?? "") ?? 0))
+            case "hash_indexing_failures":
+                description.indexingFailures = Int(value.integer ?? Int64(Double(value.string ?? "") ?? 0))
+            default: break
+            }
+            i += 2
+        }
+        return description
+    }
+
+    /// The fields redis-om's index must have, as FT.INFO lists them.
+    public var expectedRedisOMFields: [[String]] {
+        [
+            ["$.pk", "pk", "TAG"], ["$.filename", "filename", "TAG"], ["$.filename", "filename_fts", "TEXT"],
+            ["$.faces[*].pk", "faces_pk", "TAG"], ["$.faces[*].bbox.pk", "faces_bbox_pk", "TAG"],
+        ]
+    }
+
+    /// Checks the server, the modules, both indexes and the sort sets.
+    public func healthChecks() throws(FaceScopeError) -> [HealthCheck] {
+        var checks: [HealthCheck] = []
+        let info = try serverInfo()
+        checks.append(HealthCheck(name: "redis", ok: true, detail: "Redis \(info.version) at \(connection.endpoint)"))
+        checks.append(
+            HealthCheck(
+                name: "json module", ok: info.jsonVersion != nil,
+                detail: info.jsonVersion.map { "RedisJSON \(RedisStore.moduleVersion($0))" }
+                    ?? "missing: use Redis Stack (redis/redis-stack-server) or Redis 8+"))
+        checks.append(
+            HealthCheck(
+                name: "search module", ok: info.searchVersion != nil,
+                detail: info.searchVersion.map { "RediSearch \(RedisStore.moduleVersion($0))" }
+                    ?? "missing: use Redis Stack (redis/redis-stack-server) or Redis 8+"))
+        if let om = try describeIndex(layout.redisOMIndex) {
+            let fieldsMatch = om.fields == expectedRedisOMFields && om.prefixes == [layout.prefix]
+            checks.append(
+                HealthCheck(
+                    name: "redis-om index", ok: fieldsMatch,
+                    detail: fieldsMatch
+                        ? "\(layout.redisOMIndex): \(om.documents) documents"
+                        : "\(layout.redisOMIndex) differs from redis-om's schema for Model: fields \(om.fields), prefixes \(om.prefixes)"
+                ))
+            let stored = try connection.send(["GET", layout.redisOMHashKey]).string
+            let hashOK = stored == layout.redisOMSchemaHash
+            checks.append(
+                HealthCheck(
+                    name: "redis-om schema hash", ok: hashOK,
+                    detail: hashOK
+                        ? "\(layout.redisOMHashKey) matches: Migrator().run() keeps the index"
+                        : "\(layout.redisOMHashKey) is \(stored ?? "missing"), expected \(layout.redisOMSchemaHash): Python's Migrator().run() would rebuild the index"
+                ))
+            if om.indexingFailures > 0 {
+                checks.append(
+                    HealthCheck(
+                        name: "documents", ok: false,
+                        detail:
+                            "\(om.indexingFailures) documents under \(layout.prefix) could not be indexed (malformed JSON fields)"
+                    ))
+            }
+        } else {
+            checks.append(HealthCheck(name: "redis-om index", ok: false, detail: "\(layout.redisOMIndex) is missing"))
+        }
+        if let own = try describeIndex(layout.ownIndex) {
+            checks.append(
+                HealthCheck(
+                    name: "facescope index", ok: own.prefixes == [layout.prefix],
+                    detail: "\(layout.ownIndex): \(own.documents) documents"))
+            let sizes = try connection.pipeline([["ZCARD", layout.byNameKey], ["ZCARD", layout.byFacesKey]]).map {
+                $0.integer ?? -1
+            }
+            let inSync = sizes.allSatisfy { $0 == Int64(own.documents) }
+            checks.append(
+                HealthCheck(
+                    name: "sort sets", ok: true,
+                    detail: inSync
+                        ? "in step with the documents"
+                        : "behind the documents (\(sizes[0]) of \(own.documents)); rebuilt on the next listing"))
+        } else {
+            checks.append(HealthCheck(name: "facescope index", ok: false, detail: "\(layout.ownIndex) is missing"))
+        }
+        return checks
+    }
+
+    static func moduleVersion(_ v: Int) -> String { "\(v / 10000).\(v / 100 % 100).\(v % 100)" }
+}

@@ -1,0 +1,234 @@
+import CHiredis
+import FaceScopeCore
+import Foundation
+
+/// A reply from Redis (RESP2).
+public enum RedisReply: Sendable, Equatable {
+    case string(String)
+    case status(String)
+    case error(String)
+    case integer(Int64)
+    case array([RedisReply])
+    case null
+
+    public var string: String? {
+        switch self {
+        case .string(let s), .status(let s): return s
+        default: return nil
+        }
+    }
+
+    public var integer: Int64? {
+        switch self {
+        case .integer(let v): return v
+        case .string(let s): return Int64(s)
+        default: return nil
+        }
+    }
+
+    public var array: [RedisReply]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+}
+
+/// One connection to Redis over hiredis, safe to share between threads (calls are serialised).
+/// Reconnects once and retries when the connection was dropped; every command FaceScope sends
+/// is idempotent, so a retry cannot store anything twice.
+public final class RedisConnection: @unchecked Sendable {
+    public let endpoint: RedisEndpoint
+    let connectTimeout: Double
+    let commandTimeout: Double
+    private var context: UnsafeMutablePointer<redisContext>?
+    private let lock = NSLock()
+
+    public init(endpoint: RedisEndpoint, connectTimeout: Double = 3, commandTimeout: Double = 10) throws(FaceScopeError)
+    {
+        self.endpoint = endpoint
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+        lock.lock()
+        defer { lock.unlock() }
+        try connect()
+    }
+
+    deinit {
+        if let context { redisFree(context) }
+    }
+
+    private static func timeval(_ seconds: Double) -> Glibc.timeval {
+        let whole = Int(seconds)
+        return Glibc.timeval(tv_sec: whole, tv_usec: Int((seconds - Double(whole)) * 1_000_000))
+    }
+
+    private var location: String {
+        switch endpoint.address {
+        case .tcp(let host, let port): return "\(host):\(port)"
+        case .unix(let path): return path
+        }
+    }
+
+    private static func errorText(_ ctx: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: ctx.pointee.errstr) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+
+    /// Connects, authenticates and selects the database. Caller holds the lock.
+    private func connect() throws(FaceScopeError) {
+        if let context {
+            redisFree(context)
+            self.context = nil
+        }
+        let tv = RedisConnection.timeval(connectTimeout)
+        let ctx: UnsafeMutablePointer<redisContext>?
+        switch endpoint.address {
+        case .tcp(let host, let port): ctx = redisConnectWithTimeout(host, Int32(port), tv)
+        case .unix(let path): ctx = redisConnectUnixWithTimeout(path, tv)
+        }
+        guard let ctx else { throw .redis("cannot connect to Redis at \(location): out of memory") }
+        if ctx.pointee.err != 0 {
+            let reason = RedisConnection.errorText(ctx)
+            redisFree(ctx)
+            throw .redis(
+                "cannot connect to Redis at \(location): \(reason). Is Redis Stack running there? "
+                    + "Start the local one with scripts/services.sh start, or point REDIS_OM_URL / --redis-url at yours."
+            )
+        }
+        redisSetTimeout(ctx, RedisConnection.timeval(commandTimeout))
+        redisEnableKeepAlive(ctx)
+        context = ctx
+        if let password = endpoint.password {
+            var args = ["AUTH"]
+            if let user = endpoint.username { args.append(user) }
+            args.append(password)
+            let reply = try roundTrip([args])[0]
+            if case .error(let message) = reply {
+                disconnect()
+                throw .redis(
+                    "Redis at \(location) refused the credentials (\(TerminalText.sanitize(message))): "
+                        + "check the user and password in REDIS_OM_URL")
+            }
+        }
+        let hello = try roundTrip([["SELECT", String(endpoint.database)]])[0]
+        if case .error(let message) = hello {
+            disconnect()
+            if message.hasPrefix("NOAUTH") {
+                throw .redis(
+                    "Redis at \(location) requires a password: give it in REDIS_OM_URL as redis://[user]:password@host:port"
+                )
+            }
+            throw .redis(
+                "Redis at \(location) refused database \(endpoint.database): \(TerminalText.sanitize(message))")
+        }
+    }
+
+    private func disconnect() {
+        if let context { redisFree(context) }
+        context = nil
+    }
+
+    /// Sends the commands in one write and reads every reply. Server errors come back as
+    /// `.error` replies; connection failures throw.
+    private func roundTrip(_ commands: [[String]]) throws(FaceScopeError) -> [RedisReply] {
+        guard let ctx = context else { throw .redis("not connected to Redis at \(location)") }
+        for args in commands {
+            var storage: [UInt8] = []
+            var offsets: [Int] = []
+            var lengths: [Int] = []
+            offsets.reserveCapacity(args.count)
+            lengths.reserveCapacity(args.count)
+            for arg in args {
+                offsets.append(storage.count)
+                storage.append(contentsOf: arg.utf8)
+                lengths.append(arg.utf8.count)
+            }
+            storage.append(0)
+            let rc = storage.withUnsafeBufferPointer { buffer -> Int32 in
+                guard let base = buffer.baseAddress else { return -1 }
+                let raw = UnsafeRawPointer(base)
+                var argv: [UnsafePointer<CChar>?] = offsets.map {
+                    raw.advanced(by: $0).assumingMemoryBound(to: CChar.self)
+                }
+                return redisAppendCommandArgv(ctx, Int32(args.count), &argv, lengths)
+            }
+            if rc != 0 { throw connectionError(ctx) }
+        }
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands {
+            var raw: UnsafeMutableRawPointer?
+            if redisGetReply(ctx, &raw) != 0 || raw == nil { throw connectionError(ctx) }
+            guard let raw else { throw connectionError(ctx) }
+            let reply = raw.assumingMemoryBound(to: redisReply.self)
+            replies.append(RedisConnection.convert(reply))
+            freeReplyObject(raw)
+        }
+        return replies
+    }
+
+    private func connectionError(_ ctx: UnsafeMutablePointer<redisContext>) -> FaceScopeError {
+        let reason = RedisConnection.errorText(ctx)
+        let timedOut = reason.contains("Resource temporarily unavailable") || reason.contains("timed out")
+        disconnect()
+        if timedOut {
+            return .redis("Redis at \(location) did not answer within \(commandTimeout) s (FACESCOPE_REDIS_TIMEOUT)")
+        }
+        return .redis("lost the connection to Redis at \(location): \(reason.isEmpty ? "connection closed" : reason)")
+    }
+
+    private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
+        let r = reply.pointee
+        func text() -> String {
+            guard let str = r.str else { return "" }
+            return String(decoding: UnsafeRawBufferPointer(start: str, count: r.len), as: UTF8.self)
+        }
+        switch r.type {
+        case REDIS_REPLY_STRING: return .string(text())
+        case REDIS_REPLY_STATUS: return .status(text())
+        case REDIS_REPLY_ERROR: return .error(text())
+        case REDIS_REPLY_INTEGER: return .integer(r.integer)
+        case REDIS_REPLY_ARRAY:
+            var items: [RedisReply] = []
+            items.reserveCapacity(r.elements)
+            if let elements = r.element {
+                for i in 0..<r.elements {
+                    if let child = elements[i] { items.append(convert(child)) } else { items.append(.null) }
+                }
+            }
+            return .array(items)
+        default: return .null
+        }
+    }
+
+    /// Sends commands pipelined (one write, replies in order). A dropped connection is
+    /// re-established and the whole batch sent again once.
+    public func pipeline(_ commands: [[String]]) throws(FaceScopeError) -> [RedisReply] {
+        if commands.isEmpty { return [] }
+        lock.lock()
+        defer { lock.unlock() }
+        if context == nil { try connect() }
+        do {
+            return try roundTrip(commands)
+        } catch {
+            // The connection was dropped (server restart, idle timeout): reconnect, retry once.
+            try connect()
+            return try roundTrip(commands)
+        }
+    }
+
+    /// Sends one command and returns its reply; a server error reply is returned, not thrown.
+    public func send(_ args: [String]) throws(FaceScopeError) -> RedisReply {
+        try pipeline([args])[0]
+    }
+
+    /// Sends one command; a server error reply is thrown as `FaceScopeError.redis`.
+    @discardableResult
+    public func call(_ args: [String]) throws(FaceScopeError) -> RedisReply {
+        let reply = try send(args)
+        if case .error(let message) = reply {
+            throw .redis("Redis refused \(args.first ?? "a command"): \(TerminalText.sanitize(message))")
+        }
+        return reply
+    }
+}

@@ -1,0 +1,521 @@
+import FaceScopeCore
+import Foundation
+
+/// How a listing is ordered.
+public enum ListOrder: String, Sendable, CaseIterable {
+    /// By filename, in byte order (so `B.jpg` comes before `a.jpg`).
+    case filename
+    /// By number of faces, ties by filename.
+    case faces
+}
+
+/// What the server runs, as `doctor` reports it.
+public struct ServerInfo: Sendable {
+    public var version: String
+    public var modules: [String: Int]
+    public var searchVersion: Int? { modules["search"] }
+    public var jsonVersion: Int? { modules["ReJSON"] }
+}
+
+/// The image documents in Redis, read and written in redis-om's layout for the original
+/// `Model` class, so FaceScope and the original Python tools share one database.
+///
+/// One document per image file: saving a filename that is already stored replaces that
+/// document in place (same pk), atomically on the server, so racing writers never duplicate it.
+/// Listing by filename or face count works at any offset through two sorted sets of FaceScope's
+/// own; RediSearch serves full-text and tag searches.
+public final class RedisStore: Sendable {
+    public let connection: RedisConnection
+    public let layout: KeyLayout
+    private let keys: KeyGenerator
+
+    /// Connects, checks that the server has the JSON and search modules, and creates the
+    /// indexes that are missing (redis-om's exactly as redis-om would, and FaceScope's own).
+    public static func open(settings: Settings) throws(FaceScopeError) -> RedisStore {
+        let endpoint = try RedisEndpoint.parse(settings.redisURL)
+        let connection = try RedisConnection(
+            endpoint: endpoint, connectTimeout: settings.connectTimeout, commandTimeout: settings.commandTimeout)
+        let store = RedisStore(connection: connection, layout: try KeyLayout(prefix: settings.keyPrefix))
+        try store.requireModules()
+        try store.ensureIndexes()
+        return store
+    }
+
+    public init(connection: RedisConnection, layout: KeyLayout) {
+        self.connection = connection
+        self.layout = layout
+        self.keys = KeyGenerator()
+    }
+
+    // MARK: - Server checks
+
+    public func serverInfo() throws(FaceScopeError) -> ServerInfo {
+        let replies = try connection.pipeline([["INFO", "server"], ["MODULE", "LIST"]])
+        var version = "unknown"
+        if let info = replies[0].string {
+            for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("redis_version:") {
+                version = String(line.dropFirst("redis_version:".count))
+            }
+        }
+        var modules: [String: Int] = [:]
+        for module in replies[1].array ?? [] {
+            let fields = module.array ?? []
+            var name: String?
+            var ver: Int?
+            var i = 0
+            while i + 1 < fields.count {
+                if fields[i].string == "name" { name = fields[i + 1].string }
+                if fields[i].string == "ver" { ver = fields[i + 1].integer.map { Int($0) } }
+                i += 2
+            }
+            if let name { modules[name] = ver ?? 0 }
+        }
+        return ServerInfo(version: version, modules: modules)
+    }
+
+    func requireModules() throws(FaceScopeError) {
+        let info = try serverInfo()
+        var missing: [String] = []
+        if info.jsonVersion == nil { missing.append("JSON (RedisJSON)") }
+        if info.searchVersion == nil { missing.append("search (RediSearch)") }
+        if !missing.isEmpty {
+            throw .redis(
+                "Redis \(info.version) at \(connection.endpoint) has no \(missing.joined(separator: " and ")) module: "
+                    + "FaceScope needs Redis Stack (docker image redis/redis-stack-server, or scripts/setup.sh here) or Redis 8 or later"
+            )
+        }
+    }
+
+    private func indexExists(_ name: String) throws(FaceScopeError) -> Bool {
+        let reply = try connection.send(["FT.INFO", name])
+        if case .error(let message) = reply {
+            let lower = message.lowercased()
+            if lower.contains("unknown index") || lower.contains("no such index") { return false }
+            throw .redis("Redis refused FT.INFO \(name): \(TerminalText.sanitize(message))")
+        }
+        return true
+    }
+
+    /// Creates redis-om's index (and its `:hash` bookkeeping, so Python's `Migrator().run()`
+    /// leaves it alone) and FaceScope's own index when they are missing.
+    public func ensureIndexes() throws(FaceScopeError) {
+        if try !indexExists(layout.redisOMIndex) {
+            try connection.call(layout.redisOMCreateArguments)
+            try connection.call(["SET", layout.redisOMHashKey, layout.redisOMSchemaHash])
+        }
+        if try !indexExists(layout.ownIndex) {
+            try connection.call(layout.ownCreateArguments)
+            try connection.call(["SET", layout.ownIndexVersionKey, String(KeyLayout.ownIndexVersion)])
+            try waitForIndexing(layout.ownIndex)
+        }
+    }
+
+    /// Waits until RediSearch has indexed the documents that existed when an index was created
+    /// (it scans them in the background).
+    public func waitForIndexing(_ index: String, timeout: Double = 600) throws(FaceScopeError) {
+        let deadline = ULIDGenerator.nowMillis() + UInt64(timeout * 1000)
+        while true {
+            let items = try connection.call(["FT.INFO", index]).array ?? []
+            var indexing = false
+            var i = 0
+            while i + 1 < items.count {
+                if items[i].string == "indexing" {
+                    indexing = (items[i + 1].integer ?? Int64(items[i + 1].string ?? "0") ?? 0) != 0
+                }
+                i += 2
+            }
+            if !indexing { return }
+            if ULIDGenerator.nowMillis() > deadline {
+                throw .redis("RediSearch is still indexing \(index) after \(Int(timeout)) s")
+            }
+            usleep(20_000)
+        }
+    }
+
+    // MARK: - Reading
+
+    private func decode(key: String, json: String) throws(FaceScopeError) -> ImageDocument {
+        do {
+            var value = try JSONValue.parse(json)
+            // `$` paths answer with a one-element array.
+            if case .array(let items) = value, items.count == 1 { value = items[0] }
+            return try ImageDocument(json: value)
+        } catch let error as JSONParseError {
+            throw .data("document \(TerminalText.sanitize(key)) is not valid JSON: \(error)")
+        } catch let error as DocumentFormatError {
+            throw .data("document \(TerminalText.sanitize(key)) does not have the expected shape: \(error)")
+        } catch {
+            throw .data("document \(TerminalText.sanitize(key)): \(error)")
+        }
+    }
+
+    /// Loads documents by key, in order; keys that no longer exist are left out.
+    public func load(keys docKeys: [String]) throws(FaceScopeError) -> [ImageDocument] {
+        var result: [ImageDocument] = []
+        result.reserveCapacity(docKeys.count)
+        var start = 0
+        while start < docKeys.count {
+            let chunk = Array(docKeys[start..<min(docKeys.count, start + 500)])
+            start += chunk.count
+            let reply = try connection.call(["JSON.MGET"] + chunk + ["$"])
+            for (key, item) in zip(chunk, reply.array ?? []) {
+                guard let text = item.string else { continue }
+                result.append(try decode(key: key, json: text))
+            }
+        }
+        return result
+    }
+
+    public func get(pk: String) throws(FaceScopeError) -> ImageDocument? {
+        try load(keys: [layout.key(pk: pk)]).first
+    }
+
+    /// The document stored for exactly this filename (case and bytes as stored).
+    public func get(filename: String) throws(FaceScopeError) -> ImageDocument? {
+        let candidates = try keysForFilename(filename)
+        return try load(keys: candidates).first { $0.filename == filename }
+    }
+
+    /// Keys of documents whose filename equals `filename`: from the sort sets (exact bytes), then
+    /// from FaceScope's index (documents written by other tools).
+    func keysForFilename(_ filename: String) throws(FaceScopeError) -> [String] {
+        let member = KeyLayout.sortMember(filename: filename, pk: "")
+        let replies = try connection.pipeline([
+            ["ZRANGEBYLEX", layout.byNameKey, "[" + member, "(" + filename + "\u{1}"],
+            [
+                "FT.SEARCH", layout.ownIndex, SearchQuery.tagEquals(field: "filename", value: filename), "NOCONTENT",
+                "LIMIT", "0", "100",
+            ],
+        ])
+        var found: [String] = []
+        for item in replies[0].array ?? [] {
+            if let m = item.string, let parsed = KeyLayout.parseSortMember(m) {
+                found.append(layout.key(pk: parsed.pk))
+            }
+        }
+        if case .error(let message) = replies[1] {
+            throw .redis("search for a filename failed: \(TerminalText.sanitize(message))")
+        }
+        for item in (replies[1].array ?? []).dropFirst() {
+            if let key = item.string, !found.contains(key) { found.append(key) }
+        }
+        return found.sorted()
+    }
+
+    /// How many documents are stored.
+    public func count() throws(FaceScopeError) -> Int {
+        let reply = try connection.call(["FT.SEARCH", layout.ownIndex, "*", "LIMIT", "0", "0"])
+        return Int(reply.array?.first?.integer ?? 0)
+    }
+
+    /// Brings the sort sets in line with the stored documents when their sizes differ (documents
+    /// written or deleted by other tools). Returns whether a rebuild happened.
+    @discardableResult
+    public func syncSortSets(force: Bool = false) throws(FaceScopeError) -> Bool {
+        let replies = try connection.pipeline([
+            ["ZCARD", layout.byNameKey], ["ZCARD", layout.byFacesKey],
+            ["FT.SEARCH", layout.ownIndex, "*", "LIMIT", "0", "0"],
+        ])
+        let byName = replies[0].integer ?? -1
+        let byFaces = replies[1].integer ?? -1
+        let docs = replies[2].array?.first?.integer ?? -2
+        if !force && byName == docs && byFaces == docs { return false }
+        try rebuildSortSets()
+        return true
+    }
+
+    private func rebuildSortSets() throws(FaceScopeError) {
+        let entries = try scanIndex(query: "*")
+        let tmpName = layout.byNameKey + ":rebuild"
+        let tmpFaces = layout.byFacesKey + ":rebuild"
+        try connection.call(["DEL", tmpName, tmpFaces])
+        var start = 0
+        while start < entries.count {
+            let chunk = entries[start..<min(entries.count, start + 1000)]
+            start += chunk.count
+            let lengths = try connection.pipeline(chunk.map { ["JSON.ARRLEN", $0.key, "$.faces"] })
+            var nameArgs = ["ZADD", tmpName]
+            var faceArgs = ["ZADD", tmpFaces]
+            for (entry, length) in zip(chunk, lengths) {
+                guard let pk = layout.pk(fromKey: entry.key) else { continue }
+                let faces = length.array?.first?.integer ?? 0
+                let member = KeyLayout.sortMember(filename: entry.filename, pk: pk)
+                nameArgs += ["0", member]
+                faceArgs += [String(faces), member]
+            }
+            if nameArgs.count > 2 {
+                _ = try connection.pipeline([nameArgs, faceArgs])
+            }
+        }
+        if entries.isEmpty {
+            try connection.call(["DEL", layout.byNameKey, layout.byFacesKey])
+        } else {
+            _ = try connection.pipeline([
+                ["RENAME", tmpName, layout.byNameKey], ["RENAME", tmpFaces, layout.byFacesKey],
+            ])
+        }
+    }
+
+    /// Every (key, filename) matching `query` in FaceScope's index, read through a cursor so
+    /// that RediSearch's result cap (MAXSEARCHRESULTS / MAXAGGREGATERESULTS) does not apply.
+    public func scanIndex(query: String) throws(FaceScopeError) -> [(key: String, filename: String)] {
+        var out: [(String, String)] = []
+        var reply = try connection.call([
+            "FT.AGGREGATE", layout.ownIndex, query, "LOAD", "2", "@__key", "@filename", "WITHCURSOR", "COUNT", "5000",
+        ])
+        while true {
+            guard let pair = reply.array, pair.count == 2 else {
+                throw .data("unexpected FT.AGGREGATE reply while reading the index")
+            }
+            for row in (pair[0].array ?? []).dropFirst() {
+                let fields = row.array ?? []
+                var key: String?
+                var filename: String?
+                var i = 0
+                while i + 1 < fields.count {
+                    if fields[i].string == "__key" { key = fields[i + 1].string }
+                    if fields[i].string == "filename" { filename = fields[i + 1].string }
+                    i += 2
+                }
+                if let key, let filename { out.append((key, filename)) }
+            }
+            let cursor = pair[1].integer ?? 0
+            if cursor == 0 { break }
+            reply = try connection.call(["FT.CURSOR", "READ", layout.ownIndex, String(cursor)])
+        }
+        return out
+    }
+
+    /// A page of documents in the given order; `limit` nil means every document from `offset`.
+    public func list(order: ListOrder = .filename, descending: Bool = false, offset: Int = 0, limit: Int? = nil)
+        throws(FaceScopeError) -> [ImageDocument]
+    {
+        try syncSortSets()
+        let set = order == .filename ? layout.byNameKey : layout.byFacesKey
+        var result: [ImageDocument] = []
+        var position = max(0, offset)
+        var remaining = limit ?? Int.max
+        while remaining > 0 {
+            let chunk = min(remaining, 1000)
+            var args = ["ZRANGE", set, String(position), String(position + chunk - 1)]
+            if descending { args.append("REV") }
+            let members = (try connection.call(args).array ?? []).compactMap(\.string)
+            if members.isEmpty { break }
+            let pks = members.compactMap { KeyLayout.parseSortMember($0)?.pk }
+            let docs = try load(keys: pks.map(layout.key(pk:)))
+            if docs.count < pks.count { try dropStaleMembers(members, present: Set(docs.map(\.pk))) }
+            result += docs
+            position += members.count
+            remaining -= members.count
+            if members.count < chunk { break }
+        }
+        return result
+    }
+
+    private func dropStaleMembers(_ members: [String], present: Set<String>) throws(FaceScopeError) {
+        let stale = members.filter { KeyLayout.parseSortMember($0).map { !present.contains($0.pk) } ?? true }
+        if stale.isEmpty { return }
+        _ = try connection.pipeline([["ZREM", layout.byNameKey] + stale, ["ZREM", layout.byFacesKey] + stale])
+    }
+
+    /// What a search matched: the total and the requested page, sorted by filename.
+    public struct SearchResult: Sendable {
+        public var total: Int
+        public var documents: [ImageDocument]
+    }
+
+    /// What to search for.
+    public enum SearchKind: Sendable {
+        /// Words of the filename, `holi*` for prefixes (RediSearch full-text).
+        case text(String)
+        /// The filename exactly as stored.
+        case exact(String)
+        /// Filenames that start with this text (two characters or more).
+        case prefix(String)
+    }
+
+    public func query(for kind: SearchKind) throws(FaceScopeError) -> String {
+        switch kind {
+        case .text(let text): return SearchQuery.fullText(field: "filename_fts", text: text)
+        case .exact(let name): return SearchQuery.tagEquals(field: "filename", value: name)
+        case .prefix(let prefix):
+            guard let q = SearchQuery.tagPrefix(field: "filename", prefix: prefix) else {
+                throw .usage("a prefix search needs at least two characters")
+            }
+            return q
+        }
+    }
+
+    /// Searches filenames; results sorted by filename. Pages past RediSearch's result cap are read
+    /// through a cursor.
+    public func search(_ kind: SearchKind, offset: Int = 0, limit: Int? = nil) throws(FaceScopeError) -> SearchResult {
+        let q = try query(for: kind)
+        let cap = 10_000
+        if let limit, offset + limit <= cap {
+            let reply = try connection.send([
+                "FT.SEARCH", layout.ownIndex, q, "SORTBY", "filename", "ASC", "LIMIT", String(offset), String(limit),
+            ])
+            if case .error(let message) = reply {
+                throw .redis("the search failed: \(TerminalText.sanitize(message))")
+            }
+            let items = reply.array ?? []
+            var docs: [ImageDocument] = []
+            var i = 1
+            while i + 1 < items.count {
+                if let key = items[i].string, let fields = items[i + 1].array, fields.count >= 2,
+                    let json = fields[1].string
+                {
+                    docs.append(try decode(key: key, json: json))
+                }
+                i += 2
+            }
+            if case .exact(let name) = kind { docs = docs.filter { $0.filename == name } }
+            return SearchResult(total: Int(items.first?.integer ?? 0), documents: docs)
+        }
+        var entries = try scanIndex(query: q)
+        if case .exact(let name) = kind { entries = entries.filter { $0.filename == name } }
+        entries.sort { ($0.filename.utf8.lexicographicallyPrecedes($1.filename.utf8)) }
+        let page = entries.dropFirst(offset).prefix(limit ?? Int.max)
+        return SearchResult(total: entries.count, documents: try load(keys: page.map(\.key)))
+    }
+
+    // MARK: - Writing
+
+    /// Replaces the document for the same filename, or adds one; returns the stored pk.
+    /// Runs on the server as one script: the lookup and the write are atomic.
+    static let upsertScript = """
+        local prefix = ARGV[3]
+        local filename = ARGV[5]
+        local key = nil
+        local members = redis.call('ZRANGEBYLEX', KEYS[2], '[' .. filename .. '\\0', '(' .. filename .. '\\1')
+        for _, m in ipairs(members) do
+          local k = prefix .. string.sub(m, #filename + 2)
+          if redis.call('EXISTS', k) == 1 and (key == nil or k < key) then key = k end
+        end
+        if key == nil then
+          local found = redis.call('FT.SEARCH', KEYS[1], ARGV[1], 'NOCONTENT', 'LIMIT', 0, 100)
+          for i = 2, #found do
+            local stored = redis.call('JSON.GET', found[i], '$.filename')
+            if stored and cjson.decode(stored)[1] == filename and (key == nil or found[i] < key) then key = found[i] end
+          end
+        end
+        local pk = ARGV[4]
+        if key == nil then
+          key = prefix .. pk
+        else
+          pk = string.sub(key, #prefix + 1)
+        end
+        redis.call('JSON.SET', key, '$', ARGV[2])
+        if pk ~= ARGV[4] then redis.call('JSON.SET', key, '$.pk', cjson.encode(pk)) end
+        local member = filename .. '\\0' .. pk
+        redis.call('ZADD', KEYS[2], 0, member)
+        redis.call('ZADD', KEYS[3], tonumber(ARGV[6]), member)
+        return pk
+        """
+    static let upsertSHA = SHA1.hexDigest(upsertScript)
+
+    private func upsertCommand(_ doc: ImageDocument) -> [String] {
+        [
+            "EVALSHA", RedisStore.upsertSHA, "3", layout.ownIndex, layout.byNameKey, layout.byFacesKey,
+            SearchQuery.tagEquals(field: "filename", value: doc.filename), doc.json.serialized, layout.prefix, doc.pk,
+            doc.filename, String(doc.faceCount),
+        ]
+    }
+
+    private func loadScripts() throws(FaceScopeError) {
+        try connection.call(["SCRIPT", "LOAD", RedisStore.upsertScript])
+        try connection.call(["SCRIPT", "LOAD", RedisStore.deleteScript])
+    }
+
+    /// Saves one document (see `saveAll`).
+    @discardableResult
+    public func save(_ document: ImageDocument) throws(FaceScopeError) -> ImageDocument {
+        guard let result = try saveAll([document]).first else { throw .data("nothing was saved") }
+        return try result.get()
+    }
+
+    /// Saves documents in pipelined batches. Each is stored under the pk of the document that
+    /// already has its filename, if any, else under its own pk (a new ULID when empty); face and
+    /// box pks are made where missing. One result per document, in order: a document the server
+    /// refuses fails alone.
+    public func saveAll(_ documents: [ImageDocument], batchSize: Int = 500) throws(FaceScopeError)
+        -> [Result<ImageDocument, FaceScopeError>]
+    {
+        var prepared = documents
+        keys.assign(&prepared)
+        var results: [Result<ImageDocument, FaceScopeError>] = []
+        results.reserveCapacity(prepared.count)
+        var start = 0
+        var scriptsLoaded = false
+        while start < prepared.count {
+            let batch = Array(prepared[start..<min(prepared.count, start + max(1, batchSize))])
+            var replies = try connection.pipeline(batch.map(upsertCommand))
+            if !scriptsLoaded,
+                replies.contains(where: { if case .error(let m) = $0 { m.hasPrefix("NOSCRIPT") } else { false } })
+            {
+                try loadScripts()
+                scriptsLoaded = true
+                replies = try connection.pipeline(batch.map(upsertCommand))
+            }
+            for (doc, reply) in zip(batch, replies) {
+                switch reply {
+                case .string(let pk):
+                    var stored = doc
+                    stored.pk = pk
+                    results.append(.success(stored))
+                case .error(let message):
+                    results.append(
+                        .failure(
+                            .redis(
+                                "\(TerminalText.sanitize(doc.filename)): Redis refused the document: \(TerminalText.sanitize(message))"
+                            )))
+                default:
+                    results.append(
+                        .failure(.data("\(TerminalText.sanitize(doc.filename)): unexpected reply to the save")))
+                }
+            }
+            start += batch.count
+        }
+        return results
+    }
+
+    static let deleteScript = """
+        local key = ARGV[1] .. ARGV[2]
+        local stored = redis.call('JSON.GET', key, '$.filename')
+        if not stored then return 0 end
+        local filename = cjson.decode(stored)[1]
+        redis.call('DEL', key)
+        if filename then
+          local member = filename .. '\\0' .. ARGV[2]
+          redis.call('ZREM', KEYS[1], member)
+          redis.call('ZREM', KEYS[2], member)
+        end
+        return 1
+        """
+    static let deleteSHA = SHA1.hexDigest(deleteScript)
+
+    /// Deletes the document with this pk; returns whether it existed.
+    @discardableResult
+    public func delete(pk: String) throws(FaceScopeError) -> Bool {
+        let args = ["EVALSHA", RedisStore.deleteSHA, "2", layout.byNameKey, layout.byFacesKey, layout.prefix, pk]
+        var reply = try connection.send(args)
+        if case .error(let m) = reply, m.hasPrefix("NOSCRIPT") {
+            try loadScripts()
+            reply = try connection.send(args)
+        }
+        if case .error(let m) = reply { throw .redis("Redis refused the delete: \(TerminalText.sanitize(m))") }
+        return reply.integer == 1
+    }
+}
+
+/// Makes ULIDs for documents, faces and boxes that have none; shared by concurrent saves.
+final class KeyGenerator: @unchecked Sendable {
+    private var generator = ULIDGenerator()
+    private let lock = NSLockLike()
+
+    func assign(_ documents: inout [ImageDocument]) {
+        lock.withLock {
+            for i in documents.indices { documents[i].assignMissingKeys(using: &generator) }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import FaceScopeCore
+import FaceScopeRedis
+import Foundation
+
+struct DoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check the setup: Redis reachable, its version and modules, the indexes.",
+        discussion: "Exits 1 when a check fails, with what to do about it.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Flag(name: .long, help: "Print the checks as JSON.")
+    var json = false
+
+    static func storeChecks(_ settings: Settings) -> [HealthCheck] {
+        let result = Result { () throws(FaceScopeError) -> [HealthCheck] in
+            try RedisStore.open(settings: settings).healthChecks()
+        }
+        switch result {
+        case .success(let checks): return checks
+        case .failure(let error): return [HealthCheck(name: "redis", ok: false, detail: error.description)]
+        }
+    }
+
+    func run() throws {
+        let settings = try store.settings()
+        var checks: [HealthCheck] = [
+            HealthCheck(
+                name: "settings", ok: true,
+                detail: "Redis \(try RedisEndpoint.parse(settings.redisURL)), key prefix \(settings.keyPrefix)")
+        ]
+        checks += DoctorCommand.storeChecks(settings)
+        if json {
+            let value = JSONValue.array(
+                checks.map {
+                    .object([("check", .string($0.name)), ("ok", .bool($0.ok)), ("detail", .string($0.detail))])
+                })
+            print(value.serialized)
+        } else {
+            for check in checks {
+                print(
+                    "\(check.ok ? "ok  " : "FAIL")  \(TerminalText.pad(check.name, columns: 20)) \(TerminalText.sanitize(check.detail))"
+                )
+            }
+        }
+        if checks.contains(where: { !$0.ok }) { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import FaceScopeCore
+import FaceScopeRedis
+import Foundation
+
+/// Flags shared by every command that talks to Redis.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .customLong("redis-url"), help: ArgumentHelp("Redis Stack URL (REDIS_OM_URL).", valueName: "url"))
+    var redisURL: String?
+
+    @Option(
+        name: .customLong("key-prefix"),
+        help: ArgumentHelp("Document key prefix (FACESCOPE_KEY_PREFIX).", valueName: "prefix"))
+    var keyPrefix: String?
+
+    @Option(
+        name: .customLong("env-file"),
+        help: ArgumentHelp("Settings file read after the environment.", valueName: "path"))
+    var envFile: String = ".env"
+
+    func settings() throws -> Settings {
+        var flags: [String: String] = [:]
+        if let redisURL { flags["redisURL"] = redisURL }
+        if let keyPrefix { flags["keyPrefix"] = keyPrefix }
+        var dotenv: [String: String] = [:]
+        if let data = FileManager.default.contents(atPath: envFile) {
+            dotenv = DotEnv.parse(String(decoding: data, as: UTF8.self))
+        } else if envFile != ".env" {
+            throw FaceScopeError.usage("cannot read the settings file \(envFile)")
+        }
+        return try Settings.resolve(flags: flags, environment: ProcessInfo.processInfo.environment, dotenv: dotenv)
+    }
+
+    func openStore() throws -> RedisStore {
+        try RedisStore.open(settings: try settings())
+    }
+}
+
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON for scripts: one stored document per line.")
+    var json = false
+}
+
+extension ListOrder: ExpressibleByArgument {}
+
+/// Writes lines to standard output, buffered.
+struct Output {
+    private var buffer = ""
+
+    mutating func line(_ text: String) {
+        buffer += text
+        buffer += "\n"
+        if buffer.utf8.count > 64 * 1024 { flush() }
+    }
+
+    mutating func flush() {
+        FileHandle.standardOutput.write(Data(buffer.utf8))
+        buffer = ""
+    }
+}
+
+/// Renders documents as a table or JSON lines.
+enum DocumentPrinter {
+    static func header(width: Int) -> String {
+        TerminalText.pad("FILENAME", columns: width) + "  FACES  " + TerminalText.pad("SIZE", columns: 11) + "  PK"
+    }
+
+    static func row(_ doc: ImageDocument, width: Int) -> String {
+        let size = (doc.width.map(String.init) ?? "?") + "x" + (doc.height.map(String.init) ?? "?")
+        let faces = doc.faces == nil ? "-" : String(doc.faceCount)
+        return TerminalText.pad(TerminalText.sanitize(doc.filename), columns: width) + "  "
+            + String(repeating: " ", count: max(0, 5 - faces.count)) + faces + "  "
+            + TerminalText.pad(size, columns: 11) + "  " + TerminalText.sanitize(doc.pk)
+    }
+
+    static func print(_ docs: [ImageDocument], json: Bool, total: Int? = nil) {
+        var out = Output()
+        if json {
+            for doc in docs { out.line(doc.json.serialized) }
+        } else if docs.isEmpty {
+            out.line("no images")
+        } else {
+            let longest = docs.map { TerminalText.width(TerminalText.sanitize($0.filename)) }.max() ?? 8
+            let width = min(max(8, longest), 60)
+            out.line(header(width: width))
+            for doc in docs { out.line(row(doc, width: width)) }
+            if let total, total != docs.count {
+                out.line("(\(docs.count) of \(total))")
+            }
+        }
+        out.flush()
+    }
+}
