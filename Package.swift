@@ -28,7 +28,16 @@ let package = Package(
             name: "CNCurses", pkgConfig: "ncursesw", providers: [.apt(["libncursesw5-dev"])]),
         .systemLibrary(
             name: "CChafa", pkgConfig: "chafa", providers: [.apt(["libchafa-dev"])]),
+        .systemLibrary(
+            name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
+        .systemLibrary(name: "CExif", pkgConfig: "libexif", providers: [.apt(["libexif-dev"])]),
         .target(name: "FaceScopeCore"),
+        // Image decoding (JPEG, PNG, WebP, EXIF orientation) and the tensors the models take.
+        .target(name: "FaceScopeImaging", dependencies: ["FaceScopeCore", "CTurboJPEG", "CPNG", "CWebP", "CExif"]),
+        // KServe v2 HTTP client for Triton over libcurl.
+        .target(name: "FaceScopeTriton", dependencies: ["FaceScopeCore", "CCurl"]),
         .target(name: "FaceScopeRedis", dependencies: ["FaceScopeCore", "CHiredis"]),
         .executableTarget(
             name: "facescope",
@@ -38,6 +47,8 @@ let package = Package(
             ]),
         .testTarget(name: "FaceScopeCoreTests", dependencies: ["FaceScopeCore"]),
         .testTarget(name: "FaceScopeRedisTests", dependencies: ["FaceScopeRedis", "FaceScopeCore"]),
+        .testTarget(name: "FaceScopeImagingTests", dependencies: ["FaceScopeImaging", "FaceScopeCore"]),
+        .testTarget(name: "FaceScopeTritonTests", dependencies: ["FaceScopeTriton", "FaceScopeCore"]),
     ],
     swiftLanguageModes: [.v6]
 )
