@@ -36,6 +36,18 @@ start_redis() {
   fs_wait_for 30 redis_up || fs_die "Redis did not start; see $FS_STATE/redis.log"
 }
 
+# A plain Redis without modules, for the tests of FaceScope's error messages.
+PLAIN_PORT=$((FS_REDIS_PORT + 1))
+start_redis_plain() {
+  local dir; dir=$(STACK_DIR)
+  if [ "$(redis_cli -p "$PLAIN_PORT" ping 2>/dev/null)" = PONG ]; then return 0; fi
+  LD_LIBRARY_PATH="$FS_STATE/libssl1.1/usr/lib/x86_64-linux-gnu" "$dir/bin/redis-server" \
+    --bind 127.0.0.1 --port "$PLAIN_PORT" --daemonize yes --pidfile "$FS_STATE/redis-plain.pid" \
+    --dir "$FS_STATE" --dbfilename redis-plain.rdb --save "" --logfile "$FS_STATE/redis-plain.log"
+  fs_wait_for 30 bash -c "[ \"\$(LD_LIBRARY_PATH=$FS_STATE/libssl1.1/usr/lib/x86_64-linux-gnu $dir/bin/redis-cli -p $PLAIN_PORT ping)\" = PONG ]" \
+    || fs_die "plain Redis did not start; see $FS_STATE/redis-plain.log"
+}
+
 stop_pidfile() {
   local pidfile="$1" name="$2" pid
   [ -f "$pidfile" ] || return 0
@@ -77,13 +89,16 @@ start_triton() {
 what="${2:-all}"
 case "${1:-}" in
   start)
-    case "$what" in redis) start_redis ;; triton) start_triton ;; all) start_redis; start_triton ;;
+    case "$what" in redis) start_redis ;; triton) start_triton ;; redis-plain) start_redis_plain ;;
+      all) start_redis; start_triton ;;
       *) fs_die "unknown service: $what" ;; esac ;;
   stop)
     case "$what" in
       redis) stop_pidfile "$REDIS_PID" "Redis" ;;
       triton) stop_pidfile "$TRITON_PID" "Triton CPU backend" ;;
-      all) stop_pidfile "$TRITON_PID" "Triton CPU backend"; stop_pidfile "$REDIS_PID" "Redis" ;;
+      redis-plain) stop_pidfile "$FS_STATE/redis-plain.pid" "plain Redis" ;;
+      all) stop_pidfile "$TRITON_PID" "Triton CPU backend"; stop_pidfile "$REDIS_PID" "Redis"
+        stop_pidfile "$FS_STATE/redis-plain.pid" "plain Redis" ;;
       *) fs_die "unknown service: $what" ;; esac ;;
   status)
     if redis_up; then echo "redis:  up   $FS_REDIS_URL"; else echo "redis:  down"; fi

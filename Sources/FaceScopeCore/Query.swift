@@ -20,12 +20,6 @@ public enum SearchQuery {
         "@\(field):{\(escapeTag(value))}"
     }
 
-    /// `@field:{value*}`: tag prefix match. RediSearch needs at least two characters before `*`.
-    public static func tagPrefix(field: String, prefix: String) -> String? {
-        guard prefix.count >= 2 else { return nil }
-        return "@\(field):{\(escapeTag(prefix))*}"
-    }
-
     /// The words of a full-text search as RediSearch's tokenizer would split the indexed text,
     /// each with whether the user asked for a prefix match (`holi*`).
     public static func words(of text: String) -> [(word: String, prefix: Bool)] {
@@ -37,8 +31,15 @@ public enum SearchQuery {
                 current.removeAll()
             }
         }
+        var escaped = false
         for scalar in text.unicodeScalars {
-            if scalar == "*" {
+            if escaped {
+                // The tokenizer keeps a backslash-escaped character in the word, without the backslash.
+                current.append(scalar)
+                escaped = false
+            } else if scalar == "\\" {
+                escaped = true
+            } else if scalar == "*" {
                 finish(prefix: true)
             } else if isSeparator(scalar) {
                 finish(prefix: false)
@@ -69,10 +70,12 @@ public enum SearchQuery {
         }
     }
 
-    /// RediSearch splits indexed text on ASCII punctuation (except `_`), whitespace and control
-    /// characters.
+    /// The characters RediSearch's default tokenizer splits indexed text on (measured against
+    /// RediSearch 2.10: space, tab and ASCII punctuation except `_` and `\`). Control characters,
+    /// `\` and everything outside ASCII stay inside words.
+    static let separators: Set<Unicode.Scalar> = Set(" \t!\"#$%&'()*+,-./:;<=>?@[]^`{|}~".unicodeScalars)
+
     static func isSeparator(_ s: Unicode.Scalar) -> Bool {
-        if !s.isASCII { return s.properties.isWhitespace }
-        return !isWordCharacter(s)
+        separators.contains(s)
     }
 }

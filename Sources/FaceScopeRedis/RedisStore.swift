@@ -330,26 +330,35 @@ public final class RedisStore: Sendable {
         case text(String)
         /// The filename exactly as stored.
         case exact(String)
-        /// Filenames that start with this text (two characters or more).
+        /// Filenames that start with this text.
         case prefix(String)
     }
 
-    public func query(for kind: SearchKind) throws(FaceScopeError) -> String {
+    /// Searches filenames; results sorted by filename (byte order). Exact and prefix matches are
+    /// byte-exact and case-sensitive (read from the sort set); text matches use RediSearch, and
+    /// pages past its result cap are read through a cursor.
+    public func search(_ kind: SearchKind, offset: Int = 0, limit: Int? = nil) throws(FaceScopeError) -> SearchResult {
         switch kind {
-        case .text(let text): return SearchQuery.fullText(field: "filename_fts", text: text)
-        case .exact(let name): return SearchQuery.tagEquals(field: "filename", value: name)
+        case .exact(let name):
+            let docs = try get(filename: name).map { [$0] } ?? []
+            return SearchResult(total: docs.count, documents: Array(docs.dropFirst(offset).prefix(limit ?? Int.max)))
         case .prefix(let prefix):
-            guard let q = SearchQuery.tagPrefix(field: "filename", prefix: prefix) else {
-                throw .usage("a prefix search needs at least two characters")
-            }
-            return q
+            try syncSortSets()
+            let low = "[" + prefix
+            let high = "(" + prefix + "\u{10FFFF}"
+            let replies = try connection.pipeline([
+                ["ZLEXCOUNT", layout.byNameKey, low, high],
+                ["ZRANGEBYLEX", layout.byNameKey, low, high, "LIMIT", String(max(0, offset)), String(limit ?? -1)],
+            ])
+            let pks = (replies[1].array ?? []).compactMap { $0.string.flatMap(KeyLayout.parseSortMember)?.pk }
+            return SearchResult(
+                total: Int(replies[0].integer ?? 0), documents: try load(keys: pks.map(layout.key(pk:))))
+        case .text(let text):
+            return try searchText(SearchQuery.fullText(field: "filename_fts", text: text), offset: offset, limit: limit)
         }
     }
 
-    /// Searches filenames; results sorted by filename. Pages past RediSearch's result cap are read
-    /// through a cursor.
-    public func search(_ kind: SearchKind, offset: Int = 0, limit: Int? = nil) throws(FaceScopeError) -> SearchResult {
-        let q = try query(for: kind)
+    private func searchText(_ q: String, offset: Int, limit: Int?) throws(FaceScopeError) -> SearchResult {
         let cap = 10_000
         if let limit, offset + limit <= cap {
             let reply = try connection.send([
@@ -362,19 +371,19 @@ public final class RedisStore: Sendable {
             var docs: [ImageDocument] = []
             var i = 1
             while i + 1 < items.count {
-                if let key = items[i].string, let fields = items[i + 1].array, fields.count >= 2,
-                    let json = fields[1].string
+                if let key = items[i].string, let fields = items[i + 1].array,
+                    let dollar = stride(from: 0, to: fields.count - 1, by: 2).first(where: { fields[$0].string == "$" }
+                    ),
+                    let json = fields[dollar + 1].string
                 {
                     docs.append(try decode(key: key, json: json))
                 }
                 i += 2
             }
-            if case .exact(let name) = kind { docs = docs.filter { $0.filename == name } }
             return SearchResult(total: Int(items.first?.integer ?? 0), documents: docs)
         }
         var entries = try scanIndex(query: q)
-        if case .exact(let name) = kind { entries = entries.filter { $0.filename == name } }
-        entries.sort { ($0.filename.utf8.lexicographicallyPrecedes($1.filename.utf8)) }
+        entries.sort { $0.filename.utf8.lexicographicallyPrecedes($1.filename.utf8) }
         let page = entries.dropFirst(offset).prefix(limit ?? Int.max)
         return SearchResult(total: entries.count, documents: try load(keys: page.map(\.key)))
     }

@@ -55,7 +55,7 @@ struct SearchCommand: ParsableCommand {
     @Flag(help: "Match the whole filename exactly as stored.")
     var exact = false
 
-    @Flag(help: "Match filenames that start with TEXT (two characters or more).")
+    @Flag(help: "Match filenames that start with TEXT (case-sensitive).")
     var prefix = false
 
     @Option(help: "Skip this many results.")
