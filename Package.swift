@@ -45,6 +45,8 @@ let package = Package(
                 "FaceScopeCore", "FaceScopeRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Benchmarks that print tables (scripts/bench.sh); not installed.
+        .executableTarget(name: "facescope-bench", dependencies: ["FaceScopeCore", "FaceScopeRedis"]),
         .testTarget(name: "FaceScopeCoreTests", dependencies: ["FaceScopeCore"]),
         .testTarget(name: "FaceScopeRedisTests", dependencies: ["FaceScopeRedis", "FaceScopeCore"]),
         .testTarget(name: "FaceScopeImagingTests", dependencies: ["FaceScopeImaging", "FaceScopeCore"]),

@@ -78,8 +78,11 @@ start_triton() {
     setsid "$FS_VENV/bin/python" "$FS_ROOT/backends/cpu/serve.py" \
       --http-port "$FS_TRITON_HTTP_PORT" --grpc-port "$FS_TRITON_GRPC_PORT" \
       --metrics-port "$FS_TRITON_METRICS_PORT" >"$TRITON_LOG" 2>&1 </dev/null &
-    echo $! >"$TRITON_PID"
-    if fs_wait_for 120 triton_ready; then return 0; fi
+    local pid=$!
+    echo "$pid" >"$TRITON_PID"
+    # Ready, or given up as soon as the server process has exited.
+    if fs_wait_for 120 bash -c "kill -0 $pid 2>/dev/null || exit 0; $(declare -f triton_ready); FS_TRITON_URL=$FS_TRITON_URL triton_ready && exit 0; exit 1" \
+      && triton_ready; then return 0; fi
     tail -n 20 "$TRITON_LOG" >&2 || true
     stop_pidfile "$TRITON_PID" "Triton CPU backend"
   done

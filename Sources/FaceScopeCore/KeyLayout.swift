@@ -55,6 +55,8 @@ public struct KeyLayout: Sendable, Equatable {
     public var byNameKey: String { "facescope:" + prefix + "by-name" }
     /// Sorted set of the same members scored by face count.
     public var byFacesKey: String { "facescope:" + prefix + "by-faces" }
+    /// Hash from filename to pk: one document per filename, claimed atomically with HSETNX.
+    public var byFilenameKey: String { "facescope:" + prefix + "by-filename" }
     /// Holds the version of FaceScope's own index schema.
     public var ownIndexVersionKey: String { ownIndex + ":version" }
 

@@ -28,6 +28,7 @@ public final class RedisStore: Sendable {
     public let connection: RedisConnection
     public let layout: KeyLayout
     private let keys: KeyGenerator
+    private let writerState = FirstSave()
 
     /// Connects, checks that the server has the JSON and search modules, and creates the
     /// indexes that are missing (redis-om's exactly as redis-om would, and FaceScope's own).
@@ -172,87 +173,84 @@ public final class RedisStore: Sendable {
 
     /// The document stored for exactly this filename (case and bytes as stored).
     public func get(filename: String) throws(FaceScopeError) -> ImageDocument? {
-        let candidates = try keysForFilename(filename)
-        return try load(keys: candidates).first { $0.filename == filename }
+        try syncLookups()
+        guard let pk = try connection.call(["HGET", layout.byFilenameKey, filename]).string else { return nil }
+        return try load(keys: [layout.key(pk: pk)]).first { $0.filename == filename }
     }
 
-    /// Keys of documents whose filename equals `filename`: from the sort sets (exact bytes), then
-    /// from FaceScope's index (documents written by other tools).
-    func keysForFilename(_ filename: String) throws(FaceScopeError) -> [String] {
-        let member = KeyLayout.sortMember(filename: filename, pk: "")
-        let replies = try connection.pipeline([
-            ["ZRANGEBYLEX", layout.byNameKey, "[" + member, "(" + filename + "\u{1}"],
-            [
-                "FT.SEARCH", layout.ownIndex, SearchQuery.tagEquals(field: "filename", value: filename), "NOCONTENT",
-                "LIMIT", "0", "100",
-            ],
-        ])
-        var found: [String] = []
-        for item in replies[0].array ?? [] {
-            if let m = item.string, let parsed = KeyLayout.parseSortMember(m) {
-                found.append(layout.key(pk: parsed.pk))
-            }
-        }
-        if case .error(let message) = replies[1] {
-            throw .redis("search for a filename failed: \(TerminalText.sanitize(message))")
-        }
-        for item in (replies[1].array ?? []).dropFirst() {
-            if let key = item.string, !found.contains(key) { found.append(key) }
-        }
-        return found.sorted()
-    }
-
-    /// How many documents are stored.
+    /// How many documents are stored (as RediSearch counts them under the prefix).
     public func count() throws(FaceScopeError) -> Int {
-        let reply = try connection.call(["FT.SEARCH", layout.ownIndex, "*", "LIMIT", "0", "0"])
-        return Int(reply.array?.first?.integer ?? 0)
+        guard let info = try describeIndex(layout.ownIndex) else {
+            throw .redis("FaceScope's index \(layout.ownIndex) is missing")
+        }
+        return info.documents
     }
 
-    /// Brings the sort sets in line with the stored documents when their sizes differ (documents
-    /// written or deleted by other tools). Returns whether a rebuild happened.
+    /// Brings FaceScope's lookups (filename -> pk, and the two sort sets) in line with the stored
+    /// documents when their sizes differ, as after other tools wrote or deleted documents. Only
+    /// adds what is missing and removes what points nowhere, so writers working at the same time
+    /// lose nothing. Returns whether anything had to be checked.
     @discardableResult
-    public func syncSortSets(force: Bool = false) throws(FaceScopeError) -> Bool {
-        let replies = try connection.pipeline([
-            ["ZCARD", layout.byNameKey], ["ZCARD", layout.byFacesKey],
-            ["FT.SEARCH", layout.ownIndex, "*", "LIMIT", "0", "0"],
-        ])
-        let byName = replies[0].integer ?? -1
-        let byFaces = replies[1].integer ?? -1
-        let docs = replies[2].array?.first?.integer ?? -2
-        if !force && byName == docs && byFaces == docs { return false }
-        try rebuildSortSets()
+    public func syncLookups() throws(FaceScopeError) -> Bool {
+        let replies = try connection.pipeline([["ZCARD", layout.byNameKey], ["ZCARD", layout.byFacesKey]])
+        let docs = Int64(try count())
+        if replies.allSatisfy({ $0.integer == docs }) { return false }
+        try addMissingLookups()
+        try removeStaleLookups()
         return true
     }
 
-    private func rebuildSortSets() throws(FaceScopeError) {
-        let entries = try scanIndex(query: "*")
-        let tmpName = layout.byNameKey + ":rebuild"
-        let tmpFaces = layout.byFacesKey + ":rebuild"
-        try connection.call(["DEL", tmpName, tmpFaces])
+    /// Adds every indexed document to the lookups; existing filename claims are kept.
+    private func addMissingLookups() throws(FaceScopeError) {
+        var entries = try scanIndex(query: "*")
+        // Where other tools stored one filename twice, the oldest pk claims it.
+        entries.sort { $0.key < $1.key }
         var start = 0
         while start < entries.count {
             let chunk = entries[start..<min(entries.count, start + 1000)]
             start += chunk.count
             let lengths = try connection.pipeline(chunk.map { ["JSON.ARRLEN", $0.key, "$.faces"] })
-            var nameArgs = ["ZADD", tmpName]
-            var faceArgs = ["ZADD", tmpFaces]
+            var commands: [[String]] = []
+            var names = ["ZADD", layout.byNameKey]
+            var faces = ["ZADD", layout.byFacesKey]
             for (entry, length) in zip(chunk, lengths) {
                 guard let pk = layout.pk(fromKey: entry.key) else { continue }
-                let faces = length.array?.first?.integer ?? 0
                 let member = KeyLayout.sortMember(filename: entry.filename, pk: pk)
-                nameArgs += ["0", member]
-                faceArgs += [String(faces), member]
+                commands.append(["HSETNX", layout.byFilenameKey, entry.filename, pk])
+                names += ["0", member]
+                faces += [String(length.array?.first?.integer ?? 0), member]
             }
-            if nameArgs.count > 2 {
-                _ = try connection.pipeline([nameArgs, faceArgs])
-            }
+            if names.count > 2 { _ = try connection.pipeline(commands + [names, faces]) }
         }
-        if entries.isEmpty {
-            try connection.call(["DEL", layout.byNameKey, layout.byFacesKey])
-        } else {
-            _ = try connection.pipeline([
-                ["RENAME", tmpName, layout.byNameKey], ["RENAME", tmpFaces, layout.byFacesKey],
-            ])
+    }
+
+    /// Drops sort-set members and filename claims whose document no longer exists.
+    private func removeStaleLookups() throws(FaceScopeError) {
+        for set in [layout.byNameKey, layout.byFacesKey] {
+            var cursor = "0"
+            repeat {
+                let reply = try connection.call(["ZSCAN", set, cursor, "COUNT", "1000"]).array ?? []
+                guard reply.count == 2 else { throw .data("unexpected ZSCAN reply") }
+                cursor = reply[0].string ?? "0"
+                let items = reply[1].array ?? []
+                let members = stride(from: 0, to: items.count, by: 2).compactMap { items[$0].string }
+                let parsed = members.compactMap(KeyLayout.parseSortMember)
+                if parsed.isEmpty { continue }
+                let exists = try connection.pipeline(parsed.map { ["EXISTS", layout.key(pk: $0.pk)] })
+                var stale: [String] = []
+                var claims: [[String]] = []
+                for (member, (entry, found)) in zip(members, zip(parsed, exists)) where found.integer == 0 {
+                    stale.append(member)
+                    claims.append(["HGET", layout.byFilenameKey, entry.filename])
+                }
+                if stale.isEmpty { continue }
+                _ = try connection.pipeline([["ZREM", layout.byNameKey] + stale, ["ZREM", layout.byFacesKey] + stale])
+                let owners = try connection.pipeline(claims)
+                let orphaned = zip(stale.compactMap(KeyLayout.parseSortMember), owners).filter { $0.0.pk == $0.1.string }
+                if !orphaned.isEmpty {
+                    _ = try connection.pipeline(orphaned.map { ["HDEL", layout.byFilenameKey, $0.0.filename] })
+                }
+            } while cursor != "0"
         }
     }
 
@@ -290,7 +288,7 @@ public final class RedisStore: Sendable {
     public func list(order: ListOrder = .filename, descending: Bool = false, offset: Int = 0, limit: Int? = nil)
         throws(FaceScopeError) -> [ImageDocument]
     {
-        try syncSortSets()
+        try syncLookups()
         let set = order == .filename ? layout.byNameKey : layout.byFacesKey
         var result: [ImageDocument] = []
         var position = max(0, offset)
@@ -343,7 +341,7 @@ public final class RedisStore: Sendable {
             let docs = try get(filename: name).map { [$0] } ?? []
             return SearchResult(total: docs.count, documents: Array(docs.dropFirst(offset).prefix(limit ?? Int.max)))
         case .prefix(let prefix):
-            try syncSortSets()
+            try syncLookups()
             let low = "[" + prefix
             let high = "(" + prefix + "\u{10FFFF}"
             let replies = try connection.pipeline([
@@ -390,52 +388,6 @@ public final class RedisStore: Sendable {
 
     // MARK: - Writing
 
-    /// Replaces the document for the same filename, or adds one; returns the stored pk.
-    /// Runs on the server as one script: the lookup and the write are atomic.
-    static let upsertScript = """
-        local prefix = ARGV[3]
-        local filename = ARGV[5]
-        local key = nil
-        local members = redis.call('ZRANGEBYLEX', KEYS[2], '[' .. filename .. '\\0', '(' .. filename .. '\\1')
-        for _, m in ipairs(members) do
-          local k = prefix .. string.sub(m, #filename + 2)
-          if redis.call('EXISTS', k) == 1 and (key == nil or k < key) then key = k end
-        end
-        if key == nil then
-          local found = redis.call('FT.SEARCH', KEYS[1], ARGV[1], 'NOCONTENT', 'LIMIT', 0, 100)
-          for i = 2, #found do
-            local stored = redis.call('JSON.GET', found[i], '$.filename')
-            if stored and cjson.decode(stored)[1] == filename and (key == nil or found[i] < key) then key = found[i] end
-          end
-        end
-        local pk = ARGV[4]
-        if key == nil then
-          key = prefix .. pk
-        else
-          pk = string.sub(key, #prefix + 1)
-        end
-        redis.call('JSON.SET', key, '$', ARGV[2])
-        if pk ~= ARGV[4] then redis.call('JSON.SET', key, '$.pk', cjson.encode(pk)) end
-        local member = filename .. '\\0' .. pk
-        redis.call('ZADD', KEYS[2], 0, member)
-        redis.call('ZADD', KEYS[3], tonumber(ARGV[6]), member)
-        return pk
-        """
-    static let upsertSHA = SHA1.hexDigest(upsertScript)
-
-    private func upsertCommand(_ doc: ImageDocument) -> [String] {
-        [
-            "EVALSHA", RedisStore.upsertSHA, "3", layout.ownIndex, layout.byNameKey, layout.byFacesKey,
-            SearchQuery.tagEquals(field: "filename", value: doc.filename), doc.json.serialized, layout.prefix, doc.pk,
-            doc.filename, String(doc.faceCount),
-        ]
-    }
-
-    private func loadScripts() throws(FaceScopeError) {
-        try connection.call(["SCRIPT", "LOAD", RedisStore.upsertScript])
-        try connection.call(["SCRIPT", "LOAD", RedisStore.deleteScript])
-    }
-
     /// Saves one document (see `saveAll`).
     @discardableResult
     public func save(_ document: ImageDocument) throws(FaceScopeError) -> ImageDocument {
@@ -447,47 +399,58 @@ public final class RedisStore: Sendable {
     /// already has its filename, if any, else under its own pk (a new ULID when empty); face and
     /// box pks are made where missing. One result per document, in order: a document the server
     /// refuses fails alone.
+    ///
+    /// The filename's pk is claimed atomically (`HSETNX` on FaceScope's filename hash) before the
+    /// document is written, so writers racing on one filename all write the same key: the last
+    /// write wins and no duplicate appears.
     public func saveAll(_ documents: [ImageDocument], batchSize: Int = 500) throws(FaceScopeError)
         -> [Result<ImageDocument, FaceScopeError>]
     {
+        // Documents other tools stored must be claimed before a save can find them: checked
+        // once per store (a detection run), and by every listing.
+        if writerState.firstSave() { try syncLookups() }
         var prepared = documents
         keys.assign(&prepared)
         var results: [Result<ImageDocument, FaceScopeError>] = []
         results.reserveCapacity(prepared.count)
         var start = 0
-        var scriptsLoaded = false
         while start < prepared.count {
-            let batch = Array(prepared[start..<min(prepared.count, start + max(1, batchSize))])
-            var replies = try connection.pipeline(batch.map(upsertCommand))
-            if !scriptsLoaded,
-                replies.contains(where: { if case .error(let m) = $0 { m.hasPrefix("NOSCRIPT") } else { false } })
-            {
-                try loadScripts()
-                scriptsLoaded = true
-                replies = try connection.pipeline(batch.map(upsertCommand))
+            var batch = Array(prepared[start..<min(prepared.count, start + max(1, batchSize))])
+            start += batch.count
+            var claims: [[String]] = []
+            claims.reserveCapacity(batch.count * 2)
+            for doc in batch {
+                claims.append(["HSETNX", layout.byFilenameKey, doc.filename, doc.pk])
+                claims.append(["HGET", layout.byFilenameKey, doc.filename])
             }
-            for (doc, reply) in zip(batch, replies) {
-                switch reply {
-                case .string(let pk):
-                    var stored = doc
-                    stored.pk = pk
-                    results.append(.success(stored))
-                case .error(let message):
-                    results.append(
-                        .failure(
-                            .redis(
-                                "\(TerminalText.sanitize(doc.filename)): Redis refused the document: \(TerminalText.sanitize(message))"
-                            )))
-                default:
-                    results.append(
-                        .failure(.data("\(TerminalText.sanitize(doc.filename)): unexpected reply to the save")))
+            let owners = try connection.pipeline(claims)
+            var writes: [[String]] = []
+            writes.reserveCapacity(batch.count * 3)
+            for i in batch.indices {
+                if let pk = owners[2 * i + 1].string { batch[i].pk = pk }
+                let doc = batch[i]
+                let member = KeyLayout.sortMember(filename: doc.filename, pk: doc.pk)
+                writes.append(["JSON.SET", layout.key(pk: doc.pk), "$", doc.json.serialized])
+                writes.append(["ZADD", layout.byNameKey, "0", member])
+                writes.append(["ZADD", layout.byFacesKey, String(doc.faceCount), member])
+            }
+            let replies = try connection.pipeline(writes)
+            for (i, doc) in batch.enumerated() {
+                let failure = replies[(3 * i)..<(3 * i + 3)].first {
+                    if case .error = $0 { true } else { false }
+                }
+                if case .error(let message) = failure {
+                    let name = TerminalText.sanitize(doc.filename)
+                    results.append(.failure(.redis("\(name): Redis refused the document: \(TerminalText.sanitize(message))")))
+                } else {
+                    results.append(.success(doc))
                 }
             }
-            start += batch.count
         }
         return results
     }
 
+    /// Deletes a document and its lookups in one step on the server.
     static let deleteScript = """
         local key = ARGV[1] .. ARGV[2]
         local stored = redis.call('JSON.GET', key, '$.filename')
@@ -498,6 +461,7 @@ public final class RedisStore: Sendable {
           local member = filename .. '\\0' .. ARGV[2]
           redis.call('ZREM', KEYS[1], member)
           redis.call('ZREM', KEYS[2], member)
+          if redis.call('HGET', KEYS[3], filename) == ARGV[2] then redis.call('HDEL', KEYS[3], filename) end
         end
         return 1
         """
@@ -506,14 +470,30 @@ public final class RedisStore: Sendable {
     /// Deletes the document with this pk; returns whether it existed.
     @discardableResult
     public func delete(pk: String) throws(FaceScopeError) -> Bool {
-        let args = ["EVALSHA", RedisStore.deleteSHA, "2", layout.byNameKey, layout.byFacesKey, layout.prefix, pk]
+        let args = [
+            "EVALSHA", RedisStore.deleteSHA, "3", layout.byNameKey, layout.byFacesKey, layout.byFilenameKey,
+            layout.prefix, pk,
+        ]
         var reply = try connection.send(args)
         if case .error(let m) = reply, m.hasPrefix("NOSCRIPT") {
-            try loadScripts()
+            try connection.call(["SCRIPT", "LOAD", RedisStore.deleteScript])
             reply = try connection.send(args)
         }
         if case .error(let m) = reply { throw .redis("Redis refused the delete: \(TerminalText.sanitize(m))") }
         return reply.integer == 1
+    }
+}
+
+/// Remembers whether a store has saved before.
+final class FirstSave: @unchecked Sendable {
+    private let lock = NSLockLike()
+    private var done = false
+
+    func firstSave() -> Bool {
+        lock.withLock {
+            defer { done = true }
+            return !done
+        }
     }
 }
 
