@@ -39,16 +39,23 @@ let package = Package(
         // KServe v2 HTTP client for Triton over libcurl.
         .target(name: "FaceScopeTriton", dependencies: ["FaceScopeCore", "CCurl"]),
         .target(name: "FaceScopeRedis", dependencies: ["FaceScopeCore", "CHiredis"]),
+        // Images in, documents out: decoding, Triton and the store working together.
+        .target(
+            name: "FaceScopePipeline",
+            dependencies: ["FaceScopeCore", "FaceScopeImaging", "FaceScopeTriton", "FaceScopeRedis"]),
         .executableTarget(
             name: "facescope",
             dependencies: [
-                "FaceScopeCore", "FaceScopeRedis",
+                "FaceScopeCore", "FaceScopeRedis", "FaceScopeTriton", "FaceScopePipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Benchmarks that print tables (scripts/bench.sh); not installed.
         .executableTarget(name: "facescope-bench", dependencies: ["FaceScopeCore", "FaceScopeRedis"]),
         .testTarget(name: "FaceScopeCoreTests", dependencies: ["FaceScopeCore"]),
         .testTarget(name: "FaceScopeRedisTests", dependencies: ["FaceScopeRedis", "FaceScopeCore"]),
+        .testTarget(
+            name: "FaceScopePipelineTests",
+            dependencies: ["FaceScopePipeline", "FaceScopeCore", "FaceScopeRedis", "FaceScopeTriton"]),
         .testTarget(name: "FaceScopeImagingTests", dependencies: ["FaceScopeImaging", "FaceScopeCore"]),
         .testTarget(name: "FaceScopeTritonTests", dependencies: ["FaceScopeTriton", "FaceScopeCore"]),
     ],

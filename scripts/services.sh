@@ -67,6 +67,8 @@ triton_ready() {
   done
 }
 
+ready_or_exited() { ! kill -0 "$1" 2>/dev/null || triton_ready; }
+
 start_triton() {
   if triton_ready; then return 0; fi
   [ -x "$FS_VENV/bin/python" ] && "$FS_VENV/bin/python" -c 'import pytriton, dlib' 2>/dev/null \
@@ -81,8 +83,7 @@ start_triton() {
     local pid=$!
     echo "$pid" >"$TRITON_PID"
     # Ready, or given up as soon as the server process has exited.
-    if fs_wait_for 120 bash -c "kill -0 $pid 2>/dev/null || exit 0; $(declare -f triton_ready); FS_TRITON_URL=$FS_TRITON_URL triton_ready && exit 0; exit 1" \
-      && triton_ready; then return 0; fi
+    if fs_wait_for 120 ready_or_exited "$pid" && triton_ready; then return 0; fi
     tail -n 20 "$TRITON_LOG" >&2 || true
     stop_pidfile "$TRITON_PID" "Triton CPU backend"
   done

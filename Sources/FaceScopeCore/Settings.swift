@@ -205,6 +205,12 @@ public struct Settings: Sendable, Equatable {
     public var landmarkModel: String
     public var modelVersion: String
     public var imagesDir: String
+    public var resizeMode: String
+    public var maxPixels: Int
+    public var concurrency: Int
+    public var coverageThreshold: Double
+    public var nmsIoU: Double
+    public var minFaceSize: Double
 
     public static let specs: [String: SettingSpec] = [
         "redisURL": SettingSpec(
@@ -232,8 +238,23 @@ public struct Settings: Sendable, Equatable {
             variable: "MODEL_VERSION", defaultValue: "",
             help: "model version to ask Triton for (empty: the server's choice)"),
         "imagesDir": SettingSpec(
-            variable: "IMAGES_DIR", defaultValue: ".",
-            help: "folder that stored filenames are relative to"),
+            variable: "IMAGES_DIR", defaultValue: ".", help: "folder that stored filenames are relative to"),
+        "resizeMode": SettingSpec(
+            variable: "FACESCOPE_RESIZE_MODE", defaultValue: "",
+            help: "stretch or letterbox; empty follows the model's resize_mode parameter (else stretch)"),
+        "maxPixels": SettingSpec(
+            variable: "FACESCOPE_MAX_PIXELS", defaultValue: "100000000",
+            help: "images with more pixels are refused before decoding"),
+        "concurrency": SettingSpec(
+            variable: "FACESCOPE_CONCURRENCY", defaultValue: "4", help: "images in flight at once during detection"),
+        "coverageThreshold": SettingSpec(
+            variable: "FACESCOPE_MIN_COVERAGE", defaultValue: "0.2",
+            help: "FaceNet grid cells below this coverage are ignored"),
+        "nmsIoU": SettingSpec(
+            variable: "FACESCOPE_NMS_IOU", defaultValue: "0.5", help: "boxes overlapping more than this are merged"),
+        "minFaceSize": SettingSpec(
+            variable: "FACESCOPE_MIN_FACE_SIZE", defaultValue: "0",
+            help: "faces narrower or lower than this (pixels) are dropped"),
     ]
 
     /// Resolves every setting. `flags` holds values given on the command line, keyed like
@@ -254,12 +275,32 @@ public struct Settings: Sendable, Equatable {
             }
             return v
         }
-        let settings = Settings(
+        var settings = Settings(
             redisURL: value("redisURL"), keyPrefix: value("keyPrefix"),
             connectTimeout: try seconds("connectTimeout"), commandTimeout: try seconds("commandTimeout"),
             tritonURL: value("tritonURL"), faceDetectModel: value("faceDetectModel"),
             landmarkModel: value("landmarkModel"), modelVersion: value("modelVersion"),
-            imagesDir: value("imagesDir"))
+            imagesDir: value("imagesDir"), resizeMode: "", maxPixels: 0, concurrency: 1, coverageThreshold: 0,
+            nmsIoU: 0, minFaceSize: 0)
+        func number(_ name: String, _ range: ClosedRange<Double>) throws(FaceScopeError) -> Double {
+            let text = value(name)
+            guard let v = Double(text), range.contains(v) else {
+                throw .usage(
+                    "\(specs[name]?.variable ?? name) must be a number from \(range.lowerBound) to \(range.upperBound), "
+                        + "not '\(TerminalText.sanitize(text))'")
+            }
+            return v
+        }
+        let resize = value("resizeMode")
+        guard ["", "stretch", "letterbox"].contains(resize) else {
+            throw .usage("FACESCOPE_RESIZE_MODE must be stretch or letterbox, not '\(TerminalText.sanitize(resize))'")
+        }
+        settings.resizeMode = resize
+        settings.maxPixels = Int(try number("maxPixels", 1...1e12))
+        settings.concurrency = Int(try number("concurrency", 1...256))
+        settings.coverageThreshold = try number("coverageThreshold", 0...1)
+        settings.nmsIoU = try number("nmsIoU", 0...1)
+        settings.minFaceSize = try number("minFaceSize", 0...1e6)
         _ = try RedisEndpoint.parse(settings.redisURL)
         _ = try KeyLayout(prefix: settings.keyPrefix)
         return settings

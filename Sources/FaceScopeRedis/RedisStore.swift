@@ -178,6 +178,22 @@ public final class RedisStore: Sendable {
         return try load(keys: [layout.key(pk: pk)]).first { $0.filename == filename }
     }
 
+    /// Which of these filenames have a stored document.
+    public func existing(filenames: [String]) throws(FaceScopeError) -> Set<String> {
+        try syncLookups()
+        var found: Set<String> = []
+        var start = 0
+        while start < filenames.count {
+            let chunk = Array(filenames[start..<min(filenames.count, start + 1000)])
+            start += chunk.count
+            let pks = try connection.call(["HMGET", layout.byFilenameKey] + chunk).array ?? []
+            let claimed = zip(chunk, pks).compactMap { name, pk in pk.string.map { (name, $0) } }
+            let present = try connection.pipeline(claimed.map { ["EXISTS", layout.key(pk: $0.1)] })
+            for ((name, _), exists) in zip(claimed, present) where exists.integer == 1 { found.insert(name) }
+        }
+        return found
+    }
+
     /// How many documents are stored (as RediSearch counts them under the prefix).
     public func count() throws(FaceScopeError) -> Int {
         guard let info = try describeIndex(layout.ownIndex) else {
@@ -246,7 +262,9 @@ public final class RedisStore: Sendable {
                 if stale.isEmpty { continue }
                 _ = try connection.pipeline([["ZREM", layout.byNameKey] + stale, ["ZREM", layout.byFacesKey] + stale])
                 let owners = try connection.pipeline(claims)
-                let orphaned = zip(stale.compactMap(KeyLayout.parseSortMember), owners).filter { $0.0.pk == $0.1.string }
+                let orphaned = zip(stale.compactMap(KeyLayout.parseSortMember), owners).filter {
+                    $0.0.pk == $0.1.string
+                }
                 if !orphaned.isEmpty {
                     _ = try connection.pipeline(orphaned.map { ["HDEL", layout.byFilenameKey, $0.0.filename] })
                 }
@@ -417,37 +435,54 @@ public final class RedisStore: Sendable {
         while start < prepared.count {
             var batch = Array(prepared[start..<min(prepared.count, start + max(1, batchSize))])
             start += batch.count
-            var claims: [[String]] = []
-            claims.reserveCapacity(batch.count * 2)
-            for doc in batch {
-                claims.append(["HSETNX", layout.byFilenameKey, doc.filename, doc.pk])
-                claims.append(["HGET", layout.byFilenameKey, doc.filename])
+            // Claim each filename for this document's pk; where another pk holds it, use that one.
+            let claims = try connection.pipeline(batch.map { ["HSETNX", layout.byFilenameKey, $0.filename, $0.pk] })
+            let taken = batch.indices.filter { claims[$0].integer == 0 }
+            if !taken.isEmpty {
+                let owners = try connection.call(["HMGET", layout.byFilenameKey] + taken.map { batch[$0].filename })
+                for (i, owner) in zip(taken, owners.array ?? []) {
+                    if let pk = owner.string { batch[i].pk = pk }
+                }
             }
-            let owners = try connection.pipeline(claims)
             var writes: [[String]] = []
-            writes.reserveCapacity(batch.count * 3)
-            for i in batch.indices {
-                if let pk = owners[2 * i + 1].string { batch[i].pk = pk }
-                let doc = batch[i]
+            writes.reserveCapacity(batch.count + 2)
+            var names = ["ZADD", layout.byNameKey]
+            var faces = ["ZADD", layout.byFacesKey]
+            for doc in batch {
                 let member = KeyLayout.sortMember(filename: doc.filename, pk: doc.pk)
                 writes.append(["JSON.SET", layout.key(pk: doc.pk), "$", doc.json.serialized])
-                writes.append(["ZADD", layout.byNameKey, "0", member])
-                writes.append(["ZADD", layout.byFacesKey, String(doc.faceCount), member])
+                names += ["0", member]
+                faces += [String(doc.faceCount), member]
             }
-            let replies = try connection.pipeline(writes)
+            let replies = try connection.pipeline(writes + [names, faces])
             for (i, doc) in batch.enumerated() {
-                let failure = replies[(3 * i)..<(3 * i + 3)].first {
-                    if case .error = $0 { true } else { false }
-                }
-                if case .error(let message) = failure {
+                if case .error(let message) = replies[i] {
                     let name = TerminalText.sanitize(doc.filename)
-                    results.append(.failure(.redis("\(name): Redis refused the document: \(TerminalText.sanitize(message))")))
+                    results.append(
+                        .failure(.redis("\(name): Redis refused the document: \(TerminalText.sanitize(message))")))
                 } else {
                     results.append(.success(doc))
                 }
             }
+            for reply in replies.suffix(2) {
+                if case .error(let message) = reply {
+                    throw .redis("Redis refused to update FaceScope's sort sets: \(TerminalText.sanitize(message))")
+                }
+            }
         }
         return results
+    }
+
+    /// Deletes every document under the prefix, both indexes and FaceScope's lookups. For tests
+    /// and benchmarks working in a prefix of their own; nothing in the CLI calls it.
+    public func destroyEverything() throws(FaceScopeError) {
+        _ = try connection.pipeline([
+            ["FT.DROPINDEX", layout.redisOMIndex, "DD"], ["FT.DROPINDEX", layout.ownIndex],
+            [
+                "DEL", layout.byNameKey, layout.byFacesKey, layout.byFilenameKey, layout.redisOMHashKey,
+                layout.ownIndexVersionKey,
+            ],
+        ])
     }
 
     /// Deletes a document and its lookups in one step on the server.

@@ -131,10 +131,6 @@ enum Bench {
     }
 
     static func drop(_ store: RedisStore) {
-        let l = store.layout
-        _ = try? store.connection.pipeline([
-            ["FT.DROPINDEX", l.redisOMIndex, "DD"], ["FT.DROPINDEX", l.ownIndex],
-            ["DEL", l.byNameKey, l.byFacesKey, l.redisOMHashKey, l.ownIndexVersionKey],
-        ])
+        try? store.destroyEverything()
     }
 }

@@ -17,6 +17,7 @@ struct FaceScopeCommand: ParsableCommand {
               FACESCOPE_KEY_PREFIX  document key prefix (default :utils.Model:)
 
             Examples:
+              facescope detect ~/Pictures --images-dir ~/Pictures
               facescope list --sort faces --desc --limit 20
               facescope search 'holi*'            words of filenames, prefixes with *
               facescope search --exact 'trips/a b.jpg'
@@ -24,7 +25,8 @@ struct FaceScopeCommand: ParsableCommand {
               facescope doctor                    is everything set up right?
             """,
         subcommands: [
-            ListCommand.self, SearchCommand.self, ShowCommand.self, ExportCommand.self, ImportCommand.self,
+            DetectCommand.self, ListCommand.self, SearchCommand.self, ShowCommand.self, ExportCommand.self,
+            ImportCommand.self,
             DeleteCommand.self, DoctorCommand.self,
         ]
     )

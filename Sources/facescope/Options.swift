@@ -18,8 +18,8 @@ struct StoreOptions: ParsableArguments {
         help: ArgumentHelp("Settings file read after the environment.", valueName: "path"))
     var envFile: String = ".env"
 
-    func settings() throws -> Settings {
-        var flags: [String: String] = [:]
+    func settings(_ extra: [String: String] = [:]) throws -> Settings {
+        var flags = extra
         if let redisURL { flags["redisURL"] = redisURL }
         if let keyPrefix { flags["keyPrefix"] = keyPrefix }
         var dotenv: [String: String] = [:]

@@ -28,11 +28,7 @@ enum TestRedis {
 
     /// Removes everything a test store created.
     static func drop(_ store: RedisStore) {
-        let layout = store.layout
-        _ = try? store.connection.pipeline([
-            ["FT.DROPINDEX", layout.redisOMIndex, "DD"], ["FT.DROPINDEX", layout.ownIndex],
-            ["DEL", layout.byNameKey, layout.byFacesKey, layout.redisOMHashKey, layout.ownIndexVersionKey],
-        ])
+        try? store.destroyEverything()
     }
 }
 

@@ -55,7 +55,7 @@ class FaceDetector:
         rects, scores, _ = self._detector.run(np.ascontiguousarray(image), HOG_UPSAMPLE, 0.0)
         detections = [
             Detection((rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1), float(score))
-            for rect, score in zip(rects, scores)
+            for rect, score in zip(rects, scores, strict=True)
         ]
         return sorted(detections, key=lambda detection: -detection.score)
 

@@ -27,6 +27,7 @@ COVERAGE_THRESHOLD = 0.2
 NMS_IOU_THRESHOLD = 0.5
 TOP_K = 20
 
+
 def clip_boxes(boxes: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """Clips boxes [K,4] (x1, y1, x2, y2) to the 736x416 network frame."""
     clipped = np.array(boxes, dtype=np.float64).reshape(-1, 4)
@@ -44,9 +45,7 @@ def _home_cell(box: npt.NDArray[np.float64]) -> tuple[int, int]:
     return row, col
 
 
-def encode(
-    boxes: npt.ArrayLike, coverages: npt.ArrayLike
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+def encode(boxes: npt.ArrayLike, coverages: npt.ArrayLike) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """Encodes faces into FaceNet's output tensors.
 
     Args:
@@ -78,7 +77,7 @@ def encode(
         if used[row, col]:
             distance = ((rows - row) ** 2 + (cols - col) ** 2).astype(np.float64)
             distance[used] = np.inf
-            row, col = np.unravel_index(int(np.argmin(distance)), used.shape)
+            row, col = (int(index) for index in np.unravel_index(int(np.argmin(distance)), used.shape))
         used[row, col] = True
         anchor_x = STRIDE * col + CELL_OFFSET
         anchor_y = STRIDE * row + CELL_OFFSET
@@ -100,7 +99,8 @@ def _iou(box: npt.NDArray[np.float64], others: npt.NDArray[np.float64]) -> npt.N
     area = (box[2] - box[0]) * (box[3] - box[1])
     other_areas = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
     union = area + other_areas - intersection
-    return np.divide(intersection, union, out=np.zeros_like(union), where=union > 0)
+    iou: npt.NDArray[np.float64] = np.divide(intersection, union, out=np.zeros_like(union), where=union > 0)
+    return iou
 
 
 def decode(

@@ -1,5 +1,7 @@
-"""Runs FaceScope's CPU Triton backend: the real tritonserver bundled in nvidia-pytriton, serving
-the python-backend models in model_repository/ (facenet, fpenet, facerec, computed by dlib).
+"""Runs FaceScope's CPU Triton backend.
+
+The real tritonserver bundled in nvidia-pytriton serves the python-backend models in
+model_repository/ (facenet, fpenet, facerec, computed by dlib):
 
     python serve.py [--address 127.0.0.1] [--http-port 8000] [--grpc-port 8001] [--metrics-port 8002]
 
@@ -63,7 +65,7 @@ def prepare_backends(server_dir: Path, workdir: Path) -> Path:
 
 
 def server_env(libs_dir: Path) -> dict[str, str]:
-    """tritonserver's environment; its python backend stubs inherit it.
+    """The environment of tritonserver, which its python backend stubs inherit.
 
     The stub links libpython by name: this interpreter's own comes first. The stub's embedded
     Python finds its prefix by looking up `python3` on PATH, so this venv's bin comes first too.
@@ -72,7 +74,6 @@ def server_env(libs_dir: Path) -> dict[str, str]:
     libraries = [sysconfig.get_config_var("LIBDIR"), str(libs_dir), env.get("LD_LIBRARY_PATH", "")]
     env["LD_LIBRARY_PATH"] = ":".join(path for path in libraries if path)
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
-    env["PYTHONPATH"] = ":".join(path for path in (str(HERE), env.get("PYTHONPATH", "")) if path)
     return env
 
 
@@ -106,11 +107,14 @@ def die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def models_ready(http_port: int) -> bool:
-    """Whether every model answers ready on the HTTP endpoint."""
+def models_ready(address: str, http_port: int) -> bool:
+    """Whether every model answers ready on the HTTP endpoint bound to address."""
+    host = "127.0.0.1" if address in ("0.0.0.0", "::") else address
+    if ":" in host:
+        host = f"[{host}]"
     for model in MODELS:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/v2/models/{model}/ready", timeout=2) as reply:
+            with urllib.request.urlopen(f"http://{host}:{http_port}/v2/models/{model}/ready", timeout=2) as reply:
                 if reply.status != 200:
                     return False
         except (urllib.error.URLError, OSError):
@@ -159,7 +163,7 @@ class Launcher:
         while time.monotonic() < deadline and not self._stopping:
             if self._process.poll() is not None:
                 return False
-            if models_ready(self._args.http_port):
+            if models_ready(self._args.address, self._args.http_port):
                 return True
             time.sleep(POLL_S)
         return False

@@ -23,7 +23,8 @@ def _random_box(rng: np.random.Generator) -> npt.NDArray[np.float64]:
         x1 = float(rng.choice([0.0, grid.NET_WIDTH - width]))
     if rng.random() < 0.25:
         y1 = float(rng.choice([0.0, grid.NET_HEIGHT - height]))
-    return np.array([x1, y1, x1 + width, y1 + height])
+    box: npt.NDArray[np.float64] = np.array([x1, y1, x1 + width, y1 + height], dtype=np.float64)
+    return box
 
 
 def _box_around(rng: np.random.Generator, centre: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -31,7 +32,10 @@ def _box_around(rng: np.random.Generator, centre: npt.NDArray[np.float64]) -> np
     width = rng.uniform(20.0, 400.0)
     height = rng.uniform(20.0, 400.0)
     cx, cy = centre + rng.uniform(-4.0, 4.0, size=2)
-    return grid.clip_boxes([cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2])[0]
+    box: npt.NDArray[np.float64] = grid.clip_boxes([cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2])[
+        0
+    ]
+    return box
 
 
 def _iou_matrix(boxes: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -42,7 +46,8 @@ def _iou_matrix(boxes: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     y2 = np.minimum(boxes[:, None, 3], boxes[None, :, 3])
     intersection = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return intersection / (areas[:, None] + areas[None, :] - intersection)
+    iou: npt.NDArray[np.float64] = intersection / (areas[:, None] + areas[None, :] - intersection)
+    return iou
 
 
 def _random_scene(rng: np.random.Generator) -> npt.NDArray[np.float64]:
@@ -69,7 +74,7 @@ def _home_cells(boxes: npt.NDArray[np.float64]) -> set[tuple[int, int]]:
     """The distinct centre cells of boxes."""
     rows = np.clip(np.floor((boxes[:, 1] + boxes[:, 3]) / 2 / grid.STRIDE), 0, grid.GRID_ROWS - 1)
     cols = np.clip(np.floor((boxes[:, 0] + boxes[:, 2]) / 2 / grid.STRIDE), 0, grid.GRID_COLS - 1)
-    return set(zip(rows.astype(int).tolist(), cols.astype(int).tolist()))
+    return set(zip(rows.astype(int).tolist(), cols.astype(int).tolist(), strict=True))
 
 
 def test_round_trip_recovers_every_box() -> None:

@@ -7,12 +7,18 @@ standard decode (threshold 0.2, NMS 0.5) returns them exactly, with coverage 0.5
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import numpy.typing as npt
 
-import grid
-from facemodels import FaceDetector
-from tritonmodel import BatchModel
+# Triton's python stub ignores PYTHONPATH: the shared modules live three folders up.
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+import grid  # noqa: E402
+from facemodels import FaceDetector  # noqa: E402
+from tritonmodel import BatchModel  # noqa: E402
 
 _MAX_COVERAGE = float(np.nextafter(np.float32(1.0), np.float32(0.0)))
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import numpy.typing as npt
 
-from facemodels import FaceEncoder
-from tritonmodel import BatchModel
+# Triton's python stub ignores PYTHONPATH: the shared modules live three folders up.
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from facemodels import FaceEncoder  # noqa: E402
+from tritonmodel import BatchModel  # noqa: E402
 
 
 class TritonPythonModel(BatchModel):

@@ -7,11 +7,17 @@ ear points 68-79 are not computed and come back as (0, 0) with confidence 0.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import numpy.typing as npt
 
-from facemodels import LANDMARK_COUNT, LandmarkPredictor
-from tritonmodel import BatchModel
+# Triton's python stub ignores PYTHONPATH: the shared modules live three folders up.
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from facemodels import LANDMARK_COUNT, LandmarkPredictor  # noqa: E402
+from tritonmodel import BatchModel  # noqa: E402
 
 CROP_SIZE = 80
 KEYPOINTS = 80

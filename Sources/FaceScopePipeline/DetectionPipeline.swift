@@ -1,0 +1,188 @@
+import FaceScopeCore
+import FaceScopeImaging
+import FaceScopeTriton
+import Foundation
+
+/// How detection runs: models, preprocessing and post-processing settings.
+public struct PipelineOptions: Sendable {
+    /// Triton model names and version (`FACE_DETECT_MODEL_NAME`, `FPENET_MODEL_NAME`, `MODEL_VERSION`).
+    public var faceDetectModel: String
+    public var landmarkModel: String
+    public var modelVersion: String?
+    /// How images are fitted to FaceNet's 736x416 input; nil follows what the model declares in
+    /// its config `parameters` (`resize_mode`), stretch when it declares nothing (NVIDIA's FaceNet).
+    public var resizeMode: ResizeMode?
+    /// Thresholds, clustering and the minimum face size.
+    public var detection: DetectionSettings
+    /// Images with more pixels than this are refused before decoding (decompression bombs).
+    public var maxPixels: Int
+    /// Whether to run the landmark model on the faces found.
+    public var landmarks: Bool
+
+    public init(
+        faceDetectModel: String = "facenet", landmarkModel: String = "fpenet", modelVersion: String? = nil,
+        resizeMode: ResizeMode? = nil, detection: DetectionSettings = DetectionSettings(),
+        maxPixels: Int = 100_000_000, landmarks: Bool = true
+    ) {
+        self.faceDetectModel = faceDetectModel
+        self.landmarkModel = landmarkModel
+        self.modelVersion = modelVersion
+        self.resizeMode = resizeMode
+        self.detection = detection
+        self.maxPixels = maxPixels
+        self.landmarks = landmarks
+    }
+}
+
+/// Finds faces and their 80 landmarks in one image at a time through Triton: decode, FaceNet,
+/// GridBox decoding and clustering, FPENet on square crops (batched), regions and roll. Safe to
+/// call from several threads at once; each call is independent.
+public final class DetectionPipeline: Sendable {
+    public let client: TritonClient
+    public let options: PipelineOptions
+    /// The resize mode in force (the option, else the model's declaration, else stretch).
+    public let resizeMode: ResizeMode
+    /// Faces per FPENet request: the model's max_batch_size (1 when it does not batch).
+    public let landmarkBatch: Int
+
+    static let coverageName = "output_cov/Sigmoid"
+    static let boxesName = "output_bbox/BiasAdd"
+
+    /// Checks that both models are ready and match their contracts (names, datatypes, shapes), and
+    /// reads how the detector wants its input resized.
+    public init(client: TritonClient, options: PipelineOptions) throws(FaceScopeError) {
+        self.client = client
+        self.options = options
+        let version = options.modelVersion
+        for (model, contract) in [
+            (options.faceDetectModel, ModelContract.faceNet), (options.landmarkModel, ModelContract.fpeNet),
+        ] where model == options.faceDetectModel || options.landmarks {
+            guard try client.modelReady(model, version: version) else {
+                throw .inference(
+                    "model '\(TerminalText.sanitize(model))' is not ready on Triton at \(client.endpoints) "
+                        + "(is it in the model repository? see GET /v2/repository/index)")
+            }
+            try client.verify(model: model, version: version, contract: contract)
+        }
+        let detector = try client.modelConfig(options.faceDetectModel, version: version)
+        if let mode = options.resizeMode {
+            resizeMode = mode
+        } else if let declared = detector.parameters["resize_mode"] {
+            guard let mode = ResizeMode(rawValue: declared) else {
+                throw .inference(
+                    "model '\(TerminalText.sanitize(options.faceDetectModel))' declares resize_mode "
+                        + "'\(TerminalText.sanitize(declared))'; FaceScope knows stretch and letterbox")
+            }
+            resizeMode = mode
+        } else {
+            resizeMode = .stretch
+        }
+        if options.landmarks {
+            let landmarks = try client.modelConfig(options.landmarkModel, version: version)
+            landmarkBatch = max(1, landmarks.maxBatchSize)
+        } else {
+            landmarkBatch = 1
+        }
+    }
+
+    /// The document for one image file: size, channels, orientation and every face with its box,
+    /// probability, roll and landmarks. `pk` is left empty for the store to assign.
+    public func analyze(_ file: ImageFile) throws(FaceScopeError) -> ImageDocument {
+        let image = try ImageDecoder.decode(path: file.path, maxPixels: options.maxPixels)
+        let faces = try detectFaces(in: image, name: file.path)
+        return ImageDocument(
+            pk: "", filename: file.filename, faces: faces, channels: image.channels, height: image.height,
+            width: image.width, portrait: image.height > image.width ? 1 : 0)
+    }
+
+    /// Faces in a decoded image (boxes in its pixels).
+    public func detectFaces(in image: DecodedImage, name: String) throws(FaceScopeError) -> [Face] {
+        let detections = try runDetector(image, name: name)
+        var faces: [Face] = []
+        faces.reserveCapacity(detections.count)
+        var keypoints: [[Keypoint]] = []
+        if options.landmarks && !detections.isEmpty {
+            keypoints = try runLandmarks(image, detections: detections, name: name)
+        }
+        for (i, detection) in detections.enumerated() {
+            let points = i < keypoints.count ? keypoints[i] : []
+            faces.append(
+                Face(
+                    pk: "", bbox: detection.box.boundingBox(), probability: detection.probability,
+                    rotation: points.isEmpty ? nil : FaceLandmarks.rotation(points),
+                    descriptors: points.isEmpty ? nil : FaceLandmarks.descriptors(points)))
+        }
+        return faces
+    }
+
+    func runDetector(_ image: DecodedImage, name: String) throws(FaceScopeError) -> [Detection] {
+        let mode = resizeMode
+        let transform =
+            mode == .letterbox
+            ? ImageTransform.letterbox(imageWidth: image.width, imageHeight: image.height)
+            : ImageTransform.stretch(imageWidth: image.width, imageHeight: image.height)
+        // The tensor is written straight into the request body (or shared-memory region).
+        let input = TensorInput(
+            name: "input_1", datatype: .fp32, shape: [1, 3, GridBox.networkHeight, GridBox.networkWidth]
+        ) { raw in
+            _ = Preprocess.faceNetInput(image, mode: mode, into: raw.bindMemory(to: Float.self))
+        }
+        let outputs = try client.infer(
+            model: options.faceDetectModel, version: options.modelVersion, inputs: [input],
+            outputs: [Self.coverageName, Self.boxesName])
+        guard let coverage = outputs[Self.coverageName], let boxes = outputs[Self.boxesName] else {
+            throw .inference("\(TerminalText.sanitize(name)): the detector's reply lacks its outputs")
+        }
+        return try GridBox.faces(
+            coverage: try coverage.floats(), boxes: try boxes.floats(), transform: transform,
+            settings: options.detection)
+    }
+
+    func runLandmarks(_ image: DecodedImage, detections: [Detection], name: String) throws(FaceScopeError)
+        -> [[Keypoint]]
+    {
+        var result: [[Keypoint]] = []
+        result.reserveCapacity(detections.count)
+        var start = 0
+        let side = FPENet.inputSize
+        while start < detections.count {
+            let batch = Array(detections[start..<min(detections.count, start + landmarkBatch)])
+            start += batch.count
+            let crops = CropRecorder(count: batch.count)
+            let input = TensorInput(
+                name: "input_face_images", datatype: .fp32, shape: [batch.count, 1, side, side]
+            ) { raw in
+                let floats = raw.bindMemory(to: Float.self)
+                for (i, face) in batch.enumerated() {
+                    let slice = UnsafeMutableBufferPointer(
+                        rebasing: floats[(i * side * side)..<((i + 1) * side * side)])
+                    let b = face.box
+                    let crop = Preprocess.landmarkCrop(image, box: (b.x1, b.y1, b.x2, b.y2), into: slice)
+                    crops.set(i, FaceCrop(x0: crop.x0, y0: crop.y0, width: crop.side, height: crop.side))
+                }
+            }
+            let outputs = try client.infer(
+                model: options.landmarkModel, version: options.modelVersion, inputs: [input],
+                outputs: ["softargmax", "softargmax:1"])
+            guard let xy = outputs["softargmax"], let confidence = outputs["softargmax:1"] else {
+                throw .inference("\(TerminalText.sanitize(name)): the landmark model's reply lacks its outputs")
+            }
+            let coordinates = try xy.floats()
+            let confidences = try confidence.floats()
+            for i in batch.indices {
+                result.append(
+                    try FPENet.keypoints(
+                        coordinates: coordinates, confidences: confidences, faceIndex: i, crop: crops.get(i)))
+            }
+        }
+        return result
+    }
+}
+
+/// Collects the crops the tensor-filling closure computes.
+final class CropRecorder: @unchecked Sendable {
+    private var crops: [FaceCrop]
+    init(count: Int) { crops = Array(repeating: FaceCrop(x0: 0, y0: 0, width: 1, height: 1), count: count) }
+    func set(_ i: Int, _ crop: FaceCrop) { crops[i] = crop }
+    func get(_ i: Int) -> FaceCrop { crops[i] }
+}

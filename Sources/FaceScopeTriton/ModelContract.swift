@@ -1,0 +1,132 @@
+import FaceScopeCore
+
+/// A tensor FaceScope sends or reads: name, datatype and the dims of one batch item.
+public struct TensorSpec: Sendable, Equatable {
+    public var name: String
+    public var datatype: TensorDataType
+    public var dims: [Int]
+
+    /// A tensor spec from its parts.
+    public init(name: String, datatype: TensorDataType, dims: [Int]) {
+        self.name = name
+        self.datatype = datatype
+        self.dims = dims
+    }
+}
+
+/// The tensors a model must have for FaceScope to use it, checked against what Triton serves
+/// before the first request, so a wrong model fails with a precise message instead of garbage.
+public struct ModelContract: Sendable, Equatable {
+    /// What the model is for, in messages ("FaceNet face detector").
+    public var role: String
+    /// The inputs FaceScope sends.
+    public var inputs: [TensorSpec]
+    /// The outputs FaceScope reads (the model may have more).
+    public var outputs: [TensorSpec]
+
+    /// A contract from its parts.
+    public init(role: String, inputs: [TensorSpec], outputs: [TensorSpec]) {
+        self.role = role
+        self.inputs = inputs
+        self.outputs = outputs
+    }
+
+    /// NVIDIA FaceNet (DetectNet_v2 GridBox).
+    public static let faceNet = ModelContract(
+        role: "FaceNet face detector",
+        inputs: [TensorSpec(name: "input_1", datatype: .fp32, dims: [3, 416, 736])],
+        outputs: [
+            TensorSpec(name: "output_cov/Sigmoid", datatype: .fp32, dims: [1, 26, 46]),
+            TensorSpec(name: "output_bbox/BiasAdd", datatype: .fp32, dims: [4, 26, 46]),
+        ])
+
+    /// NVIDIA FPENet (80 facial keypoints).
+    public static let fpeNet = ModelContract(
+        role: "FPENet landmark estimator",
+        inputs: [TensorSpec(name: "input_face_images", datatype: .fp32, dims: [1, 80, 80])],
+        outputs: [
+            TensorSpec(name: "softargmax", datatype: .fp32, dims: [80, 2]),
+            TensorSpec(name: "softargmax:1", datatype: .fp32, dims: [80]),
+        ])
+
+    /// dlib's ResNet face descriptor (128-D).
+    public static let faceRecognition = ModelContract(
+        role: "face descriptor",
+        inputs: [TensorSpec(name: "input_chip", datatype: .uint8, dims: [150, 150, 3])],
+        outputs: [TensorSpec(name: "embedding", datatype: .fp32, dims: [128])])
+
+    /// Checks the model's metadata. Shapes there include the batch dimension as -1 when the model
+    /// batches: `[-1] + dims` and `dims` are both accepted; a -1 the server reports for another
+    /// dimension matches anything (the model takes any size there). An input FaceScope does not
+    /// send is a mismatch too.
+    /// - Throws: `FaceScopeError.inference` listing every mismatch, naming the model and tensor
+    ///   with the expected and the actual datatype and shape.
+    public func verify(_ metadata: ModelMetadata) throws(FaceScopeError) {
+        func served(_ list: [TensorMetadata]) -> [Served] {
+            list.map { Served(name: $0.name, datatype: $0.datatype, shape: $0.shape, batched: $0.shape.first == -1) }
+        }
+        var problems = compare(served(metadata.inputs), served(metadata.outputs), batchNote: true)
+        let extra = metadata.inputs.map(\.name).filter { name in !inputs.contains { $0.name == name } }
+        if !extra.isEmpty {
+            problems.append("it has input(s) FaceScope does not send: \(names(extra))")
+        }
+        try report(problems, model: metadata.name, source: "metadata")
+    }
+
+    /// Checks the model's configuration (dims without the batch dimension).
+    /// - Throws: `FaceScopeError.inference` listing every mismatch.
+    public func verify(_ config: ModelConfig) throws(FaceScopeError) {
+        func served(_ list: [ConfigTensor]) -> [Served] {
+            list.map { Served(name: $0.name, datatype: $0.datatype, shape: $0.dims, batched: false) }
+        }
+        let problems = compare(served(config.inputs), served(config.outputs), batchNote: false)
+        try report(problems, model: config.name, source: "configuration")
+    }
+
+    /// A tensor as the server describes it; `batched` when `shape` may start with the batch
+    /// dimension (a leading -1 in the metadata: it is then dropped when one dim too many).
+    private struct Served {
+        var name: String
+        var datatype: String
+        var shape: [Int]
+        var batched: Bool
+    }
+
+    private func compare(_ servedInputs: [Served], _ servedOutputs: [Served], batchNote: Bool) -> [String] {
+        var problems: [String] = []
+        for (kind, specs, actual) in [("input", inputs, servedInputs), ("output", outputs, servedOutputs)] {
+            for spec in specs {
+                guard let tensor = actual.first(where: { $0.name == spec.name }) else {
+                    problems.append("it has no \(kind) '\(spec.name)' (its \(kind)s: \(names(actual.map(\.name))))")
+                    continue
+                }
+                let batched = tensor.batched && tensor.shape.count == spec.dims.count + 1
+                let dims = batched ? Array(tensor.shape.dropFirst()) : tensor.shape
+                guard tensor.datatype != spec.datatype.rawValue || !matches(dims, spec.dims) else { continue }
+                var expected = "\(spec.datatype.rawValue) \(shapeText(spec.dims))"
+                if batchNote { expected += " (or \(shapeText([-1] + spec.dims)) batched)" }
+                problems.append(
+                    "\(kind) '\(spec.name)' is \(clean(tensor.datatype)) \(shapeText(tensor.shape)), expected \(expected)"
+                )
+            }
+        }
+        return problems
+    }
+
+    private func matches(_ actual: [Int], _ expected: [Int]) -> Bool {
+        actual.count == expected.count && zip(actual, expected).allSatisfy { $0 == $1 || $0 == -1 }
+    }
+
+    private func clean(_ s: String) -> String { TerminalText.sanitize(s) }
+
+    private func names(_ list: [String]) -> String {
+        list.isEmpty ? "none" : list.map { "'\(clean($0))'" }.joined(separator: ", ")
+    }
+
+    private func report(_ problems: [String], model: String, source: String) throws(FaceScopeError) {
+        guard !problems.isEmpty else { return }
+        throw .inference(
+            "Triton model '\(clean(model))' does not fit FaceScope's \(role) (per its \(source)): "
+                + problems.joined(separator: "; "))
+    }
+}

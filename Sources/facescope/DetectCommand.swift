@@ -1,0 +1,252 @@
+import ArgumentParser
+import FaceScopeCore
+import FaceScopeImaging
+import FaceScopePipeline
+import FaceScopeRedis
+import FaceScopeTriton
+import Foundation
+
+extension ResizeMode: ExpressibleByArgument {}
+
+struct DetectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Find faces and their 80 landmarks in image files and store them in Redis.",
+        discussion: """
+            PATHs are image files or folders (searched recursively; hidden ones skipped; .jpg .jpeg
+            .png .webp .heic). Images already stored are skipped unless --force, so a run that was
+            stopped (Ctrl-C) continues where it left off. Filenames are stored relative to the images
+            folder (IMAGES_DIR), so a host and a container that mount it differently agree.
+
+            Inference runs on Triton (TRITON_SERVER_URL; several servers comma-separated) with the
+            models FACE_DETECT_MODEL_NAME and FPENET_MODEL_NAME, checked against their contracts first.
+
+            Examples:
+              facescope detect ~/Pictures --images-dir ~/Pictures
+              facescope detect photo.jpg --dry-run --json     no Redis needed
+            """)
+
+    @OptionGroup var store: StoreOptions
+
+    @Argument(help: "Image files or folders.")
+    var paths: [String]
+
+    @Flag(help: "Detect again images that are already stored.")
+    var force = false
+
+    @Flag(name: .customLong("dry-run"), help: "Store nothing (Redis is not needed); print what was found.")
+    var dryRun = false
+
+    @Flag(help: "Print one stored-shape JSON document per image on standard output.")
+    var json = false
+
+    @Option(
+        name: .customLong("triton-url"),
+        help: ArgumentHelp("Triton HTTP endpoint(s) (TRITON_SERVER_URL).", valueName: "url"))
+    var tritonURL: String?
+
+    @Option(
+        name: .customLong("images-dir"),
+        help: ArgumentHelp("Folder stored filenames are relative to (IMAGES_DIR).", valueName: "dir"))
+    var imagesDir: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "stretch or letterbox (FACESCOPE_RESIZE_MODE); default: what the model declares.", valueName: "mode"))
+    var resize: ResizeMode?
+
+    @Option(help: ArgumentHelp("Images in flight at once (FACESCOPE_CONCURRENCY).", valueName: "n"))
+    var concurrency: Int?
+
+    @Option(
+        name: .customLong("min-face-size"),
+        help: ArgumentHelp("Drop faces smaller than this many pixels.", valueName: "px"))
+    var minFaceSize: Double?
+
+    @Flag(help: "Cluster FaceNet's grid with TAO's DBSCAN instead of NMS.")
+    var dbscan = false
+
+    @Flag(name: .customLong("no-landmarks"), help: "Find faces only; skip the landmark model.")
+    var noLandmarks = false
+
+    @Flag(help: "Say how tensors travel to Triton and other decisions.")
+    var verbose = false
+
+    func run() throws {
+        var flags: [String: String] = [:]
+        if let tritonURL { flags["tritonURL"] = tritonURL }
+        if let imagesDir { flags["imagesDir"] = imagesDir }
+        if let resize { flags["resizeMode"] = resize.rawValue }
+        if let concurrency { flags["concurrency"] = String(concurrency) }
+        if let minFaceSize { flags["minFaceSize"] = String(minFaceSize) }
+        let settings = try store.settings(flags)
+
+        let collected = ImageFiles.collect(paths, imagesRoot: settings.imagesDir)
+        for problem in collected.problems { printError(problem.description) }
+        if collected.files.isEmpty {
+            throw FaceScopeError.usage(
+                "no image files found in \(paths.map(TerminalText.sanitize).joined(separator: ", "))")
+        }
+
+        var tritonConfiguration = TritonClient.Configuration()
+        if verbose {
+            tritonConfiguration.log = { @Sendable message in printNote(message) }
+        }
+        let client = try TritonClient(url: settings.tritonURL, configuration: tritonConfiguration)
+        var detection = DetectionSettings()
+        detection.coverageThreshold = settings.coverageThreshold
+        detection.clustering = dbscan ? DetectionSettings.defaultDBSCAN : .nms(iouThreshold: settings.nmsIoU)
+        detection.minimumFaceSize = settings.minFaceSize
+        let options = PipelineOptions(
+            faceDetectModel: settings.faceDetectModel, landmarkModel: settings.landmarkModel,
+            modelVersion: settings.modelVersion.isEmpty ? nil : settings.modelVersion,
+            resizeMode: settings.resizeMode.isEmpty ? nil : ResizeMode(rawValue: settings.resizeMode),
+            detection: detection, maxPixels: settings.maxPixels, landmarks: !noLandmarks)
+        let pipeline = try DetectionPipeline(client: client, options: options)
+        if verbose {
+            printNote("FaceNet input: \(pipeline.resizeMode.rawValue); landmarks batched by \(pipeline.landmarkBatch)")
+        }
+        let redis = dryRun ? nil : try RedisStore.open(settings: settings)
+
+        let cancel = CancellationFlag()
+        let interrupt = Interrupt(cancel: cancel)
+        let progress = ProgressReporter(json: json, listEach: dryRun && !json)
+        let runner = DetectionRun(pipeline: pipeline, store: redis, concurrency: settings.concurrency)
+        let summary = try runner.run(collected.files, force: force, cancel: cancel) { progress.handle($0) }
+        interrupt.disarm()
+        progress.finish(summary, dryRun: dryRun)
+        if summary.cancelled { throw ExitCode(130) }
+        if summary.failed > 0 || !collected.problems.isEmpty {
+            throw PartialFailure(message: "\(summary.failed + collected.problems.count) files failed")
+        }
+    }
+}
+
+func printNote(_ message: String) {
+    FileHandle.standardError.write(Data((TerminalText.sanitize(message) + "\n").utf8))
+}
+
+/// Ctrl-C: the first asks the run to stop after the images in flight; the second quits at once.
+final class Interrupt: @unchecked Sendable {
+    private let source: DispatchSourceSignal
+    private var count = 0
+
+    init(cancel: CancellationFlag) {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { [unowned self] in
+            count += 1
+            if count == 1 {
+                cancel.cancel()
+                printNote("\nstopping after the images in flight (Ctrl-C again to quit at once)")
+            } else {
+                exit(130)
+            }
+        }
+        source.resume()
+    }
+
+    func disarm() {
+        source.cancel()
+        signal(SIGINT, SIG_DFL)
+    }
+}
+
+/// Shows a run's progress: a bar with rate and ETA on a terminal, a plain line every few seconds
+/// otherwise, errors as they happen, JSON documents on standard output when asked.
+final class ProgressReporter: @unchecked Sendable {
+    private let lock = NSLock()
+    private let json: Bool
+    private let listEach: Bool
+    private let isTerminal = isatty(STDERR_FILENO) == 1
+    private var total = 0
+    private var done = 0
+    private var failed = 0
+    private var faces = 0
+    private var start = DispatchTime.now().uptimeNanoseconds
+    private var lastDraw: UInt64 = 0
+    private var barShown = false
+
+    init(json: Bool, listEach: Bool) {
+        self.json = json
+        self.listEach = listEach
+    }
+
+    private var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+
+    func handle(_ event: DetectionEvent) {
+        lock.lock()
+        defer { lock.unlock() }
+        switch event {
+        case .started(let total, let skipped):
+            self.total = total
+            start = DispatchTime.now().uptimeNanoseconds
+            if skipped > 0 { note("\(skipped) images already stored, skipped (--force detects them again)") }
+        case .finished(let document):
+            done += 1
+            faces += document.faceCount
+            if json {
+                FileHandle.standardOutput.write(Data((document.json.serialized + "\n").utf8))
+            } else if listEach {
+                clearBar()
+                let n = document.faceCount
+                print("\(TerminalText.sanitize(document.filename))  \(n) face\(n == 1 ? "" : "s")")
+            }
+        case .failed(let file, let error):
+            done += 1
+            failed += 1
+            clearBar()
+            let reason = error.description
+            printError(reason.hasPrefix(TerminalText.sanitize(file)) ? reason : "\(file): \(reason)")
+        }
+        draw()
+    }
+
+    private func note(_ text: String) {
+        clearBar()
+        printNote(text)
+    }
+
+    private func clearBar() {
+        if barShown {
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+            barShown = false
+        }
+    }
+
+    private func draw() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let interval: UInt64 = isTerminal ? 100_000_000 : 5_000_000_000
+        guard now - lastDraw >= interval || done == total else { return }
+        lastDraw = now
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let eta = rate > 0 ? Int(Double(total - done) / rate) : 0
+        let etaText = String(format: "%d:%02d", eta / 60, eta % 60)
+        let rateText = String(format: "%.1f", rate)
+        if isTerminal {
+            let width = 24
+            let filled = total > 0 ? width * done / total : width
+            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+            let line =
+                "\r\u{1B}[K\(bar) \(done)/\(total)  \(rateText) img/s  ETA \(etaText)  faces \(faces)"
+                + (failed > 0 ? "  failed \(failed)" : "")
+            FileHandle.standardError.write(Data(line.utf8))
+            barShown = true
+        } else if done > 0 && done < total {
+            printNote("\(done)/\(total) images, \(rateText)/s, ETA \(etaText), \(faces) faces, \(failed) failed")
+        }
+    }
+
+    func finish(_ summary: DetectionSummary, dryRun: Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        clearBar()
+        let rate = String(format: "%.1f", summary.imagesPerSecond)
+        var line = "\(summary.images) images, \(summary.faces) faces"
+        line += ", \(summary.skipped) skipped, \(summary.failed) failed, \(rate) images/s"
+        line += String(format: " (%.1f s)", summary.seconds)
+        if dryRun { line += ", nothing stored (dry run)" }
+        if summary.cancelled { line += "; stopped early: run again to continue" }
+        printNote(line)
+    }
+}
