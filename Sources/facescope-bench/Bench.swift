@@ -72,7 +72,8 @@ enum Bench {
             var start = 0
             while start < docs.count {
                 let chunk = docs[start..<min(docs.count, start + 1000)]
-                _ = try raw.connection.pipeline(chunk.map { ["JSON.SET", raw.layout.key(pk: $0.pk), "$", $0.json.serialized] })
+                _ = try raw.connection.pipeline(
+                    chunk.map { ["JSON.SET", raw.layout.key(pk: $0.pk), "$", $0.json.serialized] })
                 start += chunk.count
             }
             rawRates.append(Double(count) / (now() - t0))
@@ -108,7 +109,9 @@ enum Bench {
         print("| operation | median | p95 | note |")
         print("| --- | --- | --- | --- |")
         print("| raw pipelined JSON.SET (reference) | \(Int(rawMedian)) docs/s | | 1000 per pipeline |")
-        print("| FaceScope saveAll (upsert by filename) | \(Int(storeMedian)) docs/s | | ratio \(fmt(storeMedian / rawMedian, 2)) of raw |")
+        print(
+            "| FaceScope saveAll (upsert by filename) | \(Int(storeMedian)) docs/s | | ratio \(fmt(storeMedian / rawMedian, 2)) of raw |"
+        )
         for (name, values, note) in [
             ("list first page (50, by filename)", listFirst, ""),
             ("list page at 90% offset (50)", listDeep, "past the 10,000 cap"),
@@ -118,7 +121,9 @@ enum Bench {
             ("full-text 'img_000123' (1 match)", searchNarrow, ""),
             ("count", countAll, ""),
         ] {
-            print("| \(name) | \(fmt(percentile(values, 0.5), 2)) ms | \(fmt(percentile(values, 0.95), 2)) ms | \(note) |")
+            print(
+                "| \(name) | \(fmt(percentile(values, 0.5), 2)) ms | \(fmt(percentile(values, 0.95), 2)) ms | \(note) |"
+            )
         }
     }
 
