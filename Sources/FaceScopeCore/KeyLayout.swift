@@ -48,7 +48,7 @@ public struct KeyLayout: Sendable, Equatable {
 
     // MARK: FaceScope's own index and sort sets (never touched by redis-om)
 
-    public static let ownIndexVersion = 1
+    public static let ownIndexVersion = 2
 
     public var ownIndex: String { "facescope:" + prefix + "index" }
     /// Sorted set of `filename NUL pk` members (score 0): byte-order listing at any offset.
@@ -69,8 +69,17 @@ public struct KeyLayout: Sendable, Equatable {
             "FT.CREATE", ownIndex, "ON", "JSON", "PREFIX", "1", prefix, "STOPWORDS", "0", "SCHEMA",
             "$.filename", "AS", "filename", "TAG", "SEPARATOR", KeyLayout.ownTagSeparator, "CASESENSITIVE", "SORTABLE",
             "$.filename", "AS", "filename_fts", "TEXT",
+            "$.faces[*].label", "AS", "label", "NUMERIC",
+            "$.faces[*].embedding", "AS", "embedding", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32", "DIM",
+            String(KeyLayout.embeddingDimension), "DISTANCE_METRIC", "L2",
         ]
     }
+
+    /// The length of a face descriptor (dlib's ResNet).
+    public static let embeddingDimension = 128
+
+    /// Hash from label to a person's name.
+    public var peopleKey: String { "facescope:" + prefix + "people" }
 
     /// The member of the sort sets for a document.
     public static func sortMember(filename: String, pk: String) -> String { filename + "\u{0}" + pk }

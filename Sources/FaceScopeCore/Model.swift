@@ -66,6 +66,29 @@ public struct Face: Sendable, Equatable {
     }
 }
 
+extension Face {
+    /// The name of the extra field that holds a face's 128-D descriptor (redis-om ignores it).
+    public static let embeddingField = "embedding"
+
+    /// The face's identity descriptor (dlib's 128-D vector), kept in an extra field.
+    public var embedding: [Float]? {
+        get {
+            guard let value = extra.first(where: { $0.name == Face.embeddingField })?.value.arrayValue else {
+                return nil
+            }
+            let numbers = value.compactMap(\.doubleValue).map { Float($0) }
+            return numbers.count == value.count ? numbers : nil
+        }
+        set {
+            extra.removeAll { $0.name == Face.embeddingField }
+            guard let newValue else { return }
+            // Six decimals keep the vector exact to float precision and the JSON short.
+            let values = newValue.map { JSONValue.double((Double($0) * 1e6).rounded() / 1e6) }
+            extra.append(ExtraField(name: Face.embeddingField, value: .array(values)))
+        }
+    }
+}
+
 /// One image file and what was found in it (redis-om's `Model`): one document per file.
 public struct ImageDocument: Sendable, Equatable {
     /// The 26-character ULID that is also the suffix of the document's key.

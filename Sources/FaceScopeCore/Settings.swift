@@ -211,6 +211,8 @@ public struct Settings: Sendable, Equatable {
     public var coverageThreshold: Double
     public var nmsIoU: Double
     public var minFaceSize: Double
+    public var recognitionModel: String
+    public var clusterThreshold: Double
 
     public static let specs: [String: SettingSpec] = [
         "redisURL": SettingSpec(
@@ -252,6 +254,12 @@ public struct Settings: Sendable, Equatable {
             help: "FaceNet grid cells below this coverage are ignored"),
         "nmsIoU": SettingSpec(
             variable: "FACESCOPE_NMS_IOU", defaultValue: "0.5", help: "boxes overlapping more than this are merged"),
+        "recognitionModel": SettingSpec(
+            variable: "FACE_RECOGNITION_MODEL_NAME", defaultValue: "facerec",
+            help: "Triton model name of the face descriptor model (empty: no descriptors)"),
+        "clusterThreshold": SettingSpec(
+            variable: "FACESCOPE_CLUSTER_THRESHOLD", defaultValue: "0.5",
+            help: "faces whose descriptors are closer than this are the same person"),
         "minFaceSize": SettingSpec(
             variable: "FACESCOPE_MIN_FACE_SIZE", defaultValue: "0",
             help: "faces narrower or lower than this (pixels) are dropped"),
@@ -281,7 +289,7 @@ public struct Settings: Sendable, Equatable {
             tritonURL: value("tritonURL"), faceDetectModel: value("faceDetectModel"),
             landmarkModel: value("landmarkModel"), modelVersion: value("modelVersion"),
             imagesDir: value("imagesDir"), resizeMode: "", maxPixels: 0, concurrency: 1, coverageThreshold: 0,
-            nmsIoU: 0, minFaceSize: 0)
+            nmsIoU: 0, minFaceSize: 0, recognitionModel: value("recognitionModel"), clusterThreshold: 0)
         func number(_ name: String, _ range: ClosedRange<Double>) throws(FaceScopeError) -> Double {
             let text = value(name)
             guard let v = Double(text), range.contains(v) else {
@@ -301,6 +309,7 @@ public struct Settings: Sendable, Equatable {
         settings.coverageThreshold = try number("coverageThreshold", 0...1)
         settings.nmsIoU = try number("nmsIoU", 0...1)
         settings.minFaceSize = try number("minFaceSize", 0...1e6)
+        settings.clusterThreshold = try number("clusterThreshold", 0...4)
         _ = try RedisEndpoint.parse(settings.redisURL)
         _ = try KeyLayout(prefix: settings.keyPrefix)
         return settings

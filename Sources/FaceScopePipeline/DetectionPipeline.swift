@@ -18,12 +18,19 @@ public struct PipelineOptions: Sendable {
     public var maxPixels: Int
     /// Whether to run the landmark model on the faces found.
     public var landmarks: Bool
+    /// The face descriptor model (`FACE_RECOGNITION_MODEL_NAME`); nil skips descriptors. When the
+    /// server does not have it, descriptors are skipped unless `requireRecognition`.
+    public var recognitionModel: String?
+    public var requireRecognition: Bool
 
     public init(
         faceDetectModel: String = "facenet", landmarkModel: String = "fpenet", modelVersion: String? = nil,
         resizeMode: ResizeMode? = nil, detection: DetectionSettings = DetectionSettings(),
-        maxPixels: Int = 100_000_000, landmarks: Bool = true
+        maxPixels: Int = 100_000_000, landmarks: Bool = true, recognitionModel: String? = "facerec",
+        requireRecognition: Bool = false
     ) {
+        self.recognitionModel = recognitionModel
+        self.requireRecognition = requireRecognition
         self.faceDetectModel = faceDetectModel
         self.landmarkModel = landmarkModel
         self.modelVersion = modelVersion
@@ -44,6 +51,10 @@ public final class DetectionPipeline: Sendable {
     public let resizeMode: ResizeMode
     /// Faces per FPENet request: the model's max_batch_size (1 when it does not batch).
     public let landmarkBatch: Int
+    /// The descriptor model in use, and faces per request; nil when descriptors are skipped.
+    public let recognition: (model: String, batch: Int)?
+    /// Why descriptors are skipped, when they are.
+    public let recognitionNote: String?
 
     static let coverageName = "output_cov/Sigmoid"
     static let boxesName = "output_bbox/BiasAdd"
@@ -83,6 +94,24 @@ public final class DetectionPipeline: Sendable {
         } else {
             landmarkBatch = 1
         }
+        if let model = options.recognitionModel, options.landmarks {
+            if try client.modelReady(model, version: version) {
+                let config = try client.verify(model: model, version: version, contract: .faceRecognition)
+                recognition = (model, max(1, config.maxBatchSize))
+                recognitionNote = nil
+            } else if options.requireRecognition {
+                throw .inference(
+                    "the face descriptor model '\(TerminalText.sanitize(model))' is not ready on Triton at \(client.endpoints)"
+                )
+            } else {
+                recognition = nil
+                recognitionNote = "no face descriptors: model '\(TerminalText.sanitize(model))' is not on the server"
+            }
+        } else {
+            recognition = nil
+            recognitionNote =
+                options.landmarks ? "no face descriptors: none asked for" : "no face descriptors without landmarks"
+        }
     }
 
     /// The document for one image file: size, channels, orientation and every face with its box,
@@ -104,13 +133,18 @@ public final class DetectionPipeline: Sendable {
         if options.landmarks && !detections.isEmpty {
             keypoints = try runLandmarks(image, detections: detections, name: name)
         }
+        var embeddings: [Int: [Float]] = [:]
+        if recognition != nil {
+            embeddings = try runRecognition(image, keypoints: keypoints, name: name)
+        }
         for (i, detection) in detections.enumerated() {
             let points = i < keypoints.count ? keypoints[i] : []
-            faces.append(
-                Face(
-                    pk: "", bbox: detection.box.boundingBox(), probability: detection.probability,
-                    rotation: points.isEmpty ? nil : FaceLandmarks.rotation(points),
-                    descriptors: points.isEmpty ? nil : FaceLandmarks.descriptors(points)))
+            var face = Face(
+                pk: "", bbox: detection.box.boundingBox(), probability: detection.probability,
+                rotation: points.isEmpty ? nil : FaceLandmarks.rotation(points),
+                descriptors: points.isEmpty ? nil : FaceLandmarks.descriptors(points))
+            if let embedding = embeddings[i] { face.embedding = embedding }
+            faces.append(face)
         }
         return faces
     }
@@ -173,6 +207,57 @@ public final class DetectionPipeline: Sendable {
                 result.append(
                     try FPENet.keypoints(
                         coordinates: coordinates, confidences: confidences, faceIndex: i, crop: crops.get(i)))
+            }
+        }
+        return result
+    }
+}
+
+extension DetectionPipeline {
+    /// The detector's faces for an image (the first step of `detectFaces`), for tests and tools.
+    public func runDetectorForTesting(_ image: DecodedImage, name: String) throws(FaceScopeError) -> [Detection] {
+        try runDetector(image, name: name)
+    }
+
+    /// The unrounded keypoints of detections (the second step of `detectFaces`), for tests and tools.
+    public func runLandmarksForTesting(_ image: DecodedImage, detections: [Detection], name: String)
+        throws(FaceScopeError) -> [[Keypoint]]
+    {
+        try runLandmarks(image, detections: detections, name: name)
+    }
+
+    /// 128-D descriptors of the faces whose landmarks allow an aligned chip, by face index.
+    func runRecognition(_ image: DecodedImage, keypoints: [[Keypoint]], name: String) throws(FaceScopeError)
+        -> [Int: [Float]]
+    {
+        guard let recognition else { return [:] }
+        let aligned = keypoints.enumerated().compactMap { i, points in FaceAlignment.align(points).map { (i, $0) } }
+        var result: [Int: [Float]] = [:]
+        var start = 0
+        let side = FaceAlignment.chipSize
+        while start < aligned.count {
+            let batch = Array(aligned[start..<min(aligned.count, start + recognition.batch)])
+            start += batch.count
+            let input = TensorInput(name: "input_chip", datatype: .uint8, shape: [batch.count, side, side, 3]) { raw in
+                let bytes = raw.bindMemory(to: UInt8.self)
+                for (k, item) in batch.enumerated() {
+                    let slice = UnsafeMutableBufferPointer(
+                        rebasing: bytes[(k * side * side * 3)..<((k + 1) * side * side * 3)])
+                    Preprocess.faceChip(image, alignment: item.1, into: slice)
+                }
+            }
+            let outputs = try client.infer(
+                model: recognition.model, version: options.modelVersion, inputs: [input], outputs: ["embedding"])
+            guard let embedding = outputs["embedding"] else {
+                throw .inference("\(TerminalText.sanitize(name)): the descriptor model's reply lacks 'embedding'")
+            }
+            let values = try embedding.floats()
+            let dimension = 128
+            guard values.count >= batch.count * dimension else {
+                throw .inference("\(TerminalText.sanitize(name)): the descriptor model returned \(values.count) values")
+            }
+            for (k, item) in batch.enumerated() {
+                result[item.0] = Array(values[(k * dimension)..<((k + 1) * dimension)])
             }
         }
         return result

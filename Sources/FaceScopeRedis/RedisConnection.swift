@@ -32,6 +32,12 @@ public enum RedisReply: Sendable, Equatable {
     }
 }
 
+/// One argument of a command: text, or raw bytes.
+public enum RedisArgument: Sendable, Equatable {
+    case text(String)
+    case bytes([UInt8])
+}
+
 /// One connection to Redis over hiredis, safe to share between threads (calls are serialised).
 /// Reconnects once and retries when the connection was dropped; every command FaceScope sends
 /// is idempotent, so a retry cannot store anything twice.
@@ -102,7 +108,7 @@ public final class RedisConnection: @unchecked Sendable {
             var args = ["AUTH"]
             if let user = endpoint.username { args.append(user) }
             args.append(password)
-            let reply = try roundTrip([args])[0]
+            let reply = try roundTrip([args.map(RedisArgument.text)])[0]
             if case .error(let message) = reply {
                 disconnect()
                 throw .redis(
@@ -110,7 +116,7 @@ public final class RedisConnection: @unchecked Sendable {
                         + "check the user and password in REDIS_OM_URL")
             }
         }
-        let hello = try roundTrip([["SELECT", String(endpoint.database)]])[0]
+        let hello = try roundTrip([[.text("SELECT"), .text(String(endpoint.database))]])[0]
         if case .error(let message) = hello {
             disconnect()
             if message.hasPrefix("NOAUTH") {
@@ -130,7 +136,7 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// Sends the commands in one write and reads every reply. Server errors come back as
     /// `.error` replies; connection failures throw.
-    private func roundTrip(_ commands: [[String]]) throws(FaceScopeError) -> [RedisReply] {
+    private func roundTrip(_ commands: [[RedisArgument]]) throws(FaceScopeError) -> [RedisReply] {
         guard let ctx = context else { throw .redis("not connected to Redis at \(location)") }
         for args in commands {
             var storage: [UInt8] = []
@@ -140,8 +146,13 @@ public final class RedisConnection: @unchecked Sendable {
             lengths.reserveCapacity(args.count)
             for arg in args {
                 offsets.append(storage.count)
-                storage.append(contentsOf: arg.utf8)
-                lengths.append(arg.utf8.count)
+                switch arg {
+                case .text(let text):
+                    storage.append(contentsOf: text.utf8)
+                case .bytes(let bytes):
+                    storage.append(contentsOf: bytes)
+                }
+                lengths.append(storage.count - offsets[offsets.count - 1])
             }
             storage.append(0)
             let rc = storage.withUnsafeBufferPointer { buffer -> Int32 in
@@ -204,6 +215,11 @@ public final class RedisConnection: @unchecked Sendable {
     /// Sends commands pipelined (one write, replies in order). A dropped connection is
     /// re-established and the whole batch sent again once.
     public func pipeline(_ commands: [[String]]) throws(FaceScopeError) -> [RedisReply] {
+        try pipeline(arguments: commands.map { $0.map(RedisArgument.text) })
+    }
+
+    /// `pipeline` with arguments that may be binary (vectors for KNN queries).
+    public func pipeline(arguments commands: [[RedisArgument]]) throws(FaceScopeError) -> [RedisReply] {
         if commands.isEmpty { return [] }
         lock.lock()
         defer { lock.unlock() }

@@ -104,6 +104,12 @@ public final class RedisStore: Sendable {
             try connection.call(layout.redisOMCreateArguments)
             try connection.call(["SET", layout.redisOMHashKey, layout.redisOMSchemaHash])
         }
+        if try indexExists(layout.ownIndex),
+            try connection.send(["GET", layout.ownIndexVersionKey]).string != String(KeyLayout.ownIndexVersion)
+        {
+            // An index from an older FaceScope: rebuild it (the documents stay).
+            try connection.call(["FT.DROPINDEX", layout.ownIndex])
+        }
         if try !indexExists(layout.ownIndex) {
             try connection.call(layout.ownCreateArguments)
             try connection.call(["SET", layout.ownIndexVersionKey, String(KeyLayout.ownIndexVersion)])
@@ -480,7 +486,7 @@ public final class RedisStore: Sendable {
             ["FT.DROPINDEX", layout.redisOMIndex, "DD"], ["FT.DROPINDEX", layout.ownIndex],
             [
                 "DEL", layout.byNameKey, layout.byFacesKey, layout.byFilenameKey, layout.redisOMHashKey,
-                layout.ownIndexVersionKey,
+                layout.ownIndexVersionKey, layout.peopleKey,
             ],
         ])
     }

@@ -101,11 +101,13 @@ struct DetectCommand: ParsableCommand {
             faceDetectModel: settings.faceDetectModel, landmarkModel: settings.landmarkModel,
             modelVersion: settings.modelVersion.isEmpty ? nil : settings.modelVersion,
             resizeMode: settings.resizeMode.isEmpty ? nil : ResizeMode(rawValue: settings.resizeMode),
-            detection: detection, maxPixels: settings.maxPixels, landmarks: !noLandmarks)
+            detection: detection, maxPixels: settings.maxPixels, landmarks: !noLandmarks,
+            recognitionModel: settings.recognitionModel.isEmpty ? nil : settings.recognitionModel)
         let pipeline = try DetectionPipeline(client: client, options: options)
         if verbose {
             printNote("FaceNet input: \(pipeline.resizeMode.rawValue); landmarks batched by \(pipeline.landmarkBatch)")
         }
+        if let note = pipeline.recognitionNote, !noLandmarks { printNote(note) }
         let redis = dryRun ? nil : try RedisStore.open(settings: settings)
 
         let cancel = CancellationFlag()

@@ -27,7 +27,7 @@ struct FaceScopeCommand: ParsableCommand {
         subcommands: [
             DetectCommand.self, ListCommand.self, SearchCommand.self, ShowCommand.self, ExportCommand.self,
             ImportCommand.self,
-            DeleteCommand.self, DoctorCommand.self,
+            DeleteCommand.self, ClusterCommand.self, PeopleCommand.self, SimilarCommand.self, DoctorCommand.self,
         ]
     )
 

@@ -2,6 +2,7 @@
 
     python reference.py IMAGE [IMAGE...]
     python reference.py IMAGE --boxes "x1,y1,x2,y2;x1,y1,x2,y2" [--crop 80]
+    python reference.py --chip CHIP.rgb     (raw 150x150x3 RGB bytes: prints dlib's descriptor)
 
 For each image: dlib's HOG detector (upsample 1) on the full-resolution RGB image, then the
 68-point shape predictor on each detected box. Prints one JSON line per image:
@@ -30,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from facemodels import FaceDetector, LandmarkPredictor
+from facemodels import FaceDetector, FaceEncoder, LandmarkPredictor
 
 DECIMALS = 3
 
@@ -77,10 +78,20 @@ def analyse(
 def main(argv: list[str] | None = None) -> int:
     """Entry point: prints one JSON line per image."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("images", nargs="+", metavar="IMAGE")
+    parser.add_argument("images", nargs="*", metavar="IMAGE")
+    parser.add_argument("--chip", help="a raw 150x150x3 RGB chip: print dlib's 128-D descriptor of it")
     parser.add_argument("--boxes", help="x1,y1,x2,y2 boxes separated by ';': run only the predictor on them")
     parser.add_argument("--crop", type=int, help="run the predictor on an N x N gray crop, as FPENet's input")
     args = parser.parse_args(argv)
+    if args.chip is not None:
+        chip = np.fromfile(args.chip, dtype=np.uint8)
+        if chip.size != 150 * 150 * 3:
+            parser.error("a chip is 150x150x3 bytes")
+        embedding = FaceEncoder().describe(chip.reshape(1, 150, 150, 3))[0]
+        print(json.dumps({"embedding": [float(v) for v in embedding]}))
+        return 0
+    if not args.images:
+        parser.error("name at least one image")
     boxes = None
     if args.boxes is not None:
         if len(args.images) != 1:

@@ -1,0 +1,133 @@
+/// Groups face descriptors into identities: faces closer than a threshold are linked, and
+/// chinese whispers (dlib's `chinese_whispers`) finds the groups. Deterministic for a given seed.
+public enum FaceIdentities {
+    /// Euclidean distance between two descriptors.
+    public static func distance(_ a: [Float], _ b: [Float]) -> Float {
+        var sum: Float = 0
+        for i in 0..<min(a.count, b.count) {
+            let d = a[i] - b[i]
+            sum += d * d
+        }
+        return sum.squareRoot()
+    }
+
+    /// A cluster index for each descriptor: linked when closer than `threshold`, then chinese
+    /// whispers for `iterations` rounds (random order from `seed`, ties to the smallest label).
+    /// Cluster indices are 0..<k, numbered in order of first appearance.
+    public static func cluster(_ descriptors: [[Float]], threshold: Float, iterations: Int = 100, seed: UInt64 = 1)
+        -> [Int]
+    {
+        let n = descriptors.count
+        var neighbours = [[(Int, Float)]](repeating: [], count: n)
+        for i in 0..<n {
+            for j in (i + 1)..<max(n, i + 1) {
+                let d = distance(descriptors[i], descriptors[j])
+                if d < threshold {
+                    // dlib weights edges by similarity; closer faces pull harder.
+                    let w = 1 - d / max(threshold, 1e-6)
+                    neighbours[i].append((j, w))
+                    neighbours[j].append((i, w))
+                }
+            }
+        }
+        var labels = Array(0..<n)
+        var rng = SplitMix64(seed: seed)
+        var order = Array(0..<n)
+        for _ in 0..<iterations {
+            var changed = false
+            for i in stride(from: n - 1, to: 0, by: -1) {
+                order.swapAt(i, Int(rng.next() % UInt64(i + 1)))
+            }
+            for node in order where !neighbours[node].isEmpty {
+                var votes: [Int: Float] = [:]
+                for (other, w) in neighbours[node] { votes[labels[other], default: 0] += w }
+                let best = votes.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }
+                if let best, best.key != labels[node] {
+                    labels[node] = best.key
+                    changed = true
+                }
+            }
+            if !changed { break }
+        }
+        var renumber: [Int: Int] = [:]
+        return labels.map { label in
+            if let known = renumber[label] { return known }
+            let next = renumber.count
+            renumber[label] = next
+            return next
+        }
+    }
+
+    /// Labels for faces, keeping the labels faces already have. Unlabelled faces join the label
+    /// most of their linked, labelled neighbours share; the rest are clustered among themselves and
+    /// get new labels after the largest in use. With `relabelAll`, every face is clustered afresh
+    /// and each new cluster takes the old label most of its members had (so labels stay stable).
+    public static func assign(
+        descriptors: [[Float]], existing: [Int?], threshold: Float, relabelAll: Bool = false
+    ) -> [Int] {
+        precondition(descriptors.count == existing.count)
+        var next = (existing.compactMap { $0 }.max() ?? 0) + 1
+        if relabelAll {
+            let clusters = cluster(descriptors, threshold: threshold)
+            var byCluster: [Int: [Int: Int]] = [:]
+            for (i, c) in clusters.enumerated() {
+                if let old = existing[i] { byCluster[c, default: [:]][old, default: 0] += 1 }
+            }
+            var used: Set<Int> = []
+            var mapping: [Int: Int] = [:]
+            // Biggest clusters choose first.
+            let sizes = Dictionary(grouping: clusters.indices, by: { clusters[$0] }).mapValues(\.count)
+            for c in sizes.keys.sorted(by: { (sizes[$0] ?? 0, -$0) > (sizes[$1] ?? 0, -$1) }) {
+                let votes = (byCluster[c] ?? [:]).filter { !used.contains($0.key) }
+                if let best = votes.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }) {
+                    mapping[c] = best.key
+                    used.insert(best.key)
+                } else {
+                    while used.contains(next) { next += 1 }
+                    mapping[c] = next
+                    used.insert(next)
+                    next += 1
+                }
+            }
+            return clusters.map { mapping[$0] ?? 0 }
+        }
+        var labels = existing
+        let unlabelled = existing.indices.filter { existing[$0] == nil }
+        var rest: [Int] = []
+        for i in unlabelled {
+            var votes: [Int: Int] = [:]
+            for j in existing.indices {
+                guard let label = existing[j], distance(descriptors[i], descriptors[j]) < threshold else { continue }
+                votes[label, default: 0] += 1
+            }
+            if let best = votes.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }) {
+                labels[i] = best.key
+            } else {
+                rest.append(i)
+            }
+        }
+        let clusters = cluster(rest.map { descriptors[$0] }, threshold: threshold)
+        var fresh: [Int: Int] = [:]
+        for (k, i) in rest.enumerated() {
+            if fresh[clusters[k]] == nil {
+                fresh[clusters[k]] = next
+                next += 1
+            }
+            labels[i] = fresh[clusters[k]]
+        }
+        return labels.map { $0 ?? 0 }
+    }
+}
+
+/// A small, fast, seedable random generator (for reproducible clustering).
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

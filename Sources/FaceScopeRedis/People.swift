@@ -1,0 +1,168 @@
+import FaceScopeCore
+
+/// One stored face with what recognition needs.
+public struct StoredFace: Sendable, Equatable {
+    public var documentPK: String
+    public var filename: String
+    public var faceIndex: Int
+    public var face: Face
+}
+
+/// A face found near another, with its descriptor distance.
+public struct SimilarFace: Sendable, Equatable {
+    public var stored: StoredFace
+    public var distance: Float
+}
+
+/// A person: a label, its name if one was given, and how many faces carry it.
+public struct Person: Sendable, Equatable {
+    public var label: Int
+    public var name: String?
+    public var faces: Int
+    /// A face of this person (the most confident), for thumbnails.
+    public var example: StoredFace?
+}
+
+extension RedisStore {
+    /// Every stored face that has a descriptor, in filename order.
+    public func facesWithEmbeddings() throws(FaceScopeError) -> [StoredFace] {
+        var result: [StoredFace] = []
+        for document in try list() {
+            for (i, face) in (document.faces ?? []).enumerated() where face.embedding != nil {
+                result.append(
+                    StoredFace(documentPK: document.pk, filename: document.filename, faceIndex: i, face: face))
+            }
+        }
+        return result
+    }
+
+    /// Sets faces' labels in place (matched by the face's pk, so a document re-detected in the
+    /// meantime is left alone). Returns how many faces were updated.
+    @discardableResult
+    public func setLabels(_ labels: [(face: StoredFace, label: Int?)]) throws(FaceScopeError) -> Int {
+        var commands: [[String]] = []
+        for (stored, label) in labels {
+            let pk = stored.face.pk
+            guard !pk.isEmpty, !pk.contains("\""), !pk.contains("\\") else { continue }
+            commands.append([
+                "JSON.SET", layout.key(pk: stored.documentPK), "$.faces[?(@.pk==\"\(stored.face.pk)\")].label",
+                label.map(String.init) ?? "null",
+            ])
+        }
+        var updated = 0
+        var start = 0
+        while start < commands.count {
+            let chunk = Array(commands[start..<min(commands.count, start + 1000)])
+            start += chunk.count
+            for reply in try connection.pipeline(chunk) {
+                if case .error(let message) = reply {
+                    throw .redis("Redis refused a label: \(TerminalText.sanitize(message))")
+                }
+                if reply.string == "OK" { updated += 1 }
+            }
+        }
+        return updated
+    }
+
+    /// The faces nearest to `embedding` by descriptor distance (KNN on FaceScope's vector index,
+    /// then the distance of every face of the documents found), closest first.
+    public func similarFaces(to embedding: [Float], limit: Int = 10, excludingFace facePK: String? = nil)
+        throws(FaceScopeError) -> [SimilarFace]
+    {
+        guard embedding.count == KeyLayout.embeddingDimension else {
+            throw .data("a face descriptor has \(KeyLayout.embeddingDimension) values, not \(embedding.count)")
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(embedding.count * 4)
+        for value in embedding {
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        let k = max(1, limit) * 2 + 2
+        let reply = try connection.pipeline(arguments: [
+            [
+                .text("FT.SEARCH"), .text(layout.ownIndex), .text("*=>[KNN \(k) @embedding $vector AS distance]"),
+                .text("PARAMS"), .text("2"), .text("vector"), .bytes(bytes), .text("SORTBY"), .text("distance"),
+                .text("NOCONTENT"), .text("LIMIT"), .text("0"), .text(String(k)), .text("DIALECT"), .text("2"),
+            ]
+        ])[0]
+        if case .error(let message) = reply {
+            throw .redis("the similarity search failed: \(TerminalText.sanitize(message))")
+        }
+        let keys = (reply.array ?? []).dropFirst().compactMap(\.string)
+        var found: [SimilarFace] = []
+        for document in try load(keys: keys) {
+            for (i, face) in (document.faces ?? []).enumerated() {
+                guard let other = face.embedding, face.pk != facePK || facePK == nil else { continue }
+                let stored = StoredFace(documentPK: document.pk, filename: document.filename, faceIndex: i, face: face)
+                found.append(SimilarFace(stored: stored, distance: FaceIdentities.distance(embedding, other)))
+            }
+        }
+        return Array(found.sorted { $0.distance < $1.distance }.prefix(limit))
+    }
+
+    /// Names given to labels.
+    public func peopleNames() throws(FaceScopeError) -> [Int: String] {
+        let items = try connection.call(["HGETALL", layout.peopleKey]).array ?? []
+        var names: [Int: String] = [:]
+        var i = 0
+        while i + 1 < items.count {
+            if let label = items[i].string.flatMap({ Int($0) }), let name = items[i + 1].string { names[label] = name }
+            i += 2
+        }
+        return names
+    }
+
+    /// Names a label (an empty name removes it).
+    public func rename(label: Int, to name: String) throws(FaceScopeError) {
+        if name.isEmpty {
+            try connection.call(["HDEL", layout.peopleKey, String(label)])
+        } else {
+            try connection.call(["HSET", layout.peopleKey, String(label), name])
+        }
+    }
+
+    /// Every person (label) with its face count and name, most faces first.
+    public func people() throws(FaceScopeError) -> [Person] {
+        let names = try peopleNames()
+        var byLabel: [Int: Person] = [:]
+        for document in try list() {
+            for (i, face) in (document.faces ?? []).enumerated() {
+                guard let label = face.label else { continue }
+                var person = byLabel[label] ?? Person(label: label, name: names[label], faces: 0, example: nil)
+                person.faces += 1
+                if person.example == nil || (person.example?.face.probability ?? 0) < face.probability {
+                    person.example = StoredFace(
+                        documentPK: document.pk, filename: document.filename, faceIndex: i, face: face)
+                }
+                byLabel[label] = person
+            }
+        }
+        return byLabel.values.sorted { ($0.faces, -$0.label) > ($1.faces, -$1.label) }
+    }
+
+    /// The documents with a face of this label (RediSearch numeric query on FaceScope's index).
+    public func documents(withLabel label: Int) throws(FaceScopeError) -> [ImageDocument] {
+        let entries = try scanIndex(query: "@label:[\(label) \(label)]")
+        let sorted = entries.sorted { $0.filename.utf8.lexicographicallyPrecedes($1.filename.utf8) }
+        return try load(keys: sorted.map(\.key))
+    }
+
+    /// Gives every face of label `from` the label `into`, and keeps `into`'s name (or takes
+    /// `from`'s when `into` has none). Returns how many faces moved.
+    @discardableResult
+    public func merge(label from: Int, into: Int) throws(FaceScopeError) -> Int {
+        guard from != into else { return 0 }
+        var moves: [(face: StoredFace, label: Int?)] = []
+        for document in try documents(withLabel: from) {
+            for (i, face) in (document.faces ?? []).enumerated() where face.label == from {
+                moves.append(
+                    (StoredFace(documentPK: document.pk, filename: document.filename, faceIndex: i, face: face), into))
+            }
+        }
+        let moved = try setLabels(moves)
+        let names = try peopleNames()
+        if names[into] == nil, let name = names[from] { try rename(label: into, to: name) }
+        try connection.call(["HDEL", layout.peopleKey, String(from)])
+        return moved
+    }
+}

@@ -1,0 +1,187 @@
+import ArgumentParser
+import FaceScopeCore
+import FaceScopeRedis
+import Foundation
+
+struct ClusterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster",
+        abstract: "Give faces identity labels: faces whose descriptors are close are one person.",
+        discussion: """
+            Faces without a label join the person most of their close neighbours belong to, or
+            form new people among themselves (chinese whispers on the faces closer than the
+            threshold); labels already given stay as they are, so running it after each detection
+            keeps people stable. --rebuild clusters every face afresh and keeps each group's old
+            label where most of its faces had one. Faces need descriptors (the facerec model).
+            """)
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(
+        help: ArgumentHelp("Same person below this descriptor distance (FACESCOPE_CLUSTER_THRESHOLD).", valueName: "d"))
+    var threshold: Double?
+
+    @Flag(help: "Cluster every face again instead of only the unlabelled ones.")
+    var rebuild = false
+
+    func run() throws {
+        var flags: [String: String] = [:]
+        if let threshold { flags["clusterThreshold"] = String(threshold) }
+        let settings = try store.settings(flags)
+        let s = try RedisStore.open(settings: settings)
+        let faces = try s.facesWithEmbeddings()
+        if faces.isEmpty {
+            print("no faces with descriptors yet: run 'facescope detect' with the facerec model on the server")
+            return
+        }
+        let labels = FaceIdentities.assign(
+            descriptors: faces.compactMap(\.face.embedding), existing: faces.map(\.face.label),
+            threshold: Float(settings.clusterThreshold), relabelAll: rebuild)
+        let changes = zip(faces, labels).filter { $0.0.face.label != $0.1 }.map { (face: $0.0, label: Optional($0.1)) }
+        let updated = try s.setLabels(changes)
+        let people = Set(labels).count
+        print("\(faces.count) faces, \(people) people; \(updated) labels set")
+    }
+}
+
+struct PeopleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "people",
+        abstract: "List the people (face labels), name them, merge them, list their images.",
+        subcommands: [PeopleList.self, PeopleShow.self, PeopleRename.self, PeopleMerge.self],
+        defaultSubcommand: PeopleList.self)
+}
+
+struct PeopleList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "Every person with a face count.")
+    @OptionGroup var store: StoreOptions
+    @Flag(help: "Print JSON lines.") var json = false
+
+    func run() throws {
+        let people = try store.openStore().people()
+        var out = Output()
+        if json {
+            for p in people {
+                out.line(
+                    JSONValue.object([
+                        ("label", .int(Int64(p.label))), ("name", p.name.map(JSONValue.string) ?? .null),
+                        ("faces", .int(Int64(p.faces))), ("example", p.example.map { .string($0.filename) } ?? .null),
+                    ]).serialized)
+            }
+        } else if people.isEmpty {
+            out.line("no people yet: run 'facescope cluster'")
+        } else {
+            out.line("LABEL  FACES  NAME                  EXAMPLE")
+            for p in people {
+                let label = String(p.label)
+                let faces = String(p.faces)
+                out.line(
+                    String(repeating: " ", count: max(0, 5 - label.count)) + label + "  "
+                        + String(repeating: " ", count: max(0, 5 - faces.count)) + faces + "  "
+                        + TerminalText.pad(TerminalText.sanitize(p.name ?? "-"), columns: 20) + "  "
+                        + TerminalText.sanitize(p.example?.filename ?? ""))
+            }
+        }
+        out.flush()
+    }
+}
+
+struct PeopleShow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "The images of one person.")
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "The person's label.") var label: Int
+
+    func run() throws {
+        let docs = try store.openStore().documents(withLabel: label)
+        if docs.isEmpty { throw FaceScopeError.notFound("no faces with label \(label)") }
+        DocumentPrinter.print(docs, json: output.json)
+    }
+}
+
+struct PeopleRename: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rename", abstract: "Name a person (an empty name removes it).")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "The person's label.") var label: Int
+    @Argument(help: "The name.") var name: String
+
+    func run() throws {
+        try store.openStore().rename(label: label, to: name)
+        print(
+            name.isEmpty ? "label \(label) has no name now" : "label \(label) is now '\(TerminalText.sanitize(name))'")
+    }
+}
+
+struct PeopleMerge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge", abstract: "Make two people one: every face of FROM takes the label INTO.")
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "The label to merge away.") var from: Int
+    @Argument(help: "The label to keep.") var into: Int
+
+    func run() throws {
+        let moved = try store.openStore().merge(label: from, into: into)
+        print("\(moved) faces moved from label \(from) to \(into)")
+    }
+}
+
+struct SimilarCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "similar",
+        abstract: "The faces most like one face of a stored image (nearest descriptors).",
+        discussion: "Distances below about 0.6 are usually the same person (dlib's measure).")
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: "The stored filename (or pk).")
+    var file: String
+
+    @Option(help: "Which face of the image, from 1 (see 'facescope show').")
+    var face = 1
+
+    @Option(help: "How many faces to list.")
+    var limit = 10
+
+    func run() throws {
+        let s = try store.openStore()
+        var doc = try s.get(filename: file)
+        if doc == nil, ULIDGenerator.isValid(file) { doc = try s.get(pk: file) }
+        guard let doc else { throw FaceScopeError.notFound("no stored image '\(TerminalText.sanitize(file))'") }
+        let faces = doc.faces ?? []
+        guard face >= 1, face <= faces.count else {
+            throw FaceScopeError.usage(
+                "'\(TerminalText.sanitize(file))' has \(faces.count) faces; --face takes 1 to \(faces.count)")
+        }
+        guard let embedding = faces[face - 1].embedding else {
+            throw FaceScopeError.notFound(
+                "face \(face) of '\(TerminalText.sanitize(file))' has no descriptor (detect it again with the facerec model)"
+            )
+        }
+        let similar = try s.similarFaces(to: embedding, limit: limit, excludingFace: faces[face - 1].pk)
+        var out = Output()
+        if output.json {
+            for item in similar {
+                out.line(
+                    JSONValue.object([
+                        ("filename", .string(item.stored.filename)), ("face", .int(Int64(item.stored.faceIndex + 1))),
+                        ("distance", .double(Double(item.distance))),
+                        ("label", item.stored.face.label.map { .int(Int64($0)) } ?? .null),
+                    ]).serialized)
+            }
+        } else if similar.isEmpty {
+            out.line("no other faces with descriptors")
+        } else {
+            out.line("DISTANCE  FACE  LABEL  FILENAME")
+            for item in similar {
+                let label = item.stored.face.label.map(String.init) ?? "-"
+                out.line(
+                    String(format: "%8.3f  %4d  ", item.distance, item.stored.faceIndex + 1)
+                        + String(repeating: " ", count: max(0, 5 - label.count)) + label + "  "
+                        + TerminalText.sanitize(item.stored.filename))
+            }
+        }
+        out.flush()
+    }
+}
