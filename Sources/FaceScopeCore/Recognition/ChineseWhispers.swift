@@ -31,7 +31,7 @@ public enum FaceIdentities {
             }
         }
         var labels = Array(0..<n)
-        var rng = SplitMix64(seed: seed)
+        var rng = ClusterRandom(seed: seed)
         var order = Array(0..<n)
         for _ in 0..<iterations {
             var changed = false
@@ -120,7 +120,7 @@ public enum FaceIdentities {
 }
 
 /// A small, fast, seedable random generator (for reproducible clustering).
-struct SplitMix64: RandomNumberGenerator {
+struct ClusterRandom: RandomNumberGenerator {
     private var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
