@@ -140,17 +140,21 @@ final class RunState: @unchecked Sendable {
     private let storeLock = NSLock()
     private let storeBatch: Int
     private var pending: [ImageDocument] = []
+    private var oldest: UInt64 = 0
     private(set) var summaryValue = DetectionSummary()
 
     init(storeBatch: Int) { self.storeBatch = storeBatch }
 
-    /// Adds a result; returns a batch to store when one is full.
+    /// Adds a result; returns a batch to store when one is full or the oldest waiting result has
+    /// waited a second (so results show up in Redis while a slow run goes on).
     func add(_ document: ImageDocument) -> [ImageDocument]? {
         lock.withLock {
+            let now = DispatchTime.now().uptimeNanoseconds
+            if pending.isEmpty { oldest = now }
             pending.append(document)
             summaryValue.images += 1
             summaryValue.faces += document.faceCount
-            guard pending.count >= storeBatch else { return nil }
+            guard pending.count >= storeBatch || now - oldest >= 1_000_000_000 else { return nil }
             defer { pending = [] }
             return pending
         }

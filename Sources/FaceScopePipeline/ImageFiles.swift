@@ -55,23 +55,27 @@ public enum ImageFiles {
                 continue
             }
             for case let url as URL in walker {
-                let values = try? url.resourceValues(forKeys: [.isRegularFileKey])
-                guard values?.isRegularFile == true else { continue }
-                if extensions.contains(url.pathExtension.lowercased()) { add(url.path) }
+                guard extensions.contains(url.pathExtension.lowercased()) else { continue }
+                // Regular files, and symbolic links to regular files (links to folders are not followed).
+                let target =
+                    (try? url.resourceValues(forKeys: [.isSymbolicLinkKey]))?.isSymbolicLink == true
+                    ? url.resolvingSymlinksInPath() : url
+                guard (try? target.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true else {
+                    continue
+                }
+                add(url.path)
             }
         }
         let files = found.values.sorted { $0.filename.utf8.lexicographicallyPrecedes($1.filename.utf8) }
         return (files, problems)
     }
 
-    /// `path` made absolute and free of `.`/`..` (symbolic links resolved when possible).
+    /// `path` made absolute and free of `.`/`..`. Symbolic links are kept as they are: a file is
+    /// stored under the name it has in the images folder, not its link's target.
     public static func canonical(_ path: String) -> String {
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        if let resolved = realpath(absolute, nil) {
-            defer { free(resolved) }
-            return String(cString: resolved)
-        }
-        return URL(fileURLWithPath: absolute).standardizedFileURL.path
+        let standard = URL(fileURLWithPath: absolute).standardizedFileURL.path
+        return standard.count > 1 && standard.hasSuffix("/") ? String(standard.dropLast()) : standard
     }
 
     /// The stored name of a file: relative to `root` when inside it, else the absolute path.

@@ -140,7 +140,8 @@ final class Interrupt: @unchecked Sendable {
             count += 1
             if count == 1 {
                 cancel.cancel()
-                printNote("\nstopping after the images in flight (Ctrl-C again to quit at once)")
+                FileHandle.standardError.write(Data("\n".utf8))
+                printNote("stopping after the images in flight (Ctrl-C again to quit at once)")
             } else {
                 exit(130)
             }

@@ -42,6 +42,8 @@ struct FaceScopeCommand: ParsableCommand {
         } catch let error as PartialFailure {
             printError(error.message)
             Foundation.exit(1)
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
         } catch {
             let code = exitCode(for: error)
             if code == .success || code == .failure {

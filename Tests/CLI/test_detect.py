@@ -1,0 +1,141 @@
+"""`facescope detect` end to end: the real binary, the real Triton CPU backend, real Redis Stack.
+
+Runs under scripts/test.sh (FACESCOPE_BIN, FACESCOPE_TEST_REDIS_URL, FACESCOPE_TRITON_URL).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+REDIS_URL = os.environ.get("FACESCOPE_TEST_REDIS_URL")
+TRITON_URL = os.environ.get("FACESCOPE_TRITON_URL")
+FACESCOPE = os.environ.get("FACESCOPE_BIN")
+REPO = Path(__file__).resolve().parents[2]
+DATA = Path(os.environ.get("FACESCOPE_SAMPLE_DATA", REPO.parent / "shared" / "data"))
+pytestmark = pytest.mark.skipif(
+    not (REDIS_URL and TRITON_URL and FACESCOPE) and os.environ.get("FACESCOPE_REQUIRE_SERVICES") != "1",
+    reason="needs scripts/test.sh (FACESCOPE_TEST_REDIS_URL, FACESCOPE_TRITON_URL, FACESCOPE_BIN)",
+)
+
+
+@pytest.fixture
+def prefix():
+    p = f"det{uuid.uuid4().hex[:8]}:utils.Model:"
+    yield p
+    import redis
+
+    r = redis.Redis.from_url(REDIS_URL)
+    for name in (f"{p}index", f"facescope:{p}index"):
+        try:
+            r.execute_command("FT.DROPINDEX", name, "DD")
+        except redis.ResponseError:
+            pass
+    for key in r.scan_iter(match=f"*{p}*"):
+        r.delete(key)
+
+
+def env(prefix: str, **extra: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_OM", "TRITON_SERVER", "IMAGES_DIR"))}
+    return {**base, "REDIS_OM_URL": REDIS_URL or "", "TRITON_SERVER_URL": TRITON_URL or "",
+            "FACESCOPE_KEY_PREFIX": prefix, **extra}
+
+
+def detect(prefix: str, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([FACESCOPE or "facescope", "detect", *args], capture_output=True, text=True,
+                          timeout=300, env=env(prefix, **extra))
+
+
+def stored(prefix: str) -> list[dict]:
+    done = subprocess.run([FACESCOPE or "facescope", "list", "--json"], capture_output=True, text=True,
+                          timeout=60, env=env(prefix))
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def test_folder_with_bad_files_stores_the_good_ones_and_names_the_bad(prefix, tmp_path):
+    shutil.copy(DATA / "faces" / "portrait-grace-hopper.jpg", tmp_path / "hopper.jpg")
+    shutil.copy(DATA / "no-faces" / "fruits.jpg", tmp_path / "fruits.jpg")
+    (tmp_path / "notes.jpg").write_text("not an image")
+    data = (DATA / "faces" / "portrait-football.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    (tmp_path / ".hidden").mkdir()
+    shutil.copy(DATA / "faces" / "portrait-grace-hopper.jpg", tmp_path / ".hidden" / "skipped.jpg")
+    (tmp_path / "sub").mkdir()
+    shutil.copy(DATA / "faces" / "group-6-faces.jpg", tmp_path / "sub" / "group.jpg")
+    done = detect(prefix, str(tmp_path), "--images-dir", str(tmp_path))
+    assert done.returncode == 1
+    assert "notes.jpg" in done.stderr and "not an image" in done.stderr
+    assert "cut.jpg" in done.stderr and "truncated" in done.stderr
+    assert "3 images, 7 faces, 0 skipped, 2 failed" in done.stderr
+    docs = {d["filename"]: d for d in stored(prefix)}
+    assert sorted(docs) == ["fruits.jpg", "hopper.jpg", "sub/group.jpg"]
+    assert len(docs["sub/group.jpg"]["faces"]) == 6 and docs["fruits.jpg"]["faces"] == []
+    face = docs["hopper.jpg"]["faces"][0]
+    assert set(face["descriptors"]) == {"chin", "eyebrows", "nose", "eyes", "mouth", "lips"}
+    assert len(face["embedding"]) == 128
+    # Again: everything stored is skipped; the bad files fail again, nothing is duplicated.
+    again = detect(prefix, str(tmp_path), "--images-dir", str(tmp_path))
+    assert "3 images already stored, skipped" in again.stderr
+    assert len(stored(prefix)) == 3
+
+
+def test_dry_run_needs_no_redis_and_json_prints_documents(prefix):
+    done = detect(prefix, str(DATA / "faces" / "portrait-grace-hopper.jpg"), "--dry-run", "--json",
+                  REDIS_OM_URL="redis://127.0.0.1:1/0")
+    assert done.returncode == 0, done.stderr
+    (doc,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert list(doc)[:7] == ["pk", "filename", "faces", "channels", "height", "width", "portrait"]
+    assert doc["width"] == 512 and doc["height"] == 600 and doc["portrait"] == 1
+    assert len(doc["faces"]) == 1
+    assert "nothing stored (dry run)" in done.stderr
+
+
+def test_triton_down_is_a_clear_error(prefix):
+    done = detect(prefix, str(DATA / "faces"), TRITON_SERVER_URL="127.0.0.1:1")
+    assert done.returncode == 1
+    assert "127.0.0.1:1" in done.stderr
+    assert len(done.stderr.strip().splitlines()) <= 2
+
+
+def test_ctrl_c_stops_promptly_keeps_what_is_done_and_a_rerun_continues(prefix, tmp_path):
+    sources = [DATA / "faces" / "portrait-grace-hopper.jpg", DATA / "no-faces" / "fruits.jpg"]
+    for i in range(40):
+        (tmp_path / f"img-{i:02d}.jpg").symlink_to(sources[i % 2])
+    process = subprocess.Popen([FACESCOPE or "facescope", "detect", str(tmp_path), "--images-dir", str(tmp_path),
+                                "--concurrency", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=env(prefix))
+    import redis
+
+    r = redis.Redis.from_url(REDIS_URL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and r.zcard(f"facescope:{prefix}by-name") == 0:
+        time.sleep(0.05)
+    assert r.zcard(f"facescope:{prefix}by-name") > 0, "nothing was stored"
+    process.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    _, err = process.communicate(timeout=60)
+    assert time.monotonic() - started < 10, "Ctrl-C did not stop the run promptly"
+    assert process.returncode == 130, err
+    assert "stopped early" in err
+    first = len(stored(prefix))
+    assert 0 < first < 40
+    rerun = detect(prefix, str(tmp_path), "--images-dir", str(tmp_path))
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{first} images already stored, skipped" in rerun.stderr
+    docs = stored(prefix)
+    assert len(docs) == 40 and len({d["filename"] for d in docs}) == 40
+
+
+def test_progress_is_plain_lines_off_a_terminal_and_the_summary_counts(prefix):
+    done = detect(prefix, str(DATA / "no-faces"), "--images-dir", str(DATA))
+    assert done.returncode == 0, done.stderr
+    assert "\r" not in done.stderr and "\x1b" not in done.stderr
+    assert "3 images, 0 faces, 0 skipped, 0 failed" in done.stderr
