@@ -6,7 +6,7 @@ import Foundation
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Check the setup: Redis reachable, its version and modules, the indexes.",
+        abstract: "Check the setup: Redis (version, modules, indexes), Triton (models, contracts), graphics.",
         discussion: "Exits 1 when a check fails, with what to do about it.")
 
     @OptionGroup var store: StoreOptions
@@ -24,14 +24,23 @@ struct DoctorCommand: ParsableCommand {
         }
     }
 
+    @Option(
+        name: .customLong("triton-url"),
+        help: ArgumentHelp("Triton HTTP endpoint(s) (TRITON_SERVER_URL).", valueName: "url"))
+    var tritonURL: String?
+
+    @Flag(name: .customLong("no-triton"), help: "Check Redis only (for browsing stored results without Triton).")
+    var skipTriton = false
+
     func run() throws {
-        let settings = try store.settings()
+        let settings = try store.settings(tritonURL.map { ["tritonURL": $0] } ?? [:])
         var checks: [HealthCheck] = [
             HealthCheck(
                 name: "settings", ok: true,
                 detail: "Redis \(try RedisEndpoint.parse(settings.redisURL)), key prefix \(settings.keyPrefix)")
         ]
         checks += DoctorCommand.storeChecks(settings)
+        if !skipTriton { checks += TritonDoctor.checks(settings) }
         if json {
             let value = JSONValue.array(
                 checks.map {

@@ -76,12 +76,19 @@ def test_unreachable_redis_exits_1_with_one_line():
 
 
 def test_doctor_reports_and_fails_on_plain_redis():
-    ok = run("doctor", "--redis-url", REDIS_URL)
+    triton = os.environ.get("FACESCOPE_TRITON_URL")
+    ok = run("doctor", "--redis-url", REDIS_URL, *(["--triton-url", triton] if triton else ["--no-triton"]))
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "RediSearch" in ok.stdout and "RedisJSON" in ok.stdout
+    if triton:
+        assert "matches the FaceNet face detector contract" in ok.stdout
+        assert "matches the FPENet landmark estimator contract" in ok.stdout
+    down = run("doctor", "--redis-url", REDIS_URL, "--triton-url", "127.0.0.1:1", "--json")
+    assert down.returncode == 1
+    assert any(c["check"] == "triton" and not c["ok"] for c in json.loads(down.stdout))
     plain = os.environ.get("FACESCOPE_TEST_PLAIN_REDIS_URL")
     if plain:
-        bad = run("doctor", "--redis-url", plain, "--json")
+        bad = run("doctor", "--redis-url", plain, "--json", "--no-triton")
         assert bad.returncode == 1
         checks = json.loads(bad.stdout)
         assert any(not c["ok"] and "no JSON" in c["detail"] for c in checks)
