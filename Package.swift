@@ -43,19 +43,32 @@ let package = Package(
         .target(
             name: "FaceScopePipeline",
             dependencies: ["FaceScopeCore", "FaceScopeImaging", "FaceScopeTriton", "FaceScopeRedis"]),
+        // The terminal browser (ncurses + chafa); `facescope` with no subcommand.
+        .target(
+            name: "FaceScopeTUI",
+            dependencies: [
+                "FaceScopeCore", "FaceScopeRedis", "FaceScopeImaging", "FaceScopeTriton", "FaceScopePipeline",
+                "CNCurses", "CChafa",
+            ]),
         .executableTarget(
             name: "facescope",
             dependencies: [
-                "FaceScopeCore", "FaceScopeRedis", "FaceScopeTriton", "FaceScopePipeline",
+                "FaceScopeCore", "FaceScopeRedis", "FaceScopeTriton", "FaceScopePipeline", "FaceScopeTUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Benchmarks that print tables (scripts/bench.sh); not installed.
-        .executableTarget(name: "facescope-bench", dependencies: ["FaceScopeCore", "FaceScopeRedis"]),
+        .executableTarget(
+            name: "facescope-bench",
+            dependencies: [
+                "FaceScopeCore", "FaceScopeRedis", "FaceScopeImaging", "FaceScopeTriton", "FaceScopePipeline",
+                "CTurboJPEG", "CPNG",
+            ]),
         .testTarget(name: "FaceScopeCoreTests", dependencies: ["FaceScopeCore"]),
         .testTarget(name: "FaceScopeRedisTests", dependencies: ["FaceScopeRedis", "FaceScopeCore"]),
         .testTarget(
             name: "FaceScopePipelineTests",
             dependencies: ["FaceScopePipeline", "FaceScopeCore", "FaceScopeRedis", "FaceScopeTriton"]),
+        .testTarget(name: "FaceScopeTUITests", dependencies: ["FaceScopeTUI", "FaceScopeCore"]),
         .testTarget(name: "FaceScopeImagingTests", dependencies: ["FaceScopeImaging", "FaceScopeCore"]),
         .testTarget(name: "FaceScopeTritonTests", dependencies: ["FaceScopeTriton", "FaceScopeCore"]),
     ],

@@ -16,6 +16,7 @@ export FACESCOPE_TEST_PLAIN_REDIS_URL="redis://127.0.0.1:$((FS_REDIS_PORT + 1))/
 export FACESCOPE_TRITON_URL="$FS_TRITON_URL"
 export FACESCOPE_REQUIRE_SERVICES=1
 export FACESCOPE_BIN="$FS_ROOT/.build/debug/facescope"
+export FACESCOPE_PYTHON="$FS_VENV/bin/python"
 export SWIFT_BACKTRACE=interactive=no
 
 fs_log "checking formatting (swift format lint)"
@@ -27,5 +28,5 @@ swift build --build-tests
 fs_log "Swift tests (unit, and integration against the real services)"
 swift test --skip-build
 
-fs_log "Python tests (redis-om interop, the CLI end to end, the CPU backend, the deployment files)"
-"$FS_VENV/bin/python" -m pytest -q -p no:cacheprovider Tests/Interop Tests/CLI backends/cpu Tests/Deploy
+fs_log "Python tests (redis-om interop, the CLI and the terminal browser end to end, the CPU backend, the deployment files)"
+"$FS_VENV/bin/python" -m pytest -q -p no:cacheprovider Tests/Interop Tests/CLI Tests/TUI backends/cpu Tests/Deploy

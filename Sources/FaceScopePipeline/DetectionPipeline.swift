@@ -271,3 +271,19 @@ final class CropRecorder: @unchecked Sendable {
     func set(_ i: Int, _ crop: FaceCrop) { crops[i] = crop }
     func get(_ i: Int) -> FaceCrop { crops[i] }
 }
+
+extension PipelineOptions {
+    /// The options `Settings` describe (models, version, resize mode, thresholds, limits).
+    public init(settings: Settings, dbscan: Bool = false, landmarks: Bool = true) {
+        var detection = DetectionSettings()
+        detection.coverageThreshold = settings.coverageThreshold
+        detection.clustering = dbscan ? DetectionSettings.defaultDBSCAN : .nms(iouThreshold: settings.nmsIoU)
+        detection.minimumFaceSize = settings.minFaceSize
+        self.init(
+            faceDetectModel: settings.faceDetectModel, landmarkModel: settings.landmarkModel,
+            modelVersion: settings.modelVersion.isEmpty ? nil : settings.modelVersion,
+            resizeMode: settings.resizeMode.isEmpty ? nil : ResizeMode(rawValue: settings.resizeMode),
+            detection: detection, maxPixels: settings.maxPixels, landmarks: landmarks,
+            recognitionModel: settings.recognitionModel.isEmpty || !landmarks ? nil : settings.recognitionModel)
+    }
+}

@@ -46,10 +46,17 @@ public final class DetectionRun: Sendable {
     public let store: RedisStore?
     public let concurrency: Int
     public let storeBatch: Int
+    /// What happens to the faces of an image that is stored already: replaced, or replaced with
+    /// the labels of faces that still overlap kept (the stored pk and extra fields stay either way).
+    public let mergeMode: FaceMergeMode
 
-    public init(pipeline: DetectionPipeline, store: RedisStore?, concurrency: Int = 4, storeBatch: Int = 32) {
+    public init(
+        pipeline: DetectionPipeline, store: RedisStore?, concurrency: Int = 4, storeBatch: Int = 32,
+        mergeMode: FaceMergeMode = .keepLabels
+    ) {
         self.pipeline = pipeline
         self.store = store
+        self.mergeMode = mergeMode
         self.concurrency = max(1, concurrency)
         self.storeBatch = max(1, storeBatch)
     }
@@ -91,10 +98,19 @@ public final class DetectionRun: Sendable {
         return summary
     }
 
+    /// Stores documents, each merged with the one stored for its filename as `mergeMode` says.
+    private func storeMerged(_ documents: [ImageDocument], in store: RedisStore) throws(FaceScopeError)
+        -> [Result<ImageDocument, FaceScopeError>]
+    {
+        let existing = try store.documents(filenames: documents.map(\.filename))
+        return try store.saveAll(
+            documents.map { FaceMerge.updated(existing: existing[$0.filename], detected: $0, mode: mergeMode) })
+    }
+
     private func flush(_ documents: [ImageDocument], state: RunState, events: @Sendable (DetectionEvent) -> Void) {
         guard let store, !documents.isEmpty else { return }
         state.withStoreLock {
-            switch Result(catching: { () throws(FaceScopeError) in try store.saveAll(documents) }) {
+            switch Result(catching: { () throws(FaceScopeError) in try storeMerged(documents, in: store) }) {
             case .success(let results):
                 for (document, result) in zip(documents, results) {
                     switch result {

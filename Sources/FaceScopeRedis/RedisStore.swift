@@ -184,6 +184,22 @@ public final class RedisStore: Sendable {
         return try load(keys: [layout.key(pk: pk)]).first { $0.filename == filename }
     }
 
+    /// The stored documents for these filenames (those that have one), by filename.
+    public func documents(filenames: [String]) throws(FaceScopeError) -> [String: ImageDocument] {
+        try syncLookups()
+        var found: [String: ImageDocument] = [:]
+        var start = 0
+        while start < filenames.count {
+            let chunk = Array(filenames[start..<min(filenames.count, start + 1000)])
+            start += chunk.count
+            let pks = (try connection.call(["HMGET", layout.byFilenameKey] + chunk).array ?? []).compactMap(\.string)
+            for document in try load(keys: pks.map(layout.key(pk:))) where chunk.contains(document.filename) {
+                found[document.filename] = document
+            }
+        }
+        return found
+    }
+
     /// Which of these filenames have a stored document.
     public func existing(filenames: [String]) throws(FaceScopeError) -> Set<String> {
         try syncLookups()

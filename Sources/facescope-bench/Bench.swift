@@ -14,8 +14,13 @@ enum Bench {
         do {
             switch args.first ?? "store" {
             case "store": try storeBenchmark(redisURL: redisURL, count: count)
+            case "detect": try DetectBench.fromEnvironment(env).run()
+            case "recognition":
+                try RecognitionBench.run(
+                    redisURL: redisURL, faces: Int(env["BENCH_FACES"] ?? "") ?? 100_000,
+                    clusterFaces: Int(env["BENCH_CLUSTER_FACES"] ?? "") ?? 10_000)
             default:
-                FileHandle.standardError.write(Data("usage: facescope-bench [store]\n".utf8))
+                FileHandle.standardError.write(Data("usage: facescope-bench [store|detect|recognition]\n".utf8))
                 exit(2)
             }
         } catch {

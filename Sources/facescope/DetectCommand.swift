@@ -66,6 +66,13 @@ struct DetectCommand: ParsableCommand {
     @Flag(help: "Cluster FaceNet's grid with TAO's DBSCAN instead of NMS.")
     var dbscan = false
 
+    @Flag(
+        name: .customLong("replace-labels"),
+        help:
+            "With --force: drop the identity labels of faces found again (default: a face that overlaps its old box keeps its label)."
+    )
+    var replaceLabels = false
+
     @Flag(name: .customLong("no-landmarks"), help: "Find faces only; skip the landmark model.")
     var noLandmarks = false
 
@@ -93,16 +100,7 @@ struct DetectCommand: ParsableCommand {
             tritonConfiguration.log = { @Sendable message in printNote(message) }
         }
         let client = try TritonClient(url: settings.tritonURL, configuration: tritonConfiguration)
-        var detection = DetectionSettings()
-        detection.coverageThreshold = settings.coverageThreshold
-        detection.clustering = dbscan ? DetectionSettings.defaultDBSCAN : .nms(iouThreshold: settings.nmsIoU)
-        detection.minimumFaceSize = settings.minFaceSize
-        let options = PipelineOptions(
-            faceDetectModel: settings.faceDetectModel, landmarkModel: settings.landmarkModel,
-            modelVersion: settings.modelVersion.isEmpty ? nil : settings.modelVersion,
-            resizeMode: settings.resizeMode.isEmpty ? nil : ResizeMode(rawValue: settings.resizeMode),
-            detection: detection, maxPixels: settings.maxPixels, landmarks: !noLandmarks,
-            recognitionModel: settings.recognitionModel.isEmpty ? nil : settings.recognitionModel)
+        let options = PipelineOptions(settings: settings, dbscan: dbscan, landmarks: !noLandmarks)
         let pipeline = try DetectionPipeline(client: client, options: options)
         if verbose {
             printNote("FaceNet input: \(pipeline.resizeMode.rawValue); landmarks batched by \(pipeline.landmarkBatch)")
@@ -113,7 +111,9 @@ struct DetectCommand: ParsableCommand {
         let cancel = CancellationFlag()
         let interrupt = Interrupt(cancel: cancel)
         let progress = ProgressReporter(json: json, listEach: dryRun && !json)
-        let runner = DetectionRun(pipeline: pipeline, store: redis, concurrency: settings.concurrency)
+        let runner = DetectionRun(
+            pipeline: pipeline, store: redis, concurrency: settings.concurrency,
+            mergeMode: replaceLabels ? .replace : .keepLabels)
         let summary = try runner.run(collected.files, force: force, cancel: cancel) { progress.handle($0) }
         interrupt.disarm()
         progress.finish(summary, dryRun: dryRun)

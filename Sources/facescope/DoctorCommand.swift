@@ -1,6 +1,7 @@
 import ArgumentParser
 import FaceScopeCore
 import FaceScopeRedis
+import FaceScopeTUI
 import Foundation
 
 struct DoctorCommand: ParsableCommand {
@@ -24,6 +25,15 @@ struct DoctorCommand: ParsableCommand {
         }
     }
 
+    /// What the terminal browser would draw pictures with here, and why (never a failure:
+    /// symbols work everywhere).
+    static func graphicsCheck(_ environment: [String: String]) -> HealthCheck {
+        let detected = GraphicsDetector.detect(choice: .auto, environment: environment)
+        return HealthCheck(
+            name: "terminal graphics", ok: true,
+            detail: "\(detected.mode.rawValue): \(detected.reason) (browse --graphics symbols|sixel|kitty forces one)")
+    }
+
     @Option(
         name: .customLong("triton-url"),
         help: ArgumentHelp("Triton HTTP endpoint(s) (TRITON_SERVER_URL).", valueName: "url"))
@@ -41,6 +51,7 @@ struct DoctorCommand: ParsableCommand {
         ]
         checks += DoctorCommand.storeChecks(settings)
         if !skipTriton { checks += TritonDoctor.checks(settings) }
+        checks.append(DoctorCommand.graphicsCheck(ProcessInfo.processInfo.environment))
         if json {
             let value = JSONValue.array(
                 checks.map {

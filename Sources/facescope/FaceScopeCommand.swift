@@ -17,6 +17,7 @@ struct FaceScopeCommand: ParsableCommand {
               FACESCOPE_KEY_PREFIX  document key prefix (default :utils.Model:)
 
             Examples:
+              facescope                           browse the stored images in the terminal
               facescope detect ~/Pictures --images-dir ~/Pictures
               facescope list --sort faces --desc --limit 20
               facescope search 'holi*'            words of filenames, prefixes with *
@@ -25,10 +26,12 @@ struct FaceScopeCommand: ParsableCommand {
               facescope doctor                    is everything set up right?
             """,
         subcommands: [
-            DetectCommand.self, ListCommand.self, SearchCommand.self, ShowCommand.self, ExportCommand.self,
+            BrowseCommand.self, DetectCommand.self, ListCommand.self, SearchCommand.self, ShowCommand.self,
+            ExportCommand.self,
             ImportCommand.self,
             DeleteCommand.self, ClusterCommand.self, PeopleCommand.self, SimilarCommand.self, DoctorCommand.self,
-        ]
+        ],
+        defaultSubcommand: BrowseCommand.self
     )
 
     /// Runs the command line with FaceScope's exit statuses: 0 success, 1 failure, 2 usage.

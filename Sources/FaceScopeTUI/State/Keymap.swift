@@ -1,0 +1,228 @@
+import FaceScopeCore
+
+/// A key press, independent of the terminal library that read it.
+enum Key: Hashable, Sendable {
+    /// A printable character (Space included).
+    case character(Character)
+    /// A letter pressed with Control (`ctrl("l")` is Ctrl-L).
+    case ctrl(Character)
+    case up, down, left, right, pageUp, pageDown, home, end
+    case enter, escape, backspace, tab, backTab, delete
+    /// The terminal changed size.
+    case resize
+    /// A mouse event: a click at a screen cell, or the wheel.
+    case mouse(MouseEvent)
+
+    /// How the help screen writes this key.
+    var label: String {
+        switch self {
+        case .character(" "): return "Space"
+        case .character(let c): return String(c)
+        case .ctrl(let c): return "Ctrl-" + String(c).uppercased()
+        case .up: return "↑"
+        case .down: return "↓"
+        case .left: return "←"
+        case .right: return "→"
+        case .pageUp: return "PgUp"
+        case .pageDown: return "PgDn"
+        case .home: return "Home"
+        case .end: return "End"
+        case .enter: return "Enter"
+        case .escape: return "Esc"
+        case .backspace: return "Backspace"
+        case .tab: return "Tab"
+        case .backTab: return "Shift-Tab"
+        case .delete: return "Delete"
+        case .resize: return "(resize)"
+        case .mouse: return "(mouse)"
+        }
+    }
+}
+
+/// What the mouse did.
+enum MouseEvent: Hashable, Sendable {
+    /// A left click on the cell at `column`, `row` (0-based screen coordinates).
+    case click(column: Int, row: Int)
+    case wheelUp, wheelDown
+}
+
+/// Everything a key can ask the browser to do.
+enum Action: String, Hashable, Sendable, CaseIterable {
+    case moveDown, moveUp, pageDown, pageUp, top, bottom
+    case nextMatch, previousMatch
+    case startSearch, clearSearch
+    case toggleSelect, selectAll, clearSelection
+    case toggleSort, reverseSort
+    case toggleBoxes, toggleLandmarks, toggleZoom
+    case openDetail, closeView, nextFace, previousFace
+    case redetect, confirmReplace, confirmKeepLabels, cancelPrompt, cancelDetection
+    case reload, redraw, help, quit
+    case submitSearch, cancelSearch, deleteBackward, clearQuery
+}
+
+/// Where the user is; each context has its own bindings.
+enum KeyContext: String, Hashable, Sendable, CaseIterable {
+    /// The list and the preview.
+    case browse
+    /// One face enlarged.
+    case detail
+    /// Typing a search.
+    case search
+    /// Asked how to re-detect.
+    case confirm
+    /// The help screen.
+    case help
+
+    /// The heading of this context's section on the help screen.
+    var title: String {
+        switch self {
+        case .browse: return "Browsing"
+        case .detail: return "Face detail (Enter)"
+        case .search: return "Searching (/)"
+        case .confirm: return "Re-detect prompt (r)"
+        case .help: return "This help (?)"
+        }
+    }
+}
+
+/// One line of the keymap: the keys, the action they run, and what the help screen says.
+struct KeyBinding: Sendable, Equatable {
+    var keys: [Key]
+    var action: Action
+    var description: String
+    var contexts: [KeyContext]
+
+    /// A binding of `keys` to `action` in `contexts`.
+    init(_ keys: [Key], _ action: Action, _ description: String, in contexts: [KeyContext]) {
+        self.keys = keys
+        self.action = action
+        self.description = description
+        self.contexts = contexts
+    }
+}
+
+/// One line of the generated help screen.
+enum HelpLine: Equatable, Sendable {
+    case heading(String)
+    case binding(keys: String, description: String)
+    case blank
+}
+
+/// The keymap: data, from which both key handling and the help screen are derived, so the help
+/// can never disagree with what the keys do.
+struct Keymap: Sendable {
+    var bindings: [KeyBinding]
+
+    /// A keymap made of these bindings (first match wins).
+    init(bindings: [KeyBinding]) {
+        self.bindings = bindings
+    }
+
+    /// The action `key` runs in `context`, if any.
+    func action(for key: Key, in context: KeyContext) -> Action? {
+        bindings.first { $0.contexts.contains(context) && $0.keys.contains(key) }?.action
+    }
+
+    /// The keys bound to `action` in `context`, as the help screen writes them ("j / ↓").
+    func keyLabel(for action: Action, in context: KeyContext) -> String? {
+        guard let binding = bindings.first(where: { $0.action == action && $0.contexts.contains(context) }) else {
+            return nil
+        }
+        return binding.keys.map(\.label).joined(separator: " / ")
+    }
+
+    /// The help screen: one section per context, each binding once with its keys and description.
+    func helpLines() -> [HelpLine] {
+        var lines: [HelpLine] = []
+        for context in KeyContext.allCases {
+            let section = bindings.filter { $0.contexts.first == context }
+            if section.isEmpty { continue }
+            if !lines.isEmpty { lines.append(.blank) }
+            lines.append(.heading(context.title))
+            for binding in section {
+                lines.append(
+                    .binding(keys: binding.keys.map(\.label).joined(separator: " / "), description: binding.description)
+                )
+            }
+        }
+        return lines
+    }
+
+    /// The help screen as text lines, keys padded to one column.
+    func helpText(width: Int) -> [String] {
+        let lines = helpLines()
+        let keyWidth = min(
+            24,
+            lines.reduce(0) { w, line in
+                if case .binding(let keys, _) = line { return max(w, TerminalText.width(keys)) }
+                return w
+            })
+        return lines.map { line in
+            switch line {
+            case .heading(let title): return TerminalText.truncate(title, columns: width)
+            case .blank: return ""
+            case .binding(let keys, let description):
+                return TerminalText.truncate(
+                    "  " + TerminalText.pad(keys, columns: keyWidth) + "  " + description, columns: width)
+            }
+        }
+    }
+
+    /// FaceScope's keys: vim-style and arrows.
+    static let standard = Keymap(bindings: [
+        // Browsing
+        KeyBinding([.character("j"), .down], .moveDown, "next image", in: [.browse]),
+        KeyBinding([.character("k"), .up], .moveUp, "previous image", in: [.browse]),
+        KeyBinding([.ctrl("f"), .pageDown, .ctrl("d")], .pageDown, "page down", in: [.browse]),
+        KeyBinding([.ctrl("b"), .pageUp, .ctrl("u")], .pageUp, "page up", in: [.browse]),
+        KeyBinding([.character("g"), .home], .top, "first image", in: [.browse]),
+        KeyBinding([.character("G"), .end], .bottom, "last image", in: [.browse]),
+        KeyBinding([.character("/")], .startSearch, "search filenames (full text, as you type)", in: [.browse]),
+        KeyBinding([.character("n")], .nextMatch, "next search result", in: [.browse]),
+        KeyBinding([.character("N")], .previousMatch, "previous search result", in: [.browse]),
+        KeyBinding([.escape], .clearSearch, "clear the search", in: [.browse]),
+        KeyBinding([.character(" ")], .toggleSelect, "select / unselect the image", in: [.browse]),
+        KeyBinding([.character("a")], .selectAll, "select every image listed", in: [.browse]),
+        KeyBinding([.character("x")], .clearSelection, "clear the selection", in: [.browse]),
+        KeyBinding([.character("s")], .toggleSort, "sort by filename / face count", in: [.browse]),
+        KeyBinding([.character("S")], .reverseSort, "reverse the order", in: [.browse]),
+        KeyBinding([.character("b")], .toggleBoxes, "show / hide face boxes", in: [.browse, .detail]),
+        KeyBinding([.character("m")], .toggleLandmarks, "show / hide the 80 landmarks", in: [.browse, .detail]),
+        KeyBinding([.character("z")], .toggleZoom, "preview full screen / beside the list", in: [.browse]),
+        KeyBinding([.enter, .character("f")], .openDetail, "zoom on the faces of the image", in: [.browse]),
+        KeyBinding(
+            [.character("r")], .redetect, "re-detect the selection (or this image) through Triton",
+            in: [.browse, .detail]),
+        KeyBinding(
+            [.character("c")], .cancelDetection, "cancel the detection run / close its panel",
+            in: [.browse, .detail]),
+        KeyBinding([.character("R")], .reload, "reload from Redis", in: [.browse]),
+        KeyBinding([.ctrl("l")], .redraw, "redraw the screen", in: [.browse, .detail]),
+        KeyBinding([.character("?")], .help, "this help", in: [.browse, .detail]),
+        KeyBinding([.character("q"), .ctrl("c")], .quit, "quit", in: [.browse]),
+        // Face detail
+        KeyBinding([.character("l"), .right, .tab, .character("n")], .nextFace, "next face", in: [.detail]),
+        KeyBinding(
+            [.character("h"), .left, .backTab, .character("N")], .previousFace, "previous face",
+            in: [.detail]),
+        KeyBinding([.escape, .character("q"), .backspace], .closeView, "back to the list", in: [.detail]),
+        KeyBinding([.ctrl("c")], .quit, "quit", in: [.detail]),
+        // Searching
+        KeyBinding([.enter], .submitSearch, "keep the results and go back to the list", in: [.search]),
+        KeyBinding([.escape, .ctrl("c")], .cancelSearch, "clear the search", in: [.search]),
+        KeyBinding([.down, .ctrl("n")], .nextMatch, "next result", in: [.search]),
+        KeyBinding([.up, .ctrl("p")], .previousMatch, "previous result", in: [.search]),
+        KeyBinding([.backspace], .deleteBackward, "delete a character", in: [.search]),
+        KeyBinding([.ctrl("u")], .clearQuery, "delete the whole query", in: [.search]),
+        // Confirm
+        KeyBinding([.character("r"), .enter], .confirmReplace, "replace the faces with the new ones", in: [.confirm]),
+        KeyBinding(
+            [.character("k")], .confirmKeepLabels, "keep labels of faces that overlap a new box (IoU > 0.5)",
+            in: [.confirm]),
+        KeyBinding([.escape, .character("q"), .ctrl("c")], .cancelPrompt, "do nothing", in: [.confirm]),
+        // Help
+        KeyBinding([.character("j"), .down], .moveDown, "scroll down", in: [.help]),
+        KeyBinding([.character("k"), .up], .moveUp, "scroll up", in: [.help]),
+        KeyBinding([.escape, .character("q"), .character("?")], .closeView, "close the help", in: [.help]),
+    ])
+}

@@ -1,0 +1,96 @@
+import FaceScopeCore
+import FaceScopeRedis
+
+/// Which list the browser shows.
+enum ListSource: Sendable, Equatable {
+    /// Every stored image in this order.
+    case all(order: ListOrder, descending: Bool)
+    /// The images whose filename matches a full-text query, by filename.
+    case search(String)
+}
+
+/// A page of the list to fetch from the store.
+struct PageRequest: Sendable, Equatable {
+    /// Answers carrying another token are stale and dropped.
+    var token: UInt64
+    var page: Int
+    var offset: Int
+    var limit: Int
+    var source: ListSource
+}
+
+/// A picture to render for the preview area.
+struct PreviewRequest: Sendable, Equatable {
+    var token: UInt64
+    var document: ImageDocument
+    /// The cells available (the picture is fitted inside, aspect ratio kept).
+    var area: Rect
+    var boxes: Bool
+    var landmarks: Bool
+    /// The face to zoom on (face-detail view), nil for the whole image.
+    var focus: Int?
+}
+
+/// The images a detection run works on.
+enum DetectionTarget: Sendable, Equatable {
+    /// These stored filenames.
+    case files([String])
+    /// Every image of a listing except the pks in `except`.
+    case all(source: ListSource, except: Set<String>)
+}
+
+/// A re-detection to start.
+struct DetectionRequest: Sendable, Equatable {
+    var token: UInt64
+    var target: DetectionTarget
+    var mode: FaceMergeMode
+}
+
+/// What the browser asks the outside world to do; the app carries effects out on background
+/// workers and feeds their answers back as ``WorkResult``s.
+enum Effect: Sendable, Equatable {
+    case loadPage(PageRequest)
+    case loadPreview(PreviewRequest)
+    /// Check that Redis answers and count the documents.
+    case pingRedis
+    /// Check that Triton answers.
+    case checkTriton
+    case startDetection(DetectionRequest)
+    case cancelDetection
+    /// Repaint the whole terminal (it may hold garbage).
+    case redraw
+    case quit
+}
+
+/// An answer from a background worker.
+enum WorkResult: Sendable, Equatable {
+    case page(token: UInt64, page: Int, rows: [ImageDocument], total: Int)
+    case pageFailed(token: UInt64, page: Int, error: String)
+    case redisPing(total: Int?, error: String?)
+    case triton(up: Bool, detail: String)
+    case preview(token: UInt64, content: PreviewContent)
+    case detectionStarted(token: UInt64, total: Int)
+    case detectionImage(token: UInt64, document: ImageDocument)
+    case detectionFailed(token: UInt64, file: String, error: String)
+    case detectionFinished(token: UInt64, cancelled: Bool, error: String?)
+}
+
+/// The state of a service as the status line shows it.
+enum ServiceStatus: Sendable, Equatable {
+    case unknown
+    case connecting
+    case up(String)
+    case down(String)
+
+    /// Whether the service answered last time.
+    var isUp: Bool {
+        if case .up = self { return true }
+        return false
+    }
+
+    /// Whether the service failed last time.
+    var isDown: Bool {
+        if case .down = self { return true }
+        return false
+    }
+}

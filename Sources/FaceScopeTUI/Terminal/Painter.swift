@@ -1,0 +1,340 @@
+import FaceScopeCore
+import FaceScopeRedis
+import Foundation
+
+/// Draws the browser's state on the screen: the views. Every piece of untrusted text
+/// (filenames, server messages) goes through `TerminalText.sanitize` here, right before it is
+/// drawn.
+struct Painter {
+    let screen: Screen
+    /// The graphics mode's name for the status line.
+    let graphics: GraphicsMode
+
+    private var line: String { screen.unicode ? "│" : "|" }
+    private var horizontal: String { screen.unicode ? "─" : "-" }
+
+    func paint(_ b: Browser, now: Double) {
+        screen.erase()
+        let layout = b.layout
+        if layout.tooSmall {
+            screen.text(
+                "terminal too small: FaceScope needs \(ScreenLayout.minimumColumns)x\(ScreenLayout.minimumRows) (q quits)",
+                x: 0, y: 0, style: .warn)
+            return
+        }
+        header(b)
+        if let list = layout.list { self.list(b, in: list) }
+        if let separator = layout.separator, let list = layout.list {
+            for y in list.y..<(list.y + list.height) { screen.text(line, x: separator, y: y, style: .dim) }
+        }
+        if layout.preview != nil { preview(b) }
+        if let panel = layout.panel, let run = b.detection { progress(run, in: panel, now: now) }
+        promptLine(b)
+        statusLine(b)
+        if let scroll = b.helpScroll { help(b, scroll: scroll) }
+    }
+
+    // MARK: - Header and list
+
+    private func header(_ b: Browser) {
+        var left = " FaceScope"
+        switch b.source {
+        case .all(let order, let descending):
+            left += "  ·  sorted by \(order == .filename ? "filename" : "face count") \(descending ? "↓" : "↑")"
+        case .search:
+            left += "  ·  search \"\(TerminalText.sanitize(b.search.text))\""
+        }
+        if b.zoomed { left += "  ·  zoomed (z)" }
+        if case .detail(let face) = b.view, let count = b.list.current?.faceCount {
+            left += "  ·  face \(face + 1) of \(count)"
+        }
+        let right = "? help  q quit "
+        screen.text(left, x: 0, y: 0, width: b.layout.columns, style: .reverse, fill: true)
+        let rightWidth = TerminalText.width(right)
+        if b.layout.columns - rightWidth > TerminalText.width(left) + 2 {
+            screen.text(right, x: b.layout.columns - rightWidth, y: 0, style: .reverse)
+        }
+    }
+
+    private func list(_ b: Browser, in rect: Rect) {
+        let layout = b.layout
+        let head =
+            "  " + TerminalText.pad("FILENAME", columns: layout.filenameWidth) + " " + "FACES" + " "
+            + TerminalText.pad("SIZE", columns: 11)
+        screen.text(head, x: rect.x, y: rect.y, width: rect.width, style: .bold, fill: true)
+        guard let total = b.list.total else {
+            let text = b.redis.isDown ? "waiting for Redis…" : "loading…"
+            screen.text("  " + text, x: rect.x, y: rect.y + 1, width: rect.width, style: .dim)
+            return
+        }
+        if total == 0 {
+            let text =
+                b.search.query != nil
+                ? "no match for \"\(TerminalText.sanitize(b.search.text))\""
+                : "no images stored yet (facescope detect PATH stores some)"
+            screen.text("  " + text, x: rect.x, y: rect.y + 1, width: rect.width, style: .warn)
+            return
+        }
+        for i in 0..<layout.listRows {
+            let index = b.list.top + i
+            if index >= total { break }
+            let y = rect.y + 1 + i
+            guard let doc = b.list.row(at: index) else {
+                screen.text("  …", x: rect.x, y: y, width: rect.width, style: .dim)
+                continue
+            }
+            let selected = b.selection.contains(doc.pk)
+            let mark = selected ? (screen.unicode ? "● " : "* ") : "  "
+            let faces = doc.faces == nil ? "-" : String(doc.faceCount)
+            let size = "\(doc.width.map(String.init) ?? "?")x\(doc.height.map(String.init) ?? "?")"
+            let text =
+                mark + TerminalText.pad(TerminalText.sanitize(doc.filename), columns: layout.filenameWidth) + " "
+                + String(repeating: " ", count: max(0, 5 - faces.count)) + faces + " "
+                + TerminalText.pad(size, columns: 11)
+            var style = TextStyle.plain
+            if selected { style = .warn }
+            if index == b.list.cursor { style.reverse = true }
+            screen.text(text, x: rect.x, y: y, width: rect.width, style: style, fill: true)
+        }
+    }
+
+    // MARK: - Preview
+
+    private func preview(_ b: Browser) {
+        let layout = b.layout
+        guard let titleRect = layout.previewTitle, let image = layout.image, let info = layout.info else { return }
+        guard let doc = b.list.current else {
+            if b.list.total == 0 {
+                screen.text(" nothing to preview", x: titleRect.x, y: titleRect.y, style: .dim)
+            }
+            return
+        }
+        let size = "\(doc.width.map(String.init) ?? "?")×\(doc.height.map(String.init) ?? "?")"
+        screen.text(
+            " " + TerminalText.sanitize(doc.filename), x: titleRect.x, y: titleRect.y,
+            width: max(1, titleRect.width - TerminalText.width(size) - 2), style: .bold)
+        screen.text(
+            size + " ", x: titleRect.x + titleRect.width - TerminalText.width(size) - 1, y: titleRect.y, style: .dim)
+
+        switch b.preview.content {
+        case .cells(let grid)?:
+            let x0 = image.x + max(0, (image.width - grid.width) / 2)
+            let y0 = image.y + max(0, (image.height - grid.height) / 2)
+            for row in 0..<min(grid.height, image.height) {
+                for column in 0..<min(grid.width, image.width) {
+                    screen.cell(grid[column, row], x: x0 + column, y: y0 + row)
+                }
+            }
+        case .message(let text)?:
+            screen.text(
+                " " + TerminalText.sanitize(text), x: image.x, y: image.y + image.height / 2, width: image.width,
+                style: .warn)
+        case .pixels?:
+            break  // written after the refresh, straight to the terminal
+        case nil:
+            screen.text(" rendering…", x: image.x, y: image.y + image.height / 2, style: .dim)
+        }
+
+        if let face = b.focusedFace, let faces = doc.faces, face < faces.count {
+            detailInfo(faces[face], index: face, count: faces.count, in: info, b: b)
+        } else {
+            let count = doc.faces == nil ? "not detected yet" : "\(doc.faceCount) face\(doc.faceCount == 1 ? "" : "s")"
+            let text =
+                " \(count) · boxes \(b.showBoxes ? "on" : "off") (b) · landmarks \(b.showLandmarks ? "on" : "off") (m)"
+                + (doc.faceCount > 0 ? " · Enter zooms on faces" : "")
+            screen.text(text, x: info.x, y: info.y, width: info.width, style: .dim)
+        }
+    }
+
+    private func detailInfo(_ face: Face, index: Int, count: Int, in rect: Rect, b: Browser) {
+        var lines: [(String, TextStyle)] = []
+        let box = face.bbox
+        lines.append((" Face \(index + 1) of \(count)   (n / N or ← → for the others, Esc back)", .bold))
+        lines.append(
+            (
+                " probability \(face.probability)%   rotation \(face.rotation.map { "\($0)°" } ?? "-")   label \(face.label.map(String.init) ?? "-")   box (\(box.x1),\(box.y1))-(\(box.x2),\(box.y2)) \(box.x2 &- box.x1)×\(box.y2 &- box.y1)",
+                .plain
+            ))
+        var counts: [LandmarkRegion: Int] = [:]
+        if let descriptors = face.descriptors, let points = try? FaceLandmarks.points(fromDescriptors: descriptors) {
+            for point in points { if let region = point.region { counts[region, default: 0] += 1 } }
+        }
+        let total = counts.values.reduce(0, +)
+        lines.append((" landmarks: \(total == 0 ? "none stored" : "\(total) points")", .plain))
+        var regionLine: [(String, Int32)] = []
+        for region in LandmarkRegion.allCases {
+            regionLine.append(
+                ("\(region.rawValue) \(counts[region] ?? 0)", Self.paletteIndex(FaceOverlay.color(of: region))))
+        }
+        for (i, (text, style)) in lines.enumerated() where i < rect.height {
+            screen.text(TerminalText.sanitize(text), x: rect.x, y: rect.y + i, width: rect.width, style: style)
+        }
+        // Region names in their landmark colours, wrapped over the remaining rows.
+        var x = rect.x + 1
+        var y = rect.y + lines.count
+        for (text, color) in regionLine {
+            let width = TerminalText.width(text) + 3
+            if x + width > rect.x + rect.width {
+                x = rect.x + 1
+                y += 1
+            }
+            if y >= rect.y + rect.height { break }
+            screen.text("■ ", x: x, y: y, style: TextStyle(foreground: color))
+            screen.text(text, x: x + 2, y: y)
+            x += width
+        }
+    }
+
+    /// The xterm 256-colour palette entry nearest to a colour of the 6x6x6 cube.
+    static func paletteIndex(_ c: RGB) -> Int32 {
+        func level(_ v: UInt8) -> Int32 {
+            let steps: [Int32] = [0, 95, 135, 175, 215, 255]
+            var best: Int32 = 0
+            for (i, s) in steps.enumerated() where abs(s - Int32(v)) < abs(steps[Int(best)] - Int32(v)) {
+                best = Int32(i)
+            }
+            return best
+        }
+        return 16 + 36 * level(c.r) + 6 * level(c.g) + level(c.b)
+    }
+
+    // MARK: - Progress panel
+
+    private func progress(_ run: DetectionProgress, in rect: Rect, now: Double) {
+        let modeText = run.mode == .keepLabels ? "keeping labels of overlapping faces" : "replacing faces"
+        let title = run.running ? " Re-detecting through Triton (\(modeText)) " : " Re-detection finished "
+        let border = String(repeating: horizontal, count: max(0, rect.width))
+        screen.text(border, x: rect.x, y: rect.y, style: .dim)
+        screen.text(title, x: rect.x + 2, y: rect.y, style: .bold)
+        let total = run.total.map(String.init) ?? "?"
+        let rate = String(format: "%.1f", run.rate(now: now))
+        var first =
+            " \(run.done)/\(total) images · \(rate) images/s · \(run.faces) face\(run.faces == 1 ? "" : "s")"
+            + " · \(run.failed) failed"
+        if run.running {
+            first += run.cancelling ? " · cancelling after the images in flight…" : " · c cancels"
+        } else {
+            let seconds = String(format: "%.1f", (run.finishedAt ?? now) - run.startedAt)
+            first += " · \(seconds) s" + (run.cancelled ? " · cancelled" : "") + " · c closes"
+        }
+        screen.text(first, x: rect.x, y: rect.y + 1, width: rect.width)
+        // A bar as wide as the panel.
+        let width = max(1, rect.width - 4)
+        let fraction = run.total.map { $0 > 0 ? Double(run.done) / Double($0) : 1 } ?? 0
+        let filled = min(width, Int(Double(width) * fraction))
+        let bar =
+            String(repeating: screen.unicode ? "█" : "#", count: filled)
+            + String(repeating: screen.unicode ? "░" : ".", count: width - filled)
+        screen.text(" " + bar, x: rect.x, y: rect.y + 2, style: .ok)
+        if let current = run.current {
+            screen.text(
+                " last: " + TerminalText.sanitize(current), x: rect.x, y: rect.y + 3, width: rect.width, style: .dim)
+        }
+        var y = rect.y + 4
+        if let fatal = run.fatal {
+            screen.text(" error: " + TerminalText.sanitize(fatal), x: rect.x, y: y, width: rect.width, style: .error)
+            y += 1
+        }
+        for error in run.errors.suffix(max(0, rect.y + rect.height - y)) {
+            screen.text(" " + TerminalText.sanitize(error), x: rect.x, y: y, width: rect.width, style: .error)
+            y += 1
+        }
+    }
+
+    // MARK: - Prompt and status
+
+    private func promptLine(_ b: Browser) {
+        let y = b.layout.prompt.y
+        let width = b.layout.columns
+        if case .redetect(_, _, let what)? = b.prompt {
+            let text =
+                " Re-detect \(TerminalText.sanitize(what)) through Triton?  r replace the faces · "
+                + "k keep labels of faces overlapping a new box (IoU > 0.5) · Esc cancel"
+            screen.text(text, x: 0, y: y, width: width, style: .warn, fill: true)
+            return
+        }
+        if b.search.editing {
+            let query = "/" + TerminalText.sanitize(b.search.text)
+            screen.text(query, x: 0, y: y, style: .bold)
+            let cursorX = TerminalText.width(query)
+            screen.text(screen.unicode ? "▏" : "_", x: cursorX, y: y, style: .accent)
+            screen.text(searchSummary(b), x: cursorX + 3, y: y, style: b.searchFoundNothing ? .error : .dim)
+            return
+        }
+        if let message = b.message {
+            screen.text(
+                " " + TerminalText.sanitize(message.text), x: 0, y: y, width: width,
+                style: message.isError ? .error : .plain)
+            return
+        }
+        if b.search.query != nil {
+            let text = " search \"\(TerminalText.sanitize(b.search.text))\": \(searchSummary(b))"
+            screen.text(text, x: 0, y: y, width: width, style: b.searchFoundNothing ? .error : .dim)
+        }
+    }
+
+    private func searchSummary(_ b: Browser) -> String {
+        guard b.search.query != nil else { return "type to search filenames · Enter keeps · Esc clears" }
+        guard let total = b.list.total else { return "searching…" }
+        if total == 0 { return "no match for \"\(TerminalText.sanitize(b.search.text))\"" }
+        return "\(total) match\(total == 1 ? "" : "es") · n / N move · Esc clears"
+    }
+
+    private func statusLine(_ b: Browser) {
+        let y = b.layout.status.y
+        var x = 0
+        func part(_ text: String, _ style: TextStyle) {
+            guard x < b.layout.columns else { return }
+            screen.text(text, x: x, y: y, style: style)
+            x += TerminalText.width(text)
+        }
+        screen.text("", x: 0, y: y, width: b.layout.columns, fill: true)
+        switch b.redis {
+        case .up: part(" Redis ok", .ok)
+        case .down(let why): part(" Redis DOWN, retrying: \(TerminalText.sanitize(why))", .error)
+        case .connecting, .unknown: part(" Redis …", .dim)
+        }
+        part(" · ", .dim)
+        if !b.tritonConfigured {
+            part("Triton off", .dim)
+        } else {
+            switch b.triton {
+            case .up: part("Triton ok", .ok)
+            case .down(let why): part("Triton DOWN: \(TerminalText.sanitize(why))", .error)
+            case .connecting, .unknown: part("Triton …", .dim)
+            }
+        }
+        let stored = b.collectionSize.map { "\($0) images" } ?? "? images"
+        var rest = " · \(stored)"
+        if let total = b.list.total, b.search.query != nil { rest += " · \(total) matching" }
+        let selected = b.selection.count(total: b.list.total ?? 0)
+        if selected > 0 { rest += " · \(selected) selected" }
+        if let total = b.list.total, total > 0 { rest += " · \(b.list.cursor + 1)/\(total)" }
+        rest += " · \(graphics.rawValue)"
+        part(rest, .plain)
+    }
+
+    // MARK: - Help
+
+    private func help(_ b: Browser, scroll: Int) {
+        let columns = b.layout.columns
+        let rows = b.layout.rows
+        let width = min(columns - 2, 92)
+        let height = rows - 2
+        let x0 = (columns - width) / 2
+        let y0 = 1
+        let lines = b.keymap.helpText(width: width - 4)
+        let visible = max(1, height - 2)
+        let first = min(max(0, scroll), max(0, lines.count - visible))
+        screen.text("", x: x0, y: y0, width: width, style: .reverse, fill: true)
+        screen.text(
+            " Keys (from the keymap) · j/k scroll · Esc closes", x: x0, y: y0, width: width, style: .reverse)
+        for i in 0..<visible {
+            let y = y0 + 1 + i
+            let text = first + i < lines.count ? lines[first + i] : ""
+            let isHeading = !text.hasPrefix(" ") && !text.isEmpty
+            screen.text("  " + text, x: x0, y: y, width: width, style: isHeading ? .bold : .plain, fill: true)
+        }
+        screen.text("", x: x0, y: y0 + height - 1, width: width, style: .reverse, fill: true)
+    }
+}

@@ -1,0 +1,148 @@
+import FaceScopeCore
+import FaceScopeImaging
+import FaceScopePipeline
+import FaceScopeRedis
+import FaceScopeTriton
+import Foundation
+
+/// Runs re-detection on a thread of its own: resolves the selection to files and runs the
+/// pipeline over them (DetectionRun, `concurrency` images at a time), which merges each result
+/// with the stored document as asked and stores it; every image is reported to the UI as it lands.
+final class DetectionWorker: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "facescope.tui.detect")
+    private let settings: Settings
+    private let mailbox: Mailbox
+    private let lock = NSLock()
+    private var cancelFlag: CancellationFlag?
+    /// Touched on `queue` only: kept between runs (the models were checked once).
+    private var pipeline: DetectionPipeline?
+
+    init(settings: Settings, mailbox: Mailbox) {
+        self.settings = settings
+        self.mailbox = mailbox
+    }
+
+    func start(_ request: DetectionRequest) {
+        let flag = CancellationFlag()
+        lock.withLock { cancelFlag = flag }
+        queue.async { [self] in
+            let error = run(request, cancel: flag)
+            mailbox.post(
+                .detectionFinished(token: request.token, cancelled: flag.isCancelled, error: error?.description))
+        }
+    }
+
+    /// Asks the run going on to stop after the images in flight.
+    func cancel() {
+        lock.withLock { cancelFlag }?.cancel()
+    }
+
+    private func run(_ request: DetectionRequest, cancel: CancellationFlag) -> FaceScopeError? {
+        do throws(FaceScopeError) {
+            let store = try RedisStore.open(settings: settings)
+            let pipeline: DetectionPipeline
+            if let existing = self.pipeline {
+                pipeline = existing
+            } else {
+                pipeline = try makePipeline()
+            }
+            self.pipeline = pipeline
+            let filenames = try resolve(request.target, store: store)
+            let files = filenames.map {
+                ImageFile(path: ImageFiles.path(of: $0, imagesRoot: settings.imagesDir), filename: $0)
+            }
+            mailbox.post(.detectionStarted(token: request.token, total: files.count))
+            if files.isEmpty { return nil }
+            let runner = DetectionRun(
+                pipeline: pipeline, store: store, concurrency: settings.concurrency, storeBatch: 1,
+                mergeMode: request.mode)
+            let token = request.token
+            let mailbox = self.mailbox
+            _ = try runner.run(files, force: true, cancel: cancel) { event in
+                switch event {
+                case .started: break
+                case .finished(let document): mailbox.post(.detectionImage(token: token, document: document))
+                case .failed(let file, let error):
+                    mailbox.post(.detectionFailed(token: token, file: file, error: error.description))
+                }
+            }
+            return nil
+        } catch {
+            if case .inference = error { pipeline = nil }
+            return error
+        }
+    }
+
+    private func makePipeline() throws(FaceScopeError) -> DetectionPipeline {
+        try DetectionPipeline(
+            client: try TritonClient(url: settings.tritonURL), options: PipelineOptions(settings: settings))
+    }
+
+    /// The stored filenames a target names; a select-all is read page by page.
+    private func resolve(_ target: DetectionTarget, store: RedisStore) throws(FaceScopeError) -> [String] {
+        switch target {
+        case .files(let names):
+            return names
+        case .all(let source, let except):
+            var names: [String] = []
+            var offset = 0
+            let page = 1000
+            while true {
+                let docs: [ImageDocument]
+                switch source {
+                case .all(let order, let descending):
+                    docs = try store.list(order: order, descending: descending, offset: offset, limit: page)
+                case .search(let text):
+                    docs = try store.search(.text(text), offset: offset, limit: page).documents
+                }
+                names += docs.filter { !except.contains($0.pk) }.map(\.filename)
+                if docs.count < page { break }
+                offset += docs.count
+            }
+            return names
+        }
+    }
+}
+
+/// Checks Triton on a thread of its own, with short timeouts and no retries, so the status
+/// line follows the server going away and coming back.
+final class TritonWorker: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "facescope.tui.triton")
+    private let settings: Settings
+    private let mailbox: Mailbox
+    private let queued = Flag()
+    /// Touched on `queue` only.
+    private var client: TritonClient?
+
+    init(settings: Settings, mailbox: Mailbox) {
+        self.settings = settings
+        self.mailbox = mailbox
+    }
+
+    func check() {
+        guard queued.setIfClear() else { return }
+        queue.async { [self] in
+            queued.clear()
+            do throws(FaceScopeError) {
+                let client: TritonClient
+                if let existing = self.client {
+                    client = existing
+                } else {
+                    client = try TritonClient(
+                        url: settings.tritonURL,
+                        configuration: TritonClient.Configuration(
+                            connectTimeout: 1, requestTimeout: 3, maxRetries: 0, recheckInterval: 0))
+                }
+                self.client = client
+                let model = settings.faceDetectModel
+                if try client.modelReady(model, version: settings.modelVersion.isEmpty ? nil : settings.modelVersion) {
+                    mailbox.post(.triton(up: true, detail: "\(model) ready"))
+                } else {
+                    mailbox.post(.triton(up: false, detail: "model \(model) is not ready at \(client.endpoints)"))
+                }
+            } catch {
+                mailbox.post(.triton(up: false, detail: error.description))
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs FaceScope's benchmarks and prints their tables (markdown on stdout, progress on stderr).
+#   scripts/bench.sh          both benchmarks
+#   scripts/bench.sh store    the store: BENCH_DOCS documents (default 100000, ~3 minutes)
+#   scripts/bench.sh detect   detection: FaceScope vs the Python client, preprocessing vs the bare
+#                             decode, vs what Triton sustains, HTTP vs shared memory, peak RSS of
+#                             `facescope detect` over 100 and 1,000 files (~5-8 minutes;
+#                             BENCH_QUICK=1: smaller counts, under a minute)
+# Installs what is missing and starts the local services (scripts/setup.sh, scripts/services.sh),
+# then builds in release mode into .build-bench (a scratch path of its own, so it never waits on
+# another build's lock). Other knobs: BENCH_ROUNDS, BENCH_IMAGES_PER_ROUND, BENCH_CONCURRENCY,
+# BENCH_RSS_FILES (e.g. 100,1000), BENCH_IMAGES (colon-separated files or folders).
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+cd "$FS_ROOT"
+
+what="${1:-all}"
+case "$what" in
+  all | store | detect) ;;
+  -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+  *) fs_die "unknown benchmark: $what (store, detect or nothing for both)" ;;
+esac
+
+scripts/setup.sh
+if [ "$what" != detect ]; then scripts/services.sh start redis; fi
+if [ "$what" != store ]; then scripts/services.sh start triton; fi
+
+# A source edited while the build runs fails it ("modified during the build"): try again.
+build() {
+  local attempt
+  for attempt in 1 2 3; do
+    swift build -c release --scratch-path .build-bench --product "$1" && return 0
+    fs_log "building $1 failed (attempt $attempt)"
+    sleep 5
+  done
+  fs_die "cannot build $1"
+}
+fs_log "building (release, .build-bench)"
+build facescope-bench
+if [ "$what" != store ]; then build facescope; fi
+
+export REDIS_OM_URL="$FS_REDIS_URL" TRITON_SERVER_URL="$FS_TRITON_URL"
+export BENCH_PYTHON="$FS_VENV/bin/python" FACESCOPE_BIN="$FS_ROOT/.build-bench/release/facescope"
+bench="$FS_ROOT/.build-bench/release/facescope-bench"
+
+echo "FaceScope benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs: $(lscpu | sed -n 's/^Model name: *//p')"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$what" != detect ]; then
+  echo
+  fs_log "store benchmark (BENCH_DOCS=${BENCH_DOCS:-100000})"
+  "$bench" store
+fi
+if [ "$what" != store ]; then
+  echo
+  fs_log "detection benchmark${BENCH_QUICK:+ (BENCH_QUICK)}"
+  "$bench" detect
+fi
+echo
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
