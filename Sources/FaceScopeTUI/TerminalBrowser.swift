@@ -197,6 +197,9 @@ final class BrowserApp {
             case .checkTriton: tritonChecks.check()
             case .startDetection(let request): detector.start(request)
             case .cancelDetection: detector.cancel()
+            case .loadPeople(let token): store.loadPeople(token: token)
+            case .changePeople(let token, let change): store.changePeople(token: token, change: change)
+            case .findSimilar(let request): store.findSimilar(request)
             case .redraw:
                 screen.invalidate()
                 placedPicture = nil

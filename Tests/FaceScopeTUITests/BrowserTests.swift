@@ -47,8 +47,21 @@ struct Harness {
         effects.removeAll { if case .loadPage = $0 { return true } else { return false } }
         for r in requests {
             let rows: [ImageDocument]
+            let narrowed: [ImageDocument]?
             switch r.source {
-            case .all: rows = Array(documents.dropFirst(r.offset).prefix(r.limit))
+            case .all, .search: narrowed = nil
+            case .person(let label): narrowed = documents.filter { $0.faces?.contains { $0.label == label } == true }
+            case .image(let filename): narrowed = documents.filter { $0.filename == filename }
+            }
+            if let narrowed {
+                effects += browser.apply(
+                    .page(
+                        token: r.token, page: r.page, rows: Array(narrowed.dropFirst(r.offset).prefix(r.limit)),
+                        total: narrowed.count), now: now)
+                continue
+            }
+            switch r.source {
+            case .all, .person, .image: rows = Array(documents.dropFirst(r.offset).prefix(r.limit))
             case .search(let q):
                 let word = q.replacingOccurrences(of: "*", with: "")
                 let matching = documents.filter { $0.filename.contains(word) }

@@ -7,12 +7,62 @@ enum View: Sendable, Equatable {
     case browse
     /// One face of the highlighted image, enlarged, with its details.
     case detail(face: Int)
+    /// The people (face labels), the highlighted one's example face in the preview.
+    case people
+    /// The faces most like one face ("more like this").
+    case similar
 }
 
 /// A question on the prompt line.
 enum Prompt: Sendable, Equatable {
     /// How to re-detect `count` images (`what` names them).
     case redetect(target: DetectionTarget, count: Int, what: String)
+    /// Typing a new name for person `label`.
+    case rename(label: Int, text: String)
+    /// Typing the label that person `label` is merged into.
+    case mergeTarget(label: Int, text: String)
+    /// Asked whether to merge person `label` into `into` (`what` says it in words).
+    case merge(label: Int, into: Int, what: String)
+
+    /// The text typed on a line prompt.
+    var text: String? {
+        switch self {
+        case .rename(_, let text), .mergeTarget(_, let text): return text
+        case .redetect, .merge: return nil
+        }
+    }
+
+    /// The same prompt with other text typed.
+    func with(text new: String) -> Prompt {
+        switch self {
+        case .rename(let label, _): return .rename(label: label, text: new)
+        case .mergeTarget(let label, _): return .mergeTarget(label: label, text: new)
+        case .redetect, .merge: return self
+        }
+    }
+}
+
+/// What narrows the image list besides a search.
+enum ListScope: Sendable, Equatable {
+    /// The images of one person.
+    case person(Person)
+    /// One image, reached from "more like this".
+    case image(filename: String)
+}
+
+/// The face "more like this" started from.
+struct SimilarOrigin: Sendable, Equatable {
+    var filename: String
+    var face: Int
+}
+
+/// A listing left for a narrower one, to come back to with Esc.
+struct SavedListing: Sendable {
+    var list: PagedList<ImageDocument>
+    var search: SearchState
+    var scope: ListScope?
+    /// The view shown on coming back.
+    var returnTo: View
 }
 
 /// A line for the user on the prompt row.
@@ -80,6 +130,10 @@ struct Browser: Sendable {
     static let redisPingInterval = 3.0
     /// How often Triton is checked.
     static let tritonCheckInterval = 5.0
+    /// The page size of lists held whole (people, similar faces).
+    static let wholeList = 1 << 20
+    /// How many faces "more like this" lists.
+    static let similarLimit = 20
 
     let keymap: Keymap
     private(set) var layout: ScreenLayout
@@ -100,6 +154,16 @@ struct Browser: Sendable {
     private(set) var message: StatusMessage?
     private(set) var detection: DetectionProgress?
     private(set) var preview = PreviewSlot()
+    /// What narrows the image list (a person, an image), if anything.
+    private(set) var scope: ListScope?
+    /// Everyone with a face label, all in one page.
+    private(set) var people = PagedList<Person>(pageSize: Browser.wholeList)
+    /// Why the people could not be read, if they could not.
+    private(set) var peopleError: String?
+    /// The faces most like `similarOrigin`, nearest first, all in one page.
+    private(set) var similar = PagedList<SimilarFace>(pageSize: Browser.wholeList)
+    private(set) var similarOrigin: SimilarOrigin?
+    private(set) var similarError: String?
     /// How many documents are stored (the last count), whatever the list shows.
     private(set) var collectionSize: Int?
     private(set) var quitRequested = false
@@ -111,6 +175,13 @@ struct Browser: Sendable {
     private var nextRedisRetry = 0.0
     private var nextRedisPing = 0.0
     private var nextTritonCheck = 0.0
+    private var peopleToken: UInt64?
+    private var peopleChangeToken: UInt64?
+    private var similarToken: UInt64?
+    /// Listings to come back to, the widest first.
+    private var saved: [SavedListing] = []
+    /// The face to zoom on once the image jumped to is loaded.
+    private var pendingFocus: Int?
 
     /// A browser for a `columns` x `rows` screen.
     init(columns: Int, rows: Int, keymap: Keymap = .standard, pageSize: Int = 100) {
@@ -123,17 +194,48 @@ struct Browser: Sendable {
 
     /// Where keys go now.
     var context: KeyContext {
-        if prompt != nil { return .confirm }
+        switch prompt {
+        case .redetect?: return .confirm
+        case .rename?, .mergeTarget?: return .input
+        case .merge?: return .confirmMerge
+        case nil: break
+        }
         if helpScroll != nil { return .help }
         if search.editing { return .search }
-        if case .detail = view { return .detail }
-        return .browse
+        switch view {
+        case .browse: return .browse
+        case .detail: return .detail
+        case .people: return .people
+        case .similar: return .similar
+        }
     }
 
-    /// The list shown.
+    /// The list shown: a search, else the scope, else every image.
     var source: ListSource {
         if let query = search.query { return .search(query) }
-        return .all(order: order, descending: descending)
+        return scopeSource
+    }
+
+    /// The list the scope gives, search aside.
+    var scopeSource: ListSource {
+        switch scope {
+        case .person(let person)?: return .person(label: person.label)
+        case .image(let filename)?: return .image(filename: filename)
+        case nil: return .all(order: order, descending: descending)
+        }
+    }
+
+    /// What the preview shows: the highlighted image (and the face zoomed on), or in the people
+    /// and similar views the highlighted face cut from its image.
+    var previewSubject: (document: ImageDocument, focus: Int?)? {
+        func single(_ face: StoredFace) -> (document: ImageDocument, focus: Int?) {
+            (ImageDocument(pk: face.documentPK, filename: face.filename, faces: [face.face]), 0)
+        }
+        switch view {
+        case .people: return people.current?.example.map(single)
+        case .similar: return similar.current.map { single($0.stored) }
+        case .browse, .detail: return list.current.map { ($0, focusedFace) }
+        }
     }
 
     /// How many rows the list pages through at once.
@@ -193,7 +295,9 @@ struct Browser: Sendable {
             } else if context == .search, case .character(let c) = key {
                 search.insert(String(c))
                 searchChanged()
-            } else if context == .browse || context == .detail {
+            } else if context == .input, case .character(let c) = key, let line = prompt?.text {
+                prompt = prompt?.with(text: line + String(c))
+            } else if [.browse, .detail, .people, .similar].contains(context) {
                 message = StatusMessage(text: "\(key.label): no such key here (? shows the keys)", isError: false)
             }
         }
@@ -231,22 +335,18 @@ struct Browser: Sendable {
     private mutating func perform(_ action: Action, now: Double) -> [Effect] {
         message = nil
         switch action {
-        case .moveDown:
-            if helpScroll != nil {
-                helpScroll = (helpScroll ?? 0) + 1
-            } else {
-                list.move(by: 1, viewHeight: viewHeight)
-            }
-        case .moveUp:
+        case .moveDown, .moveUp, .pageDown, .pageUp, .top, .bottom:
             if let scroll = helpScroll {
-                helpScroll = max(0, scroll - 1)
-            } else {
-                list.move(by: -1, viewHeight: viewHeight)
+                if action == .moveDown || action == .moveUp {
+                    helpScroll = max(0, scroll + (action == .moveDown ? 1 : -1))
+                }
+                return []
             }
-        case .pageDown: list.move(by: viewHeight, viewHeight: viewHeight)
-        case .pageUp: list.move(by: -viewHeight, viewHeight: viewHeight)
-        case .top: list.moveTo(0, viewHeight: viewHeight)
-        case .bottom: list.moveTo((list.total ?? 1) - 1, viewHeight: viewHeight)
+            switch view {
+            case .people: Self.step(&people, action, viewHeight: viewHeight)
+            case .similar: Self.step(&similar, action, viewHeight: viewHeight)
+            case .browse, .detail: Self.step(&list, action, viewHeight: viewHeight)
+            }
         case .nextMatch, .previousMatch:
             if search.query == nil {
                 message = StatusMessage(text: "no search: press / to search filenames", isError: false)
@@ -261,6 +361,8 @@ struct Browser: Sendable {
                 searchChanged()
             } else if !selection.isEmpty(total: list.total ?? 0) {
                 selection.clear()
+            } else if !saved.isEmpty {
+                goBack()
             }
         case .submitSearch:
             search.editing = false
@@ -271,14 +373,20 @@ struct Browser: Sendable {
                 searchChanged()
             }
         case .deleteBackward:
-            if search.deleteBackward() {
+            if let line = prompt?.text {
+                prompt = prompt?.with(text: String(line.dropLast()))
+            } else if search.deleteBackward() {
                 searchChanged()
             } else {
                 search.editing = false
             }
         case .clearQuery:
-            search.clearText()
-            searchChanged()
+            if prompt?.text != nil {
+                prompt = prompt?.with(text: "")
+            } else {
+                search.clearText()
+                searchChanged()
+            }
         case .toggleSelect:
             if let doc = list.current {
                 selection.toggle(pk: doc.pk, filename: doc.filename)
@@ -324,7 +432,18 @@ struct Browser: Sendable {
                 helpScroll = nil
                 return [.redraw]
             }
-            view = .browse
+            switch view {
+            case .similar:
+                if let origin = similarOrigin, let doc = list.current, doc.filename == origin.filename,
+                    origin.face < doc.faceCount
+                {
+                    view = .detail(face: origin.face)
+                } else {
+                    view = .browse
+                }
+            case .people, .detail, .browse:
+                view = .browse
+            }
             relayout()
         case .help:
             helpScroll = 0
@@ -340,6 +459,31 @@ struct Browser: Sendable {
             return [.startDetection(DetectionRequest(token: token, target: target, mode: detection?.mode ?? .replace))]
         case .cancelPrompt:
             prompt = nil
+        case .showPeople:
+            view = .people
+            relayout()
+            return [loadPeople()]
+        case .openPerson:
+            guard let person = people.current else { return [] }
+            narrow(to: .person(person), returnTo: .people, keepWidest: true)
+        case .renamePerson:
+            guard let person = people.current else { return [] }
+            prompt = .rename(label: person.label, text: person.name ?? "")
+        case .mergePerson:
+            guard let person = people.current else { return [] }
+            prompt = .mergeTarget(label: person.label, text: "")
+        case .submitPrompt:
+            return submitPrompt()
+        case .confirmMerge:
+            guard case .merge(let label, let into, _) = prompt else { return [] }
+            prompt = nil
+            return [changePeople(.merge(label: label, into: into))]
+        case .moreLikeThis:
+            return moreLikeThis()
+        case .jumpToFace:
+            guard let face = similar.current else { return [] }
+            narrow(to: .image(filename: face.stored.filename), returnTo: .similar, keepWidest: false)
+            pendingFocus = face.stored.faceIndex
         case .cancelDetection:
             guard var run = detection else {
                 message = StatusMessage(text: "no detection run to cancel", isError: false)
@@ -355,7 +499,7 @@ struct Browser: Sendable {
         case .reload:
             reloadList()
             nextRedisRetry = now
-            return [.pingRedis] + (tritonConfigured ? [.checkTriton] : [])
+            return [.pingRedis] + (tritonConfigured ? [.checkTriton] : []) + (view == .people ? [loadPeople()] : [])
         case .redraw:
             return [.redraw]
         case .quit:
@@ -383,17 +527,132 @@ struct Browser: Sendable {
             prompt = .redetect(
                 target: .files([doc.filename]), count: 1, what: TerminalText.sanitize(doc.filename))
         } else if selection.allSelected {
-            let scopeSource: ListSource =
-                selection.scope.map { .search($0) } ?? .all(order: order, descending: descending)
+            let selected: ListSource = selection.scope.map { .search($0) } ?? scopeSource
             let count = selection.count(total: total)
             prompt = .redetect(
-                target: .all(source: scopeSource, except: Set(selection.marked.keys)), count: count,
+                target: .all(source: selected, except: Set(selection.marked.keys)), count: count,
                 what: "\(count) selected images")
         } else {
             let files = selection.pickedFilenames
             prompt = .redetect(target: .files(files), count: files.count, what: "\(files.count) selected images")
         }
         return []
+    }
+
+    private static func step<Row>(_ list: inout PagedList<Row>, _ action: Action, viewHeight: Int) {
+        switch action {
+        case .moveDown: list.move(by: 1, viewHeight: viewHeight)
+        case .moveUp: list.move(by: -1, viewHeight: viewHeight)
+        case .pageDown: list.move(by: viewHeight, viewHeight: viewHeight)
+        case .pageUp: list.move(by: -viewHeight, viewHeight: viewHeight)
+        case .top: list.moveTo(0, viewHeight: viewHeight)
+        case .bottom: list.moveTo((list.total ?? 1) - 1, viewHeight: viewHeight)
+        default: break
+        }
+    }
+
+    private mutating func loadPeople() -> Effect {
+        let token = nextToken()
+        peopleToken = token
+        return .loadPeople(token: token)
+    }
+
+    private mutating func changePeople(_ change: PeopleChange) -> Effect {
+        let token = nextToken()
+        peopleChangeToken = token
+        message = StatusMessage(text: "saving…", isError: false)
+        return .changePeople(token: token, change: change)
+    }
+
+    /// Shows a narrower listing (a person's images, one image); Esc comes back to `returnTo`
+    /// with the listing as it was. `keepWidest` drops narrower listings left before, so opening
+    /// one person after another comes back to the people, then to every image.
+    private mutating func narrow(to newScope: ListScope, returnTo: View, keepWidest: Bool) {
+        let here = SavedListing(list: list, search: search, scope: scope, returnTo: returnTo)
+        if keepWidest, var widest = saved.first {
+            widest.returnTo = returnTo
+            saved = [widest]
+        } else {
+            saved.append(here)
+        }
+        scope = newScope
+        search = SearchState()
+        selection.clear()
+        view = .browse
+        pendingFocus = nil
+        resetList()
+        relayout()
+    }
+
+    /// Comes back to the listing left last.
+    private mutating func goBack() {
+        guard let back = saved.popLast() else { return }
+        list = back.list
+        search = back.search
+        scope = back.scope
+        selection.clear()
+        pendingFocus = nil
+        reloadList()
+        view = back.returnTo
+        relayout()
+    }
+
+    private mutating func submitPrompt() -> [Effect] {
+        switch prompt {
+        case .rename(let label, let text)?:
+            prompt = nil
+            let name = text.trimmingBlanks()
+            return [changePeople(.rename(label: label, name: name))]
+        case .mergeTarget(let label, let text)?:
+            guard let into = Int(text.trimmingBlanks()) else {
+                message = StatusMessage(text: "type the label of the person to merge into (a number)", isError: true)
+                return []
+            }
+            guard into != label else {
+                message = StatusMessage(text: "a person cannot be merged into itself", isError: true)
+                return []
+            }
+            let all = (0..<(people.total ?? 0)).compactMap { people.row(at: $0) }
+            let from = all.first { $0.label == label }
+            func describe(_ label: Int, _ person: Person?) -> String {
+                let name = person?.name.map { " \"\($0)\"" } ?? ""
+                return "person \(label)\(name)"
+            }
+            let target = all.first { $0.label == into }
+            let faces = from.map { " (\($0.faces) face\($0.faces == 1 ? "" : "s"))" } ?? ""
+            prompt = .merge(
+                label: label, into: into,
+                what: describe(label, from) + faces + " into " + describe(into, target)
+                    + (target == nil ? " (nobody has that label yet)" : ""))
+            return []
+        case .redetect?, .merge?, nil:
+            return []
+        }
+    }
+
+    private mutating func moreLikeThis() -> [Effect] {
+        guard let focus = focusedFace, let doc = list.current, let faces = doc.faces, focus < faces.count else {
+            return []
+        }
+        guard let embedding = faces[focus].embedding else {
+            message = StatusMessage(
+                text: "this face has no descriptor: re-detect it through Triton (r) to compare it", isError: true)
+            return []
+        }
+        let token = nextToken()
+        similarToken = token
+        similar = PagedList(pageSize: Self.wholeList)
+        similarError = nil
+        similarOrigin = SimilarOrigin(filename: doc.filename, face: focus)
+        view = .similar
+        relayout()
+        let facePK = faces[focus].pk
+        return [
+            .findSimilar(
+                SimilarRequest(
+                    token: token, embedding: embedding, facePK: facePK.isEmpty ? nil : facePK,
+                    limit: Self.similarLimit))
+        ]
     }
 
     // MARK: - Results
@@ -406,6 +665,13 @@ struct Browser: Sendable {
             pendingPages[page] = nil
             if !redis.isUp { redis = .up("ok") }
             list.store(page: page, rows: rows, total: total, viewHeight: viewHeight)
+            if let focus = pendingFocus, let doc = list.current {
+                pendingFocus = nil
+                if doc.faceCount > 0 {
+                    view = .detail(face: min(focus, doc.faceCount - 1))
+                    relayout()
+                }
+            }
         case .pageFailed(let token, let page, let error):
             guard pendingPages[page] == token else { return pump(now: now) }
             pendingPages = [:]
@@ -460,6 +726,31 @@ struct Browser: Sendable {
             // Counts and the face-count order changed: read the visible pages again.
             reloadList()
             return [.pingRedis] + pump(now: now)
+        case .people(let token, let found):
+            guard token == peopleToken else { return pump(now: now) }
+            peopleToken = nil
+            peopleError = nil
+            people.store(page: 0, rows: found, total: found.count, viewHeight: viewHeight)
+        case .peopleFailed(let token, let error):
+            guard token == peopleToken else { return pump(now: now) }
+            peopleToken = nil
+            peopleError = error
+        case .peopleChanged(let token, let text, let error):
+            guard token == peopleChangeToken else { return pump(now: now) }
+            peopleChangeToken = nil
+            message = StatusMessage(text: error ?? text, isError: error != nil)
+            // Names and labels changed: the people and the listed images are read again.
+            reloadList()
+            return [loadPeople()] + pump(now: now)
+        case .similar(let token, let faces):
+            guard token == similarToken else { return pump(now: now) }
+            similarToken = nil
+            similar.store(page: 0, rows: faces, total: faces.count, viewHeight: viewHeight)
+        case .similarFailed(let token, let error):
+            guard token == similarToken else { return pump(now: now) }
+            similarToken = nil
+            similarError = error
+            similar.setTotal(0, viewHeight: viewHeight)
         }
         return pump(now: now)
     }
@@ -508,9 +799,9 @@ struct Browser: Sendable {
             view = .browse
             relayout()
         }
-        if let area = layout.image, !area.isEmpty, let doc = list.current {
-            let key = PreviewKey(
-                document: doc, area: area, boxes: showBoxes, landmarks: showLandmarks, focus: focusedFace)
+        let subject = previewSubject
+        if let area = layout.image, !area.isEmpty, let (doc, focus) = subject {
+            let key = PreviewKey(document: doc, area: area, boxes: showBoxes, landmarks: showLandmarks, focus: focus)
             if key != preview.key {
                 let token = nextToken()
                 preview.key = key
@@ -520,9 +811,9 @@ struct Browser: Sendable {
                     .loadPreview(
                         PreviewRequest(
                             token: token, document: doc, area: area, boxes: showBoxes, landmarks: showLandmarks,
-                            focus: focusedFace)))
+                            focus: focus)))
             }
-        } else if list.total == 0 {
+        } else if subject == nil, view == .people || view == .similar || list.total == 0 {
             preview = PreviewSlot()
         }
         return effects

@@ -58,6 +58,8 @@ enum Action: String, Hashable, Sendable, CaseIterable {
     case redetect, confirmReplace, confirmKeepLabels, cancelPrompt, cancelDetection
     case reload, redraw, help, quit
     case submitSearch, cancelSearch, deleteBackward, clearQuery
+    case showPeople, openPerson, renamePerson, mergePerson, confirmMerge, submitPrompt
+    case moreLikeThis, jumpToFace
 }
 
 /// Where the user is; each context has its own bindings.
@@ -66,10 +68,18 @@ enum KeyContext: String, Hashable, Sendable, CaseIterable {
     case browse
     /// One face enlarged.
     case detail
+    /// The people (face labels).
+    case people
+    /// The faces most like one face.
+    case similar
     /// Typing a search.
     case search
     /// Asked how to re-detect.
     case confirm
+    /// Typing a line: a person's name, or the label to merge into.
+    case input
+    /// Asked whether to merge two people.
+    case confirmMerge
     /// The help screen.
     case help
 
@@ -78,8 +88,12 @@ enum KeyContext: String, Hashable, Sendable, CaseIterable {
         switch self {
         case .browse: return "Browsing"
         case .detail: return "Face detail (Enter)"
+        case .people: return "People (p)"
+        case .similar: return "More like this (L in face detail)"
         case .search: return "Searching (/)"
         case .confirm: return "Re-detect prompt (r)"
+        case .input: return "Name / label prompt (e, M in people)"
+        case .confirmMerge: return "Merge prompt"
         case .help: return "This help (?)"
         }
     }
@@ -196,17 +210,35 @@ struct Keymap: Sendable {
         KeyBinding(
             [.character("c")], .cancelDetection, "cancel the detection run / close its panel",
             in: [.browse, .detail]),
-        KeyBinding([.character("R")], .reload, "reload from Redis", in: [.browse]),
-        KeyBinding([.ctrl("l")], .redraw, "redraw the screen", in: [.browse, .detail]),
-        KeyBinding([.character("?")], .help, "this help", in: [.browse, .detail]),
+        KeyBinding([.character("p")], .showPeople, "people: faces grouped by label", in: [.browse, .detail]),
+        KeyBinding([.character("R")], .reload, "reload from Redis", in: [.browse, .people]),
+        KeyBinding([.ctrl("l")], .redraw, "redraw the screen", in: [.browse, .detail, .people, .similar]),
+        KeyBinding([.character("?")], .help, "this help", in: [.browse, .detail, .people, .similar]),
         KeyBinding([.character("q"), .ctrl("c")], .quit, "quit", in: [.browse]),
         // Face detail
         KeyBinding([.character("l"), .right, .tab, .character("n")], .nextFace, "next face", in: [.detail]),
         KeyBinding(
             [.character("h"), .left, .backTab, .character("N")], .previousFace, "previous face",
             in: [.detail]),
+        KeyBinding([.character("L")], .moreLikeThis, "more like this: the faces nearest to this one", in: [.detail]),
         KeyBinding([.escape, .character("q"), .backspace], .closeView, "back to the list", in: [.detail]),
-        KeyBinding([.ctrl("c")], .quit, "quit", in: [.detail]),
+        KeyBinding([.ctrl("c")], .quit, "quit", in: [.detail, .people, .similar]),
+        // People
+        KeyBinding([.character("j"), .down], .moveDown, "next person", in: [.people]),
+        KeyBinding([.character("k"), .up], .moveUp, "previous person", in: [.people]),
+        KeyBinding([.ctrl("f"), .pageDown, .ctrl("d")], .pageDown, "page down", in: [.people, .similar]),
+        KeyBinding([.ctrl("b"), .pageUp, .ctrl("u")], .pageUp, "page up", in: [.people, .similar]),
+        KeyBinding([.character("g"), .home], .top, "first one", in: [.people, .similar]),
+        KeyBinding([.character("G"), .end], .bottom, "last one", in: [.people, .similar]),
+        KeyBinding([.enter], .openPerson, "list this person's images (Esc comes back)", in: [.people]),
+        KeyBinding([.character("e")], .renamePerson, "rename the person", in: [.people]),
+        KeyBinding([.character("M")], .mergePerson, "merge the person into another (asks the label)", in: [.people]),
+        KeyBinding([.escape, .character("q"), .character("p")], .closeView, "back to the images", in: [.people]),
+        // More like this
+        KeyBinding([.character("j"), .down], .moveDown, "next face", in: [.similar]),
+        KeyBinding([.character("k"), .up], .moveUp, "previous face", in: [.similar]),
+        KeyBinding([.enter], .jumpToFace, "show that face in its image (Esc comes back)", in: [.similar]),
+        KeyBinding([.escape, .character("q")], .closeView, "back to the face", in: [.similar]),
         // Searching
         KeyBinding([.enter], .submitSearch, "keep the results and go back to the list", in: [.search]),
         KeyBinding([.escape, .ctrl("c")], .cancelSearch, "clear the search", in: [.search]),
@@ -220,6 +252,16 @@ struct Keymap: Sendable {
             [.character("k")], .confirmKeepLabels, "keep labels of faces that overlap a new box (IoU > 0.5)",
             in: [.confirm]),
         KeyBinding([.escape, .character("q"), .ctrl("c")], .cancelPrompt, "do nothing", in: [.confirm]),
+        // Name / label prompt
+        KeyBinding([.enter], .submitPrompt, "done", in: [.input]),
+        KeyBinding([.escape, .ctrl("c")], .cancelPrompt, "cancel", in: [.input]),
+        KeyBinding([.backspace], .deleteBackward, "delete a character", in: [.input]),
+        KeyBinding([.ctrl("u")], .clearQuery, "delete the whole line", in: [.input]),
+        // Merge prompt
+        KeyBinding(
+            [.character("y"), .enter], .confirmMerge, "merge (every face takes the other label)", in: [.confirmMerge]),
+        KeyBinding(
+            [.character("n"), .escape, .character("q"), .ctrl("c")], .cancelPrompt, "do nothing", in: [.confirmMerge]),
         // Help
         KeyBinding([.character("j"), .down], .moveDown, "scroll down", in: [.help]),
         KeyBinding([.character("k"), .up], .moveUp, "scroll up", in: [.help]),

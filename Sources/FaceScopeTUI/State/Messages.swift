@@ -7,6 +7,10 @@ enum ListSource: Sendable, Equatable {
     case all(order: ListOrder, descending: Bool)
     /// The images whose filename matches a full-text query, by filename.
     case search(String)
+    /// The images with a face of this label (a person), by filename.
+    case person(label: Int)
+    /// One image, by filename (a face picked from "more like this").
+    case image(filename: String)
 }
 
 /// A page of the list to fetch from the store.
@@ -46,6 +50,23 @@ struct DetectionRequest: Sendable, Equatable {
     var mode: FaceMergeMode
 }
 
+/// A change to the people (labels) to make in the store.
+enum PeopleChange: Sendable, Equatable {
+    /// Give `label` this name (empty removes it).
+    case rename(label: Int, name: String)
+    /// Give every face of `label` the label `into`.
+    case merge(label: Int, into: Int)
+}
+
+/// A "more like this" search: the faces nearest to one face's descriptor.
+struct SimilarRequest: Sendable, Equatable {
+    var token: UInt64
+    var embedding: [Float]
+    /// The face itself, left out of the answer.
+    var facePK: String?
+    var limit: Int
+}
+
 /// What the browser asks the outside world to do; the app carries effects out on background
 /// workers and feeds their answers back as ``WorkResult``s.
 enum Effect: Sendable, Equatable {
@@ -57,6 +78,11 @@ enum Effect: Sendable, Equatable {
     case checkTriton
     case startDetection(DetectionRequest)
     case cancelDetection
+    /// Read every person (label) with face counts and an example face.
+    case loadPeople(token: UInt64)
+    /// Rename or merge people; answered with ``WorkResult/peopleChanged(token:message:error:)``.
+    case changePeople(token: UInt64, change: PeopleChange)
+    case findSimilar(SimilarRequest)
     /// Repaint the whole terminal (it may hold garbage).
     case redraw
     case quit
@@ -73,6 +99,12 @@ enum WorkResult: Sendable, Equatable {
     case detectionImage(token: UInt64, document: ImageDocument)
     case detectionFailed(token: UInt64, file: String, error: String)
     case detectionFinished(token: UInt64, cancelled: Bool, error: String?)
+    case people(token: UInt64, people: [Person])
+    case peopleFailed(token: UInt64, error: String)
+    /// A rename or merge was done (`message` says what) or failed (`error`).
+    case peopleChanged(token: UInt64, message: String, error: String?)
+    case similar(token: UInt64, faces: [SimilarFace])
+    case similarFailed(token: UInt64, error: String)
 }
 
 /// The state of a service as the status line shows it.

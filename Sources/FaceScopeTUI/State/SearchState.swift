@@ -34,7 +34,7 @@ struct SearchState: Sendable, Equatable {
     /// while the last word is still being typed (no space after it) matched as a prefix, so
     /// `grou` already finds `group-6-faces.jpg`. Nil for blank text.
     static func storeQuery(for text: String) -> String? {
-        let trimmed = text.trimmingCharacters(in: " \t")
+        let trimmed = text.trimmingBlanks()
         guard !trimmed.isEmpty else { return nil }
         guard let last = text.unicodeScalars.last, isWordScalar(last) else { return trimmed }
         return trimmed + "*"
@@ -49,8 +49,9 @@ struct SearchState: Sendable, Equatable {
 }
 
 extension String {
-    fileprivate func trimmingCharacters(in set: String) -> String {
-        let drop = Set(set)
+    /// The string without leading and trailing spaces and tabs.
+    func trimmingBlanks() -> String {
+        let drop: Set<Character> = [" ", "\t"]
         var s = Substring(self)
         while let f = s.first, drop.contains(f) { s = s.dropFirst() }
         while let l = s.last, drop.contains(l) { s = s.dropLast() }

@@ -43,6 +43,17 @@ struct Painter {
             left += "  ·  sorted by \(order == .filename ? "filename" : "face count") \(descending ? "↓" : "↑")"
         case .search:
             left += "  ·  search \"\(TerminalText.sanitize(b.search.text))\""
+        case .person(let label):
+            var name: String?
+            if case .person(let person)? = b.scope { name = person.name }
+            left += "  ·  " + Self.personTitle(label: label, name: name) + " (Esc back to the people)"
+        case .image(let filename):
+            left += "  ·  \(TerminalText.sanitize(filename)) (more like this)"
+        }
+        switch b.view {
+        case .people: left = " FaceScope  ·  people"
+        case .similar: left = " FaceScope  ·  more like this"
+        case .browse, .detail: break
         }
         if b.zoomed { left += "  ·  zoomed (z)" }
         if case .detail(let face) = b.view, let count = b.list.current?.faceCount {
@@ -56,7 +67,22 @@ struct Painter {
         }
     }
 
+    /// "person 3 "Ann"", the name sanitized.
+    static func personTitle(label: Int, name: String?) -> String {
+        "person \(label)" + (name.map { " \"\(TerminalText.sanitize($0))\"" } ?? "")
+    }
+
     private func list(_ b: Browser, in rect: Rect) {
+        switch b.view {
+        case .people:
+            peopleList(b, in: rect)
+            return
+        case .similar:
+            similarList(b, in: rect)
+            return
+        case .browse, .detail:
+            break
+        }
         let layout = b.layout
         let head =
             "  " + TerminalText.pad("FILENAME", columns: layout.filenameWidth) + " " + "FACES" + " "
@@ -98,11 +124,79 @@ struct Painter {
         }
     }
 
+    private func peopleList(_ b: Browser, in rect: Rect) {
+        screen.text("  LABEL  FACES  NAME", x: rect.x, y: rect.y, width: rect.width, style: .bold, fill: true)
+        if let error = b.peopleError {
+            screen.text(
+                "  cannot read the people: " + TerminalText.sanitize(error), x: rect.x, y: rect.y + 1,
+                width: rect.width, style: .error)
+            return
+        }
+        guard let total = b.people.total else {
+            screen.text("  loading…", x: rect.x, y: rect.y + 1, width: rect.width, style: .dim)
+            return
+        }
+        if total == 0 {
+            screen.text(
+                "  no people yet: 'facescope cluster' groups the faces", x: rect.x, y: rect.y + 1, width: rect.width,
+                style: .warn)
+            return
+        }
+        for i in 0..<b.layout.listRows {
+            let index = b.people.top + i
+            guard index < total, let person = b.people.row(at: index) else { break }
+            let text =
+                "  " + Self.rightAligned(String(person.label), 5) + "  " + Self.rightAligned(String(person.faces), 5)
+                + "  " + TerminalText.sanitize(person.name ?? "-")
+            var style = TextStyle.plain
+            if index == b.people.cursor { style.reverse = true }
+            screen.text(text, x: rect.x, y: rect.y + 1 + i, width: rect.width, style: style, fill: true)
+        }
+    }
+
+    private func similarList(_ b: Browser, in rect: Rect) {
+        screen.text("  DIST   FACE  IMAGE", x: rect.x, y: rect.y, width: rect.width, style: .bold, fill: true)
+        if let error = b.similarError {
+            screen.text(
+                "  the search failed: " + TerminalText.sanitize(error), x: rect.x, y: rect.y + 1, width: rect.width,
+                style: .error)
+            return
+        }
+        guard let total = b.similar.total else {
+            screen.text("  searching…", x: rect.x, y: rect.y + 1, width: rect.width, style: .dim)
+            return
+        }
+        if total == 0 {
+            screen.text(
+                "  no other face has a descriptor", x: rect.x, y: rect.y + 1, width: rect.width, style: .warn)
+            return
+        }
+        for i in 0..<b.layout.listRows {
+            let index = b.similar.top + i
+            guard index < total, let found = b.similar.row(at: index) else { break }
+            let text =
+                "  " + Self.rightAligned(String(format: "%.3f", Double(found.distance)), 5) + "  "
+                + Self.rightAligned("#\(found.stored.faceIndex + 1)", 4) + "  "
+                + TerminalText.sanitize(found.stored.filename)
+            var style = TextStyle.plain
+            if index == b.similar.cursor { style.reverse = true }
+            screen.text(text, x: rect.x, y: rect.y + 1 + i, width: rect.width, style: style, fill: true)
+        }
+    }
+
+    private static func rightAligned(_ text: String, _ width: Int) -> String {
+        String(repeating: " ", count: max(0, width - text.count)) + text
+    }
+
     // MARK: - Preview
 
     private func preview(_ b: Browser) {
         let layout = b.layout
         guard let titleRect = layout.previewTitle, let image = layout.image, let info = layout.info else { return }
+        if b.view == .people || b.view == .similar {
+            facePreview(b, title: titleRect, image: image, info: info)
+            return
+        }
         guard let doc = b.list.current else {
             if b.list.total == 0 {
                 screen.text(" nothing to preview", x: titleRect.x, y: titleRect.y, style: .dim)
@@ -116,6 +210,21 @@ struct Painter {
         screen.text(
             size + " ", x: titleRect.x + titleRect.width - TerminalText.width(size) - 1, y: titleRect.y, style: .dim)
 
+        picture(b, in: image)
+
+        if let face = b.focusedFace, let faces = doc.faces, face < faces.count {
+            detailInfo(faces[face], index: face, count: faces.count, in: info, b: b)
+        } else {
+            let count = doc.faces == nil ? "not detected yet" : "\(doc.faceCount) face\(doc.faceCount == 1 ? "" : "s")"
+            let text =
+                " \(count) · boxes \(b.showBoxes ? "on" : "off") (b) · landmarks \(b.showLandmarks ? "on" : "off") (m)"
+                + (doc.faceCount > 0 ? " · Enter zooms on faces" : "")
+            screen.text(text, x: info.x, y: info.y, width: info.width, style: .dim)
+        }
+    }
+
+    /// The rendered picture (or why there is none) in the image area.
+    private func picture(_ b: Browser, in image: Rect) {
         switch b.preview.content {
         case .cells(let grid)?:
             let x0 = image.x + max(0, (image.width - grid.width) / 2)
@@ -134,16 +243,26 @@ struct Painter {
         case nil:
             screen.text(" rendering…", x: image.x, y: image.y + image.height / 2, style: .dim)
         }
+    }
 
-        if let face = b.focusedFace, let faces = doc.faces, face < faces.count {
-            detailInfo(faces[face], index: face, count: faces.count, in: info, b: b)
+    /// The people and similar views' preview: a face cut from its image, and what it is.
+    private func facePreview(_ b: Browser, title: Rect, image: Rect, info: Rect) {
+        guard let (doc, _) = b.previewSubject else { return }
+        screen.text(" " + TerminalText.sanitize(doc.filename), x: title.x, y: title.y, width: title.width, style: .bold)
+        picture(b, in: image)
+        var text: String
+        if b.view == .people, let person = b.people.current {
+            text =
+                " " + Self.personTitle(label: person.label, name: person.name)
+                + " · \(person.faces) face\(person.faces == 1 ? "" : "s") · Enter lists the images · e rename · M merge"
+        } else if let found = b.similar.current {
+            text =
+                " face \(found.stored.faceIndex + 1) · distance \(String(format: "%.3f", Double(found.distance)))"
+                + " · label \(found.stored.face.label.map(String.init) ?? "-") · Enter shows the image"
         } else {
-            let count = doc.faces == nil ? "not detected yet" : "\(doc.faceCount) face\(doc.faceCount == 1 ? "" : "s")"
-            let text =
-                " \(count) · boxes \(b.showBoxes ? "on" : "off") (b) · landmarks \(b.showLandmarks ? "on" : "off") (m)"
-                + (doc.faceCount > 0 ? " · Enter zooms on faces" : "")
-            screen.text(text, x: info.x, y: info.y, width: info.width, style: .dim)
+            text = ""
         }
+        screen.text(text, x: info.x, y: info.y, width: info.width, style: .dim)
     }
 
     private func detailInfo(_ face: Face, index: Int, count: Int, in rect: Rect, b: Browser) {
@@ -246,12 +365,26 @@ struct Painter {
     private func promptLine(_ b: Browser) {
         let y = b.layout.prompt.y
         let width = b.layout.columns
-        if case .redetect(_, _, let what)? = b.prompt {
+        switch b.prompt {
+        case .redetect(_, _, let what)?:
             let text =
                 " Re-detect \(TerminalText.sanitize(what)) through Triton?  r replace the faces · "
                 + "k keep labels of faces overlapping a new box (IoU > 0.5) · Esc cancel"
             screen.text(text, x: 0, y: y, width: width, style: .warn, fill: true)
             return
+        case .merge(_, _, let what)?:
+            let text = " Merge \(TerminalText.sanitize(what))?  y merge · Esc cancel"
+            screen.text(text, x: 0, y: y, width: width, style: .warn, fill: true)
+            return
+        case .rename(let label, let line)?:
+            lineEditor(
+                "Name for person \(label): ", line, hint: "Enter saves · empty removes the name · Esc cancels", y: y)
+            return
+        case .mergeTarget(let label, let line)?:
+            lineEditor("Merge person \(label) into label: ", line, hint: "Enter asks to confirm · Esc cancels", y: y)
+            return
+        case nil:
+            break
         }
         if b.search.editing {
             let query = "/" + TerminalText.sanitize(b.search.text)
@@ -271,6 +404,15 @@ struct Painter {
             let text = " search \"\(TerminalText.sanitize(b.search.text))\": \(searchSummary(b))"
             screen.text(text, x: 0, y: y, width: width, style: b.searchFoundNothing ? .error : .dim)
         }
+    }
+
+    /// A prompt, the text typed (sanitized) and a cursor, then a hint.
+    private func lineEditor(_ label: String, _ line: String, hint: String, y: Int) {
+        let text = label + TerminalText.sanitize(line)
+        screen.text(text, x: 0, y: y, style: .bold)
+        let cursorX = TerminalText.width(text)
+        screen.text(screen.unicode ? "▏" : "_", x: cursorX, y: y, style: .accent)
+        screen.text(hint, x: cursorX + 3, y: y, style: .dim)
     }
 
     private func searchSummary(_ b: Browser) -> String {

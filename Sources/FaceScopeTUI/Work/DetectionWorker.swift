@@ -88,13 +88,7 @@ final class DetectionWorker: @unchecked Sendable {
             var offset = 0
             let page = 1000
             while true {
-                let docs: [ImageDocument]
-                switch source {
-                case .all(let order, let descending):
-                    docs = try store.list(order: order, descending: descending, offset: offset, limit: page)
-                case .search(let text):
-                    docs = try store.search(.text(text), offset: offset, limit: page).documents
-                }
+                let docs = try store.page(of: source, offset: offset, limit: page).rows
                 names += docs.filter { !except.contains($0.pk) }.map(\.filename)
                 if docs.count < page { break }
                 offset += docs.count

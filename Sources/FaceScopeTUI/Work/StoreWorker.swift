@@ -25,16 +25,8 @@ final class StoreWorker: @unchecked Sendable {
         latestSource.set(key)
         queue.async { [self] in
             guard latestSource.isLatest(key) else { return }
-            let result = withStore { store throws(FaceScopeError) -> (rows: [ImageDocument], total: Int) in
-                switch request.source {
-                case .all(let order, let descending):
-                    let rows = try store.list(
-                        order: order, descending: descending, offset: request.offset, limit: request.limit)
-                    return (rows, try store.count())
-                case .search(let text):
-                    let found = try store.search(.text(text), offset: request.offset, limit: request.limit)
-                    return (found.documents, found.total)
-                }
+            let result = withStore { store throws(FaceScopeError) in
+                try store.page(of: request.source, offset: request.offset, limit: request.limit)
             }
             switch result {
             case .success(let page):
@@ -53,6 +45,50 @@ final class StoreWorker: @unchecked Sendable {
             switch withStore({ store throws(FaceScopeError) in try store.count() }) {
             case .success(let total): mailbox.post(.redisPing(total: total, error: nil))
             case .failure(let error): mailbox.post(.redisPing(total: nil, error: error.description))
+            }
+        }
+    }
+
+    /// Reads every person with a face count and an example face.
+    func loadPeople(token: UInt64) {
+        queue.async { [self] in
+            switch withStore({ store throws(FaceScopeError) in try store.people() }) {
+            case .success(let people): mailbox.post(.people(token: token, people: people))
+            case .failure(let error): mailbox.post(.peopleFailed(token: token, error: error.description))
+            }
+        }
+    }
+
+    /// Renames or merges people.
+    func changePeople(token: UInt64, change: PeopleChange) {
+        queue.async { [self] in
+            let result = withStore { store throws(FaceScopeError) -> String in
+                switch change {
+                case .rename(let label, let name):
+                    try store.rename(label: label, to: name)
+                    return name.isEmpty ? "person \(label) has no name now" : "person \(label) renamed"
+                case .merge(let label, let into):
+                    let moved = try store.merge(label: label, into: into)
+                    return "\(moved) face\(moved == 1 ? "" : "s") moved from person \(label) to \(into)"
+                }
+            }
+            switch result {
+            case .success(let message): mailbox.post(.peopleChanged(token: token, message: message, error: nil))
+            case .failure(let error):
+                mailbox.post(.peopleChanged(token: token, message: "", error: error.description))
+            }
+        }
+    }
+
+    /// Finds the faces nearest to a descriptor.
+    func findSimilar(_ request: SimilarRequest) {
+        queue.async { [self] in
+            let result = withStore { store throws(FaceScopeError) in
+                try store.similarFaces(to: request.embedding, limit: request.limit, excludingFace: request.facePK)
+            }
+            switch result {
+            case .success(let faces): mailbox.post(.similar(token: request.token, faces: faces))
+            case .failure(let error): mailbox.post(.similarFailed(token: request.token, error: error.description))
             }
         }
     }
@@ -81,6 +117,30 @@ struct ListSourceKey: Equatable, Sendable {
         switch source {
         case .all(let order, let descending): text = "all:\(order.rawValue):\(descending)"
         case .search(let query): text = "search:\(query)"
+        case .person(let label): text = "person:\(label)"
+        case .image(let filename): text = "image:\(filename)"
+        }
+    }
+}
+
+extension RedisStore {
+    /// A page of a listing and the listing's length.
+    func page(of source: ListSource, offset: Int, limit: Int) throws(FaceScopeError) -> (
+        rows: [ImageDocument], total: Int
+    ) {
+        switch source {
+        case .all(let order, let descending):
+            let rows = try list(order: order, descending: descending, offset: offset, limit: limit)
+            return (rows, try count())
+        case .search(let text):
+            let found = try search(.text(text), offset: offset, limit: limit)
+            return (found.documents, found.total)
+        case .person(let label):
+            let all = try documents(withLabel: label)
+            return (Array(all.dropFirst(max(0, offset)).prefix(max(0, limit))), all.count)
+        case .image(let filename):
+            let all = try get(filename: filename).map { [$0] } ?? []
+            return (offset == 0 ? all : [], all.count)
         }
     }
 }
