@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import uuid
 
 import pytest
 
@@ -25,22 +24,6 @@ def run(*args: str, cwd: str | None = None, env: dict | None = None, stdin: str 
         [FACESCOPE or "facescope", *args], capture_output=True, text=True, timeout=120,
         cwd=cwd, env={**base, **(env or {})}, input=stdin,
     )
-
-
-@pytest.fixture
-def prefix():
-    p = f"cli{uuid.uuid4().hex[:8]}:utils.Model:"
-    yield p
-    import redis
-
-    r = redis.Redis.from_url(REDIS_URL)
-    for name in (f"{p}index", f"facescope:{p}index"):
-        try:
-            r.execute_command("FT.DROPINDEX", name, "DD")
-        except redis.ResponseError:
-            pass
-    for key in r.scan_iter(match=f"*{p}*"):
-        r.delete(key)
 
 
 def store(prefix: str, docs: list[dict]) -> None:

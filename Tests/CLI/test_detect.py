@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -24,22 +23,6 @@ pytestmark = pytest.mark.skipif(
     not (REDIS_URL and TRITON_URL and FACESCOPE) and os.environ.get("FACESCOPE_REQUIRE_SERVICES") != "1",
     reason="needs scripts/test.sh (FACESCOPE_TEST_REDIS_URL, FACESCOPE_TRITON_URL, FACESCOPE_BIN)",
 )
-
-
-@pytest.fixture
-def prefix():
-    p = f"det{uuid.uuid4().hex[:8]}:utils.Model:"
-    yield p
-    import redis
-
-    r = redis.Redis.from_url(REDIS_URL)
-    for name in (f"{p}index", f"facescope:{p}index"):
-        try:
-            r.execute_command("FT.DROPINDEX", name, "DD")
-        except redis.ResponseError:
-            pass
-    for key in r.scan_iter(match=f"*{p}*"):
-        r.delete(key)
 
 
 def env(prefix: str, **extra: str) -> dict[str, str]:

@@ -39,26 +39,29 @@ enum Services {
         ImageFile(path: dataDirectory + "/" + name, filename: name)
     }
 
-    /// dlib run directly on the image (backends/cpu/reference.py), for comparison.
-    static func reference(_ path: String, boxes: [BoundingBox]? = nil, crop: Int? = nil) throws -> JSONValue {
-        let python = environment["FACESCOPE_PYTHON"] ?? repository + "/.services/venv/bin/python"
+    /// Runs the services' Python (scripts/test.sh says which) with arguments; its standard output.
+    static func python(_ arguments: [String]) throws -> String {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [repository + "/backends/cpu/reference.py", path]
-        if let boxes {
-            process.arguments? += [
-                "--boxes", boxes.map { "\($0.x1),\($0.y1),\($0.x2),\($0.y2)" }.joined(separator: ";"),
-            ]
-        }
-        if let crop { process.arguments? += ["--crop", String(crop)] }
+        process.executableURL = URL(
+            fileURLWithPath: environment["FACESCOPE_PYTHON"] ?? repository + "/.services/venv/bin/python")
+        process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        return try JSONValue.parse(
-            String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(process.terminationStatus == 0, "python \(arguments.prefix(2))")
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// dlib run directly on the image (backends/cpu/reference.py), for comparison.
+    static func reference(_ path: String, boxes: [BoundingBox]? = nil, crop: Int? = nil) throws -> JSONValue {
+        var arguments = [repository + "/backends/cpu/reference.py", path]
+        if let boxes {
+            arguments += ["--boxes", boxes.map { "\($0.x1),\($0.y1),\($0.x2),\($0.y2)" }.joined(separator: ";")]
+        }
+        if let crop { arguments += ["--crop", String(crop)] }
+        return try JSONValue.parse(try python(arguments).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }
 

@@ -8,21 +8,6 @@ import Testing
 
 @Suite("Face recognition through the real Triton CPU backend", .enabled(if: Services.available), .serialized)
 struct RecognitionTests {
-    /// Runs the repository's Python (the services' environment) with a script.
-    static func python(_ arguments: [String]) throws -> String {
-        let python = Services.environment["FACESCOPE_PYTHON"] ?? Services.repository + "/.services/venv/bin/python"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        return String(decoding: data, as: UTF8.self)
-    }
-
     @Test("descriptors through Triton equal dlib's computed directly on the same chip")
     func descriptorsMatchDlib() throws {
         let pipeline = try Services.pipeline()
@@ -41,7 +26,7 @@ struct RecognitionTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("chip-\(UUID().uuidString).rgb")
         try Data(chip).write(to: path)
         defer { try? FileManager.default.removeItem(at: path) }
-        let output = try Self.python([Services.repository + "/backends/cpu/reference.py", "--chip", path.path])
+        let output = try Services.python([Services.repository + "/backends/cpu/reference.py", "--chip", path.path])
         let direct =
             try JSONValue.parse(output.trimmingCharacters(in: .whitespacesAndNewlines))["embedding"]?
             .arrayValue?.compactMap(\.doubleValue).map { Float($0) } ?? []
@@ -62,7 +47,7 @@ struct RecognitionTests {
         // The same photo rescaled, recompressed and mirrored, in a second file.
         let group = Services.dataDirectory + "/faces/group-6-faces.jpg"
         let copy = dir.appendingPathComponent("group-copy.jpg").path
-        _ = try Self.python([
+        _ = try Services.python([
             "-c",
             "import sys; from PIL import Image, ImageOps; im = Image.open(sys.argv[1]).convert('RGB'); "
                 + "im = ImageOps.mirror(im.resize((int(im.width * 0.8), int(im.height * 0.8)), Image.LANCZOS)); "
