@@ -33,9 +33,11 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
         .systemLibrary(name: "CExif", pkgConfig: "libexif", providers: [.apt(["libexif-dev"])]),
+        .systemLibrary(name: "CHeif", pkgConfig: "libheif", providers: [.apt(["libheif-dev"])]),
         .target(name: "FaceScopeCore"),
-        // Image decoding (JPEG, PNG, WebP, EXIF orientation) and the tensors the models take.
-        .target(name: "FaceScopeImaging", dependencies: ["FaceScopeCore", "CTurboJPEG", "CPNG", "CWebP", "CExif"]),
+        // Image decoding (JPEG, PNG, WebP, HEIF, EXIF orientation) and the tensors the models take.
+        .target(
+            name: "FaceScopeImaging", dependencies: ["FaceScopeCore", "CTurboJPEG", "CPNG", "CWebP", "CExif", "CHeif"]),
         // KServe v2 HTTP client for Triton over libcurl.
         .target(name: "FaceScopeTriton", dependencies: ["FaceScopeCore", "CCurl"]),
         .target(name: "FaceScopeRedis", dependencies: ["FaceScopeCore", "CHiredis"]),

@@ -6,10 +6,14 @@ public enum ImageFormat: String, Sendable, Equatable, CaseIterable {
     case png
     /// WebP (lossy or lossless, still images), decoded by libwebp.
     case webp
+    /// HEIC: HEIF with HEVC-coded images (the primary image), decoded by libheif.
+    case heic
+    /// AVIF: HEIF with AV1-coded images, decoded by libheif where it has an AV1 decoder.
+    case avif
 }
 
 /// A decoded image: 8-bit RGB, interleaved, rows top to bottom, already turned upright
-/// (its EXIF orientation applied).
+/// (its EXIF orientation applied; for HEIC/AVIF, the HEIF `irot`/`imir` transformations).
 public struct DecodedImage: Sendable, Equatable {
     /// Width of the upright image in pixels.
     public let width: Int
@@ -22,7 +26,9 @@ public struct DecodedImage: Sendable, Equatable {
     public let pixels: [UInt8]
     /// The format the image was decoded from.
     public let format: ImageFormat
-    /// The EXIF orientation (1...8) that was read from the file and applied; 1 when there was none.
+    /// The EXIF orientation (1...8) that was read from the file and applied; 1 when there was none,
+    /// and always 1 for HEIC/AVIF (their rotation and mirroring are HEIF properties, applied by
+    /// libheif; an EXIF orientation tag inside them is not applied on top).
     public let orientation: Int
 
     /// Makes an image from RGB8 interleaved pixels; `pixels.count` must be `width * height * 3`.

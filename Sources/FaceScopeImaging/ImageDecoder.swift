@@ -1,13 +1,16 @@
 import FaceScopeCore
 
-/// Decodes JPEG (TurboJPEG), PNG (libpng) and WebP (libwebp) files into upright RGB8 images.
+/// Decodes JPEG (TurboJPEG), PNG (libpng), WebP (libwebp) and HEIC (libheif; AVIF too where
+/// libheif has an AV1 decoder) files into upright RGB8 images.
 ///
 /// The format comes from the file's first bytes, never from its name. Every decoder reads the
 /// image size from the header first and refuses images over `maxPixels` before allocating pixel
 /// memory; files over ``maxFileBytes`` are refused before being read. Alpha (PNG, WebP) is
 /// composited onto black (`value * alpha / 255`). EXIF orientation (JPEG APP1, PNG eXIf, WebP
 /// EXIF) is read with libexif and applied, so `width`/`height` are those of the upright image.
-/// HEIC/AVIF files are recognised and refused: this build has no HEIF decoder.
+/// HEIF files (HEIC, AVIF) are turned upright by libheif, which applies their `irot`/`imir`
+/// (and `clap` crop) properties; their EXIF orientation is not applied on top. A HEIF format
+/// whose decoder libheif lacks is recognised and refused with that reason.
 ///
 /// Errors are ``FaceScopeError/file(path:reason:)`` naming the file (or the `name` given for
 /// in-memory data): not an image, empty, truncated, corrupt, too many pixels, unreadable.
@@ -74,7 +77,9 @@ public enum ImageDecoder {
 
     // MARK: - Internals
 
-    private static func readFile(_ path: String) throws(FaceScopeError) -> [UInt8] {
+    /// The bytes of an image file, with the checks ``decode(path:maxPixels:)`` makes before reading
+    /// (a regular, non-empty file of at most ``maxFileBytes``).
+    public static func readFile(_ path: String) throws(FaceScopeError) -> [UInt8] {
         do {
             return try FileInput.read(path: path, limit: maxFileBytes)
         } catch {
@@ -121,6 +126,9 @@ public enum ImageDecoder {
         case .webp:
             let header = try WebPCodec.header(d)
             return Probe(format: format, width: header.width, height: header.height, orientation: Orientation.webp(d))
+        case .heic, .avif:
+            let header = try HEIFCodec.header(HEIFCodec.File(d, format: format), format: format)
+            return Probe(format: format, width: header.width, height: header.height, orientation: 1)
         }
     }
 
@@ -178,6 +186,21 @@ public enum ImageDecoder {
             try checkPixels(width: header.width, height: header.height, maxPixels: maxPixels)
             orientation = Orientation.webp(d)
             pixels = try WebPCodec.decode(d, header: header)
+            channels = header.hasAlpha ? 4 : 3
+            (width, height) = (header.width, header.height)
+        case .heic, .avif:
+            // The handle's size is the displayed one. The decoder allocates the coded size (before
+            // the clap crop), which encoders pad a little: that is refused too when it is over the
+            // limit and more than twice the displayed size (a crop hiding a huge image).
+            let file = try HEIFCodec.File(d, format: format)
+            let header = try HEIFCodec.header(file, format: format)
+            try checkPixels(width: header.width, height: header.height, maxPixels: maxPixels)
+            let (coded, overflow) = header.codedWidth.multipliedReportingOverflow(by: header.codedHeight)
+            if overflow || (coded > maxPixels && coded / 2 > header.width * header.height) {
+                try checkPixels(width: header.codedWidth, height: header.codedHeight, maxPixels: maxPixels)
+            }
+            orientation = 1  // libheif applies irot/imir itself
+            pixels = try HEIFCodec.decode(file, header: header, format: format)
             channels = header.hasAlpha ? 4 : 3
             (width, height) = (header.width, header.height)
         }

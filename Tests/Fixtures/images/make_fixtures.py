@@ -7,6 +7,14 @@ Every fixture is synthetic (drawn here); no photograph is copied. Run from anywh
 
 Needs Pillow (with WebP support). The output is deterministic for a given Pillow/libjpeg build.
 
+The HEIF fixtures (marker.heic, orient-6.heic, truncated.heic; marker.avif) also need PyPI
+pillow-heif (and Pillow with AVIF support for the .avif); without them they are skipped and the
+other fixtures are written as before. To write only those, from a virtual environment that has
+them:
+
+    python3 -m venv /tmp/heifvenv && /tmp/heifvenv/bin/pip install pillow pillow-heif
+    /tmp/heifvenv/bin/python Tests/Fixtures/images/make_fixtures.py heif
+
 The "marker" image used for orientation tests is 64x48 upright (wider than tall), white, with
 a 16x16 red square at the top-left, green at the top-right and blue at the bottom-left. Each
 orient-N file stores the pixels so that applying EXIF orientation N gives back that upright image.
@@ -15,6 +23,7 @@ orient-N file stores the pixels so that applying EXIF orientation N gives back t
 import os
 import random
 import struct
+import sys
 import zlib
 
 from PIL import Image
@@ -166,5 +175,34 @@ def main():
         f.write(bytes(jpeg[: sos + 2 + sos_len]))
 
 
+def heif_fixtures():
+    """HEIC (HEVC) and AVIF (AV1) versions of the marker image; skipped without pillow-heif."""
+    try:
+        import pillow_heif
+    except ImportError:
+        print("pillow-heif is not installed: HEIF fixtures skipped", file=sys.stderr)
+        return
+    pillow_heif.register_heif_opener()
+    up = marker()
+    up.save(path("marker.heic"), "HEIF", quality=90)
+    # Stored rotated, with EXIF orientation 6 on the way in: pillow-heif writes that as an irot
+    # property (270 degrees anticlockwise), so a reader applying irot gets the upright marker back.
+    stored(up, 6).save(path("orient-6.heic"), "HEIF", quality=90, exif=exif_with_orientation(6).tobytes())
+    # The first 400 bytes of marker.heic: the box structure is cut off.
+    with open(path("marker.heic"), "rb") as f:
+        whole = f.read()
+    with open(path("truncated.heic"), "wb") as f:
+        f.write(whole[:400])
+    from PIL import features
+    if features.check("avif"):
+        up.save(path("marker.avif"), "AVIF", quality=90)
+    else:
+        print("Pillow has no AVIF support: marker.avif skipped", file=sys.stderr)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["heif"]:
+        heif_fixtures()
+    else:
+        main()
+        heif_fixtures()
