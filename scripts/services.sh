@@ -62,7 +62,7 @@ stop_pidfile() {
 
 triton_ready() {
   local m
-  for m in facenet fpenet facerec; do
+  for m in facenet fpenet facerec facenet_encoded; do
     curl -sf "http://$FS_TRITON_URL/v2/models/$m/ready" >/dev/null || return 1
   done
 }

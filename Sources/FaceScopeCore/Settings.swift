@@ -213,6 +213,8 @@ public struct Settings: Sendable, Equatable {
     public var minFaceSize: Double
     public var recognitionModel: String
     public var clusterThreshold: Double
+    /// The detector model that takes encoded image files (`facenet_encoded`); empty: raw tensors.
+    public var encodedModel: String = ""
 
     public static let specs: [String: SettingSpec] = [
         "redisURL": SettingSpec(
@@ -263,6 +265,9 @@ public struct Settings: Sendable, Equatable {
         "minFaceSize": SettingSpec(
             variable: "FACESCOPE_MIN_FACE_SIZE", defaultValue: "0",
             help: "faces narrower or lower than this (pixels) are dropped"),
+        "encodedModel": SettingSpec(
+            variable: "FACESCOPE_ENCODED_MODEL", defaultValue: "",
+            help: "Triton model that takes image files' bytes (facenet_encoded); empty: send raw tensors"),
     ]
 
     /// Resolves every setting. `flags` holds values given on the command line, keyed like
@@ -304,6 +309,7 @@ public struct Settings: Sendable, Equatable {
             throw .usage("FACESCOPE_RESIZE_MODE must be stretch or letterbox, not '\(TerminalText.sanitize(resize))'")
         }
         settings.resizeMode = resize
+        settings.encodedModel = value("encodedModel")
         settings.maxPixels = Int(try number("maxPixels", 1...1e12))
         settings.concurrency = Int(try number("concurrency", 1...256))
         settings.coverageThreshold = try number("coverageThreshold", 0...1)

@@ -22,13 +22,17 @@ public struct PipelineOptions: Sendable {
     /// server does not have it, descriptors are skipped unless `requireRecognition`.
     public var recognitionModel: String?
     public var requireRecognition: Bool
+    /// A detector that takes each image file's bytes and decodes and resizes on the server
+    /// (`FACESCOPE_ENCODED_MODEL`, e.g. `facenet_encoded`); nil sends FaceNet's raw input tensor.
+    public var encodedModel: String?
 
     public init(
         faceDetectModel: String = "facenet", landmarkModel: String = "fpenet", modelVersion: String? = nil,
         resizeMode: ResizeMode? = nil, detection: DetectionSettings = DetectionSettings(),
         maxPixels: Int = 100_000_000, landmarks: Bool = true, recognitionModel: String? = "facerec",
-        requireRecognition: Bool = false
+        requireRecognition: Bool = false, encodedModel: String? = nil
     ) {
+        self.encodedModel = encodedModel
         self.recognitionModel = recognitionModel
         self.requireRecognition = requireRecognition
         self.faceDetectModel = faceDetectModel
@@ -55,9 +59,13 @@ public final class DetectionPipeline: Sendable {
     public let recognition: (model: String, batch: Int)?
     /// Why descriptors are skipped, when they are.
     public let recognitionNote: String?
+    /// The encoded-image detector `analyze` uses, with the resize mode it declares (the frame the
+    /// server makes) and whether it batches (requests then carry a batch dimension); nil: raw tensors.
+    public let encoded: (model: String, resizeMode: ResizeMode, batched: Bool)?
 
     static let coverageName = "output_cov/Sigmoid"
     static let boxesName = "output_bbox/BiasAdd"
+    static let imageShapeName = "image_shape"
 
     /// Checks that both models are ready and match their contracts (names, datatypes, shapes), and
     /// reads how the detector wants its input resized.
@@ -78,15 +86,26 @@ public final class DetectionPipeline: Sendable {
         let detector = try client.modelConfig(options.faceDetectModel, version: version)
         if let mode = options.resizeMode {
             resizeMode = mode
-        } else if let declared = detector.parameters["resize_mode"] {
-            guard let mode = ResizeMode(rawValue: declared) else {
-                throw .inference(
-                    "model '\(TerminalText.sanitize(options.faceDetectModel))' declares resize_mode "
-                        + "'\(TerminalText.sanitize(declared))'; FaceScope knows stretch and letterbox")
-            }
-            resizeMode = mode
         } else {
-            resizeMode = .stretch
+            resizeMode = try Self.declaredResizeMode(detector)
+        }
+        if let model = options.encodedModel {
+            guard try client.modelReady(model, version: version) else {
+                throw .inference(
+                    "the encoded-image model '\(TerminalText.sanitize(model))' is not ready on Triton at "
+                        + "\(client.endpoints) (FACESCOPE_ENCODED_MODEL; empty sends raw tensors)")
+            }
+            let config = try client.verify(model: model, version: version, contract: .faceNetEncoded)
+            // The server resizes: boxes map back the way it declares, whatever the client would do.
+            let mode = try Self.declaredResizeMode(config)
+            if let asked = options.resizeMode, asked != mode {
+                throw .usage(
+                    "resize mode \(asked.rawValue) was asked for, but the encoded-image model "
+                        + "'\(TerminalText.sanitize(model))' resizes on the server (\(mode.rawValue))")
+            }
+            encoded = (model, mode, config.maxBatchSize > 0)
+        } else {
+            encoded = nil
         }
         if options.landmarks {
             let landmarks = try client.modelConfig(options.landmarkModel, version: version)
@@ -114,11 +133,33 @@ public final class DetectionPipeline: Sendable {
         }
     }
 
+    /// The resize mode a model's config declares (`parameters` `resize_mode`), else stretch.
+    static func declaredResizeMode(_ config: ModelConfig) throws(FaceScopeError) -> ResizeMode {
+        guard let declared = config.parameters["resize_mode"] else { return .stretch }
+        guard let mode = ResizeMode(rawValue: declared) else {
+            throw .inference(
+                "model '\(TerminalText.sanitize(config.name))' declares resize_mode "
+                    + "'\(TerminalText.sanitize(declared))'; FaceScope knows stretch and letterbox")
+        }
+        return mode
+    }
+
     /// The document for one image file: size, channels, orientation and every face with its box,
-    /// probability, roll and landmarks. `pk` is left empty for the store to assign.
+    /// probability, roll and landmarks. `pk` is left empty for the store to assign. With an
+    /// encoded-image model the detector gets the file's bytes; the image is still decoded here
+    /// for the landmark crops.
     public func analyze(_ file: ImageFile) throws(FaceScopeError) -> ImageDocument {
-        let image = try ImageDecoder.decode(path: file.path, maxPixels: options.maxPixels)
-        let faces = try detectFaces(in: image, name: file.path)
+        let image: DecodedImage
+        let faces: [Face]
+        if let encoded {
+            let bytes = try ImageDecoder.readFile(file.path)
+            image = try ImageDecoder.decode(data: bytes, name: file.path, maxPixels: options.maxPixels)
+            let detections = try runEncodedDetector(bytes, image: image, model: encoded, name: file.path)
+            faces = try describeFaces(detections, in: image, name: file.path)
+        } else {
+            image = try ImageDecoder.decode(path: file.path, maxPixels: options.maxPixels)
+            faces = try detectFaces(in: image, name: file.path)
+        }
         return ImageDocument(
             pk: "", filename: file.filename, faces: faces, channels: image.channels, height: image.height,
             width: image.width, portrait: image.height > image.width ? 1 : 0)
@@ -126,7 +167,13 @@ public final class DetectionPipeline: Sendable {
 
     /// Faces in a decoded image (boxes in its pixels).
     public func detectFaces(in image: DecodedImage, name: String) throws(FaceScopeError) -> [Face] {
-        let detections = try runDetector(image, name: name)
+        try describeFaces(try runDetector(image, name: name), in: image, name: name)
+    }
+
+    /// Landmarks, roll and descriptors of the detector's faces.
+    func describeFaces(_ detections: [Detection], in image: DecodedImage, name: String) throws(FaceScopeError)
+        -> [Face]
+    {
         var faces: [Face] = []
         faces.reserveCapacity(detections.count)
         var keypoints: [[Keypoint]] = []
@@ -167,6 +214,54 @@ public final class DetectionPipeline: Sendable {
         guard let coverage = outputs[Self.coverageName], let boxes = outputs[Self.boxesName] else {
             throw .inference("\(TerminalText.sanitize(name)): the detector's reply lacks its outputs")
         }
+        return try GridBox.faces(
+            coverage: try coverage.floats(), boxes: try boxes.floats(), transform: transform,
+            settings: options.detection)
+    }
+
+    /// The encoded-image detector's input: the file's bytes as they are, `[1, n]` when the model
+    /// batches, else `[n]`.
+    func encodedInput(_ bytes: [UInt8], batched: Bool) -> TensorInput {
+        TensorInput(
+            name: "image_bytes", datatype: .uint8, shape: batched ? [1, bytes.count] : [bytes.count], bytes: bytes)
+    }
+
+    /// The faces the encoded-image model finds in a file's bytes, mapped back with the size the
+    /// server reports, which must be the local decode's (the landmark crops are cut from it).
+    func runEncodedDetector(
+        _ bytes: [UInt8], image: DecodedImage, model: (model: String, resizeMode: ResizeMode, batched: Bool),
+        name: String
+    ) throws(FaceScopeError) -> [Detection] {
+        let file = TerminalText.sanitize(name)
+        let outputs = try client.infer(
+            model: model.model, version: options.modelVersion, inputs: [encodedInput(bytes, batched: model.batched)],
+            outputs: [Self.coverageName, Self.boxesName, Self.imageShapeName])
+        guard let coverage = outputs[Self.coverageName], let boxes = outputs[Self.boxesName],
+            let shape = outputs[Self.imageShapeName]
+        else {
+            throw .inference("\(file): the encoded-image detector's reply lacks its outputs")
+        }
+        guard shape.datatype == .int32, shape.data.count == 12 else {
+            throw .inference(
+                "\(file): the encoded-image detector's image_shape is \(shape.datatype.rawValue) with "
+                    + "\(shape.data.count) bytes, expected 3 INT32 values")
+        }
+        let reported = (0..<3).map { i in
+            Int(
+                Int32(
+                    littleEndian: shape.data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self) }
+                ))
+        }
+        guard reported[0] == image.height, reported[1] == image.width else {
+            throw .inference(
+                "\(file): the server decoded the image as \(reported[1])x\(reported[0]) but FaceScope as "
+                    + "\(image.width)x\(image.height) (orientation or decoder differences); boxes would not "
+                    + "fit the landmark crops: detect it without the encoded-image model")
+        }
+        let transform =
+            model.resizeMode == .letterbox
+            ? ImageTransform.letterbox(imageWidth: reported[1], imageHeight: reported[0])
+            : ImageTransform.stretch(imageWidth: reported[1], imageHeight: reported[0])
         return try GridBox.faces(
             coverage: try coverage.floats(), boxes: try boxes.floats(), transform: transform,
             settings: options.detection)
@@ -217,6 +312,12 @@ extension DetectionPipeline {
     /// The detector's faces for an image (the first step of `detectFaces`), for tests and tools.
     public func runDetectorForTesting(_ image: DecodedImage, name: String) throws(FaceScopeError) -> [Detection] {
         try runDetector(image, name: name)
+    }
+
+    /// The input `analyze` sends the encoded-image model for a file (nil without one), for tests.
+    public func encodedInputForTesting(_ file: ImageFile) throws(FaceScopeError) -> TensorInput? {
+        guard let encoded else { return nil }
+        return encodedInput(try ImageDecoder.readFile(file.path), batched: encoded.batched)
     }
 
     /// The unrounded keypoints of detections (the second step of `detectFaces`), for tests and tools.
@@ -284,6 +385,7 @@ extension PipelineOptions {
             modelVersion: settings.modelVersion.isEmpty ? nil : settings.modelVersion,
             resizeMode: settings.resizeMode.isEmpty ? nil : ResizeMode(rawValue: settings.resizeMode),
             detection: detection, maxPixels: settings.maxPixels, landmarks: landmarks,
-            recognitionModel: settings.recognitionModel.isEmpty || !landmarks ? nil : settings.recognitionModel)
+            recognitionModel: settings.recognitionModel.isEmpty || !landmarks ? nil : settings.recognitionModel,
+            encodedModel: settings.encodedModel.isEmpty ? nil : settings.encodedModel)
     }
 }

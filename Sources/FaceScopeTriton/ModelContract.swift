@@ -49,6 +49,18 @@ public struct ModelContract: Sendable, Equatable {
             TensorSpec(name: "softargmax:1", datatype: .fp32, dims: [80]),
         ])
 
+    /// FaceNet on an encoded image file (the GPU server's `facenet_encoded` ensemble, the CPU
+    /// backend's model of that name): the file's bytes in, FaceNet's outputs and the decoded
+    /// image's shape (height, width, 3) out; the server decodes and resizes.
+    public static let faceNetEncoded = ModelContract(
+        role: "FaceNet face detector on encoded images",
+        inputs: [TensorSpec(name: "image_bytes", datatype: .uint8, dims: [-1])],
+        outputs: [
+            TensorSpec(name: "output_cov/Sigmoid", datatype: .fp32, dims: [1, 26, 46]),
+            TensorSpec(name: "output_bbox/BiasAdd", datatype: .fp32, dims: [4, 26, 46]),
+            TensorSpec(name: "image_shape", datatype: .int32, dims: [3]),
+        ])
+
     /// dlib's ResNet face descriptor (128-D).
     public static let faceRecognition = ModelContract(
         role: "face descriptor",

@@ -55,6 +55,13 @@ struct DetectCommand: ParsableCommand {
             "stretch or letterbox (FACESCOPE_RESIZE_MODE); default: what the model declares.", valueName: "mode"))
     var resize: ResizeMode?
 
+    @Option(
+        name: .customLong("encoded-model"),
+        help: ArgumentHelp(
+            "Send each file's bytes to this model, which decodes and resizes on the server (FACESCOPE_ENCODED_MODEL; e.g. facenet_encoded); default: raw tensors.",
+            valueName: "name"))
+    var encodedModel: String?
+
     @Option(help: ArgumentHelp("Images in flight at once (FACESCOPE_CONCURRENCY).", valueName: "n"))
     var concurrency: Int?
 
@@ -84,6 +91,7 @@ struct DetectCommand: ParsableCommand {
         if let tritonURL { flags["tritonURL"] = tritonURL }
         if let imagesDir { flags["imagesDir"] = imagesDir }
         if let resize { flags["resizeMode"] = resize.rawValue }
+        if let encodedModel { flags["encodedModel"] = encodedModel }
         if let concurrency { flags["concurrency"] = String(concurrency) }
         if let minFaceSize { flags["minFaceSize"] = String(minFaceSize) }
         let settings = try store.settings(flags)
@@ -104,6 +112,11 @@ struct DetectCommand: ParsableCommand {
         let pipeline = try DetectionPipeline(client: client, options: options)
         if verbose {
             printNote("FaceNet input: \(pipeline.resizeMode.rawValue); landmarks batched by \(pipeline.landmarkBatch)")
+            if let encoded = pipeline.encoded {
+                printNote(
+                    "detector input: each file's bytes to '\(encoded.model)' (\(encoded.resizeMode.rawValue) on the server)"
+                )
+            }
         }
         if let note = pipeline.recognitionNote, !noLandmarks { printNote(note) }
         let redis = dryRun ? nil : try RedisStore.open(settings: settings)

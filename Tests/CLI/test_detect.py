@@ -81,6 +81,29 @@ def test_dry_run_needs_no_redis_and_json_prints_documents(prefix):
     assert "nothing stored (dry run)" in done.stderr
 
 
+def test_encoded_model_by_flag_or_setting_gives_the_raw_tensor_results(prefix):
+    photos = [str(DATA / "faces" / name) for name in ("group-6-faces.jpg", "portrait-grace-hopper.jpg")]
+
+    def boxes(*args: str, **extra: str) -> list[list[tuple[int, ...]]]:
+        done = detect(prefix, *photos, "--dry-run", "--json", *args, REDIS_OM_URL="redis://127.0.0.1:1/0", **extra)
+        assert done.returncode == 0, done.stderr
+        documents = sorted((json.loads(line) for line in done.stdout.splitlines()), key=lambda d: d["filename"])
+        return [[tuple(f["bbox"][k] for k in ("x1", "y1", "x2", "y2")) for f in d["faces"]] for d in documents]
+
+    def iou(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+        inter = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+        return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+    raw = boxes()
+    encoded = boxes("--encoded-model", "facenet_encoded")
+    assert [len(f) for f in raw] == [len(f) for f in encoded] == [6, 1]
+    for raw_faces, encoded_faces in zip(raw, encoded):
+        assert all(max(iou(r, e) for e in encoded_faces) > 0.9 for r in raw_faces), (raw_faces, encoded_faces)
+    assert boxes(FACESCOPE_ENCODED_MODEL="facenet_encoded") == encoded
+    done = detect(prefix, photos[1], "--dry-run", "--encoded-model", "no_such_model")
+    assert done.returncode == 1 and "no_such_model" in done.stderr
+
+
 def test_triton_down_is_a_clear_error(prefix):
     done = detect(prefix, str(DATA / "faces"), TRITON_SERVER_URL="127.0.0.1:1")
     assert done.returncode == 1

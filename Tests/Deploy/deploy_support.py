@@ -133,7 +133,12 @@ class Contract:
 
 
 # The contracts in ModelContract.swift and the model each one describes (its default name).
-CONTRACT_MODELS = {"faceNet": "facenet", "fpeNet": "fpenet", "faceRecognition": "facerec"}
+CONTRACT_MODELS = {
+    "faceNet": "facenet",
+    "fpeNet": "fpenet",
+    "faceRecognition": "facerec",
+    "faceNetEncoded": "facenet_encoded",
+}
 
 
 def contracts() -> dict[str, Contract]:

@@ -46,7 +46,7 @@ def cpu() -> dict[str, object]:
 
 def test_every_config_parses_as_triton_reads_it_and_is_named_after_its_folder(gpu, cpu):
     assert set(gpu) == {"facenet", "fpenet", "facerec", "facenet_preprocess", "facenet_encoded"}
-    assert set(cpu) == {"facenet", "fpenet", "facerec"}
+    assert set(cpu) == {"facenet", "fpenet", "facerec", "facenet_encoded"}
     for configs in (gpu, cpu):
         for folder, config in configs.items():
             assert config.name == folder
@@ -84,6 +84,11 @@ def test_gpu_and_cpu_servers_agree_model_by_model(gpu, cpu):
         # The GPU engine may have more outputs (FPENet's heatmaps); the CPU ones are all on the GPU.
         assert set(tensors(c.output)) <= set(tensors(g.output)), model
         assert g.HasField("dynamic_batching") and c.HasField("dynamic_batching"), model
+    # The CPU backend's facenet_encoded stands in for the GPU ensemble: the same tensors (an
+    # ensemble has no batcher of its own; its steps batch).
+    g, c = gpu["facenet_encoded"], cpu["facenet_encoded"]
+    assert g.max_batch_size == c.max_batch_size
+    assert tensors(g.input) == tensors(c.input) and tensors(g.output) == tensors(c.output)
 
 
 def test_max_batch_sizes_are_the_env_files():
@@ -100,6 +105,8 @@ def test_resize_modes_are_declared(gpu, cpu):
     assert parameters(gpu["facenet"])["resize_mode"] == "stretch"
     assert parameters(gpu["facenet_encoded"])["resize_mode"] == "stretch"
     assert parameters(cpu["facenet"])["resize_mode"] == "letterbox"
+    # Each encoded model resizes as its server's facenet wants; the client follows the declaration.
+    assert parameters(cpu["facenet_encoded"])["resize_mode"] == "letterbox"
 
 
 def test_gpu_models_run_where_they_should(gpu):

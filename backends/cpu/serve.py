@@ -1,7 +1,7 @@
 """Runs FaceScope's CPU Triton backend.
 
 The real tritonserver bundled in nvidia-pytriton serves the python-backend models in
-model_repository/ (facenet, fpenet, facerec, computed by dlib):
+model_repository/ (facenet, fpenet, facerec and facenet_encoded, computed by dlib):
 
     python serve.py [--address 127.0.0.1] [--http-port 8000] [--grpc-port 8001] [--metrics-port 8002]
 
@@ -29,7 +29,7 @@ from types import FrameType
 
 HERE = Path(__file__).resolve().parent
 MODEL_REPOSITORY = HERE / "model_repository"
-MODELS = ("facenet", "fpenet", "facerec")
+MODELS = ("facenet", "fpenet", "facerec", "facenet_encoded")
 READY_TIMEOUT_S = 90.0
 EXIT_TIMEOUT_S = 20
 POLL_S = 0.2

@@ -48,7 +48,16 @@ CONTRACT: dict[str, dict[str, list[tuple[str, str, list[int]]]]] = {
         "inputs": [("input_chip", "UINT8", [150, 150, 3])],
         "outputs": [("embedding", "FP32", [128])],
     },
+    "facenet_encoded": {
+        "inputs": [("image_bytes", "UINT8", [-1])],
+        "outputs": [
+            ("output_cov/Sigmoid", "FP32", [1, 26, 46]),
+            ("output_bbox/BiasAdd", "FP32", [4, 26, 46]),
+            ("image_shape", "INT32", [3]),
+        ],
+    },
 }
+LETTERBOXED = ("facenet", "facenet_encoded")
 MAX_BATCH_SIZE = 16
 
 
@@ -150,7 +159,7 @@ def test_metadata_and_config_match_the_contract(client: Any, model: str) -> None
     assert config["backend"] == "python"
     assert [group["count"] for group in config["instance_group"]] == [1]
     parameters = {key: value["string_value"] for key, value in config.get("parameters", {}).items()}
-    assert parameters == ({"resize_mode": "letterbox"} if model == "facenet" else {})
+    assert parameters == ({"resize_mode": "letterbox"} if model in LETTERBOXED else {})
 
 
 def test_facenet_decodes_one_face_matching_dlib(client: Any) -> None:
@@ -181,6 +190,55 @@ def test_facenet_batch_matches_dlib_on_the_letterboxed_frames(client: Any) -> No
         boxes, _ = grid.decode(result["output_cov/Sigmoid"][index], result["output_bbox/BiasAdd"][index])
         assert len(boxes) == len(expected) > 0
         np.testing.assert_allclose(boxes, expected, atol=1e-3)
+
+
+def file_bytes(path: Path) -> npt.NDArray[np.uint8]:
+    """A file's bytes as the encoded model's input [1, nbytes]."""
+    return np.frombuffer(path.read_bytes(), dtype=np.uint8)[None]
+
+
+ENCODED_OUTPUTS = ["output_cov/Sigmoid", "output_bbox/BiasAdd", "image_shape"]
+
+
+@pytest.mark.parametrize("path", [GROUP, GRACE_HOPPER, FOOTBALL, FACES / "portrait-astronaut.png"])
+def test_facenet_encoded_matches_facenet_on_the_letterboxed_frame(client: Any, path: Path) -> None:
+    """The file's bytes give the image's shape and exactly the faces facenet finds in the frame the
+    client would letterbox from the same image."""
+    result = infer(client, "facenet_encoded", {"image_bytes": file_bytes(path)}, ENCODED_OUTPUTS)
+    image = load_rgb(path)
+    assert result["image_shape"].dtype == np.int32
+    assert result["image_shape"].tolist() == [[image.shape[0], image.shape[1], 3]]
+    frame, _ = letterbox(image)
+    raw = infer(client, "facenet", {"input_1": frame[None]}, ENCODED_OUTPUTS[:2])
+    boxes, scores = grid.decode(result["output_cov/Sigmoid"][0], result["output_bbox/BiasAdd"][0])
+    expected, expected_scores = grid.decode(raw["output_cov/Sigmoid"][0], raw["output_bbox/BiasAdd"][0])
+    assert len(boxes) == len(expected) > 0
+    np.testing.assert_allclose(boxes, expected, atol=1e-3)
+    np.testing.assert_allclose(scores, expected_scores, atol=1e-3)
+
+
+def test_facenet_encoded_applies_exif_orientation(client: Any, tmp_path: Path) -> None:
+    """A JPEG stored on its side with EXIF orientation 6: the upright shape and its one face."""
+    sideways = tmp_path / "sideways.jpg"
+    with Image.open(GRACE_HOPPER) as image:
+        exif = Image.Exif()
+        exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+        image.transpose(Image.Transpose.ROTATE_90).save(sideways, quality=95, exif=exif)
+    result = infer(client, "facenet_encoded", {"image_bytes": file_bytes(sideways)}, ENCODED_OUTPUTS)
+    height, width = load_rgb(GRACE_HOPPER).shape[:2]
+    assert result["image_shape"].tolist() == [[height, width, 3]]
+    boxes, _ = grid.decode(result["output_cov/Sigmoid"][0], result["output_bbox/BiasAdd"][0])
+    assert len(boxes) == 1
+
+
+def test_facenet_encoded_refuses_bytes_that_are_no_image(client: Any) -> None:
+    """Bytes Pillow cannot read: an error response naming the cause, not a crash."""
+    from tritonclient.utils import InferenceServerException
+
+    garbage = np.frombuffer(b"not an image", np.uint8)[None]
+    with pytest.raises(InferenceServerException, match="UnidentifiedImageError"):
+        infer(client, "facenet_encoded", {"image_bytes": garbage}, ["image_shape"])
+    assert client.is_model_ready("facenet_encoded"), "the model still serves after a bad request"
 
 
 def test_fpenet_returns_68_dlib_points_and_12_empty_ones(client: Any) -> None:
