@@ -102,20 +102,14 @@ public enum Preprocess {
         let xAxis = ResampleAxis(outSize: outW, inSize: image.width, scale: transform.scaleX)
         let yAxis = ResampleAxis(outSize: outH, inSize: image.height, scale: transform.scaleY)
         let plane = netW * netH
-        let k: Float = 1 / 255
         image.pixels.withUnsafeBufferPointer { src in
-            Resampler.rgbRows(src, width: image.width, x: xAxis, y: yAxis) { row, v in
-                let r = base + row * netW
-                let g = r + plane
-                let b = g + plane
-                for x in 0..<outW {
-                    r[x] = v[3 * x] * k
-                    g[x] = v[3 * x + 1] * k
-                    b[x] = v[3 * x + 2] * k
-                }
-                if outW < netW {
-                    for p in [r, g, b] { (p + outW).update(repeating: 0, count: netW - outW) }
-                }
+            Resampler.rgbPlanes(
+                src, width: image.width, x: xAxis, y: yAxis, gain: 1 / 255, into: base, rowStride: netW,
+                planeStride: plane)
+        }
+        if outW < netW {
+            for c in 0..<3 {
+                for row in 0..<outH { (base + c * plane + row * netW + outW).update(repeating: 0, count: netW - outW) }
             }
         }
         if outH < netH {
