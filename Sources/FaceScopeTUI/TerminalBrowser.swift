@@ -76,6 +76,8 @@ final class BrowserApp {
     private let detector: DetectionWorker
     private let tritonChecks: TritonWorker
     private let painter: Painter
+    /// The sixel or kitty renderer, when pictures are drawn in pixels.
+    private let pixelRenderer: PixelRenderer?
 
     // What is on the terminal beyond ncurses' knowledge (pixel pictures).
     private var placedPicture: UInt64?
@@ -97,11 +99,14 @@ final class BrowserApp {
         let renderer: any PictureRenderer
         let cell = screen.cellPixels()
         switch detection.mode {
-        case .symbols: renderer = SymbolsRenderer(colors: screen.colors, unicode: screen.unicode)
-        case .sixel:
-            renderer = SixelRenderer(cellWidth: cell.width, cellHeight: cell.height, environment: options.environment)
-        case .kitty:
-            renderer = KittyRenderer(cellWidth: cell.width, cellHeight: cell.height, environment: options.environment)
+        case .symbols:
+            renderer = SymbolsRenderer(colors: screen.colors, unicode: screen.unicode)
+            pixelRenderer = nil
+        case .sixel, .kitty:
+            let pixels = PixelRenderer(
+                mode: detection.mode, cellWidth: cell.width, cellHeight: cell.height, environment: options.environment)
+            renderer = pixels
+            pixelRenderer = pixels
         }
         browser = Browser(columns: screen.columns, rows: screen.rows)
         browser.tritonConfigured = options.triton
@@ -116,7 +121,7 @@ final class BrowserApp {
 
     func loop() {
         defer {
-            if detection.mode == .kitty { screen.writeRaw(KittyRenderer.clearAll) }
+            if detection.mode == .kitty { screen.writeRaw(PixelRenderer.kittyClearAll) }
             screen.end()
         }
         execute(browser.start(now: Timings.now()))
@@ -213,7 +218,7 @@ final class BrowserApp {
         let pixels = pixelPicture()
         if pixels == nil, let rect = pictureRect {
             // A pixel picture is on screen but should no longer be: clear it.
-            if detection.mode == .kitty { screen.writeRaw(KittyRenderer.clearAll) }
+            if detection.mode == .kitty { screen.writeRaw(PixelRenderer.kittyClearAll) }
             screen.invalidate(rows: rect.y, count: rect.height)
             pictureRect = nil
             placedPicture = nil
@@ -226,9 +231,9 @@ final class BrowserApp {
                     screen.invalidate(rows: old.y, count: old.height)
                     screen.refresh()
                 }
-                screen.writeRaw(SixelRenderer.placement(image, column: rect.x, row: rect.y))
-            } else {
-                screen.writeRaw(KittyRenderer.placement(image, column: rect.x, row: rect.y))
+            }
+            if let renderer = pixelRenderer {
+                screen.writeRaw(renderer.placement(image, column: rect.x, row: rect.y))
             }
             placedPicture = browser.preview.token
             pictureRect = rect

@@ -124,18 +124,19 @@ struct RendererTests {
     @Test("sixel and kitty renderers produce their protocols' sequences")
     func pixels() {
         let environment = ["TERM": "xterm-kitty"]
-        if case .pixels(let image) = SixelRenderer(cellWidth: 10, cellHeight: 20, environment: environment).render(
+        if case .pixels(let image) = PixelRenderer(
+            mode: .sixel, cellWidth: 10, cellHeight: 20, environment: environment
+        ).render(
             picture(), columns: 4, rows: 2)
         {
             #expect(image.sequence.hasPrefix("\u{1B}P"))
         } else {
             Issue.record("no sixel image")
         }
-        if case .pixels(let image) = KittyRenderer(cellWidth: 10, cellHeight: 20, environment: environment).render(
-            picture(), columns: 4, rows: 2)
-        {
+        let kitty = PixelRenderer(mode: .kitty, cellWidth: 10, cellHeight: 20, environment: environment)
+        if case .pixels(let image) = kitty.render(picture(), columns: 4, rows: 2) {
             #expect(image.sequence.hasPrefix("\u{1B}_G"))
-            #expect(KittyRenderer.placement(image, column: 3, row: 1).hasPrefix(KittyRenderer.clearAll + "\u{1B}[2;4H"))
+            #expect(kitty.placement(image, column: 3, row: 1).hasPrefix(PixelRenderer.kittyClearAll + "\u{1B}[2;4H"))
         } else {
             Issue.record("no kitty image")
         }
