@@ -1,3 +1,5 @@
+import FaceScopeCore
+
 /// How an image is fitted into FaceNet's 736x416 input.
 public enum ResizeMode: String, Sendable, CaseIterable {
     /// The whole image stretched to 736x416, aspect ratio not kept (NVIDIA's references do this).
@@ -23,30 +25,6 @@ public struct LetterboxTransform: Sendable, Equatable {
     /// The image point for network point (`x`, `y`).
     public func toImage(x: Double, y: Double) -> (x: Double, y: Double) {
         (x / scaleX, y / scaleY)
-    }
-}
-
-/// The square of the image a landmark crop was taken from; maps 80x80 crop coordinates back to
-/// image coordinates: `X = x80 * side / 80 + x0`, `Y = y80 * side / 80 + y0`.
-public struct CropTransform: Sendable, Equatable {
-    /// Left edge of the square in image pixels.
-    public let x0: Double
-    /// Top edge of the square in image pixels.
-    public let y0: Double
-    /// Side of the square in image pixels.
-    public let side: Double
-
-    /// Makes a transform from the square's top-left corner and side.
-    public init(x0: Double, y0: Double, side: Double) {
-        self.x0 = x0
-        self.y0 = y0
-        self.side = side
-    }
-
-    /// The image point for crop point (`x`, `y`) in the 80x80 crop.
-    public func toImage(x: Double, y: Double) -> (x: Double, y: Double) {
-        let k = side / Double(Preprocess.landmarkSize)
-        return (x * k + x0, y * k + y0)
     }
 }
 
@@ -123,7 +101,7 @@ public enum Preprocess {
     /// image. A non-finite box gives the largest centred square.
     public static func landmarkSquare(
         box: (x1: Double, y1: Double, x2: Double, y2: Double), imageWidth: Int, imageHeight: Int
-    ) -> CropTransform {
+    ) -> FaceCrop {
         let w = Double(imageWidth)
         let h = Double(imageHeight)
         var (x1, x2) = (min(box.x1, box.x2), max(box.x1, box.x2))
@@ -134,7 +112,7 @@ public enum Preprocess {
         let cy = (y1 + y2) / 2
         let x0 = min(max(cx - side / 2, 0), w - side)
         let y0 = min(max(cy - side / 2, 0), h - side)
-        return CropTransform(x0: x0, y0: y0, side: side)
+        return FaceCrop(x0: x0, y0: y0, width: side, height: side)
     }
 
     /// Writes FPENet's input for the face in `box` (image pixels, x1,y1 top-left, x2,y2
@@ -145,15 +123,15 @@ public enum Preprocess {
     public static func landmarkCrop(
         _ image: DecodedImage, box: (x1: Double, y1: Double, x2: Double, y2: Double),
         into output: UnsafeMutableBufferPointer<Float>
-    ) -> CropTransform {
+    ) -> FaceCrop {
         precondition(output.count >= landmarkInputCount, "the FPENet input needs \(landmarkInputCount) floats")
         let square = landmarkSquare(box: box, imageWidth: image.width, imageHeight: image.height)
         guard let base = output.baseAddress else { return square }
         let n = landmarkSize
-        let scale = Double(n) / square.side
+        let scale = Double(n) / square.width
         func window(_ start: Double, _ size: Int) -> Range<Int> {
             let lo = min(max(Int(start.rounded(.down)), 0), size - 1)
-            let hi = max(lo + 1, min(size, Int((start + square.side).rounded(.up))))
+            let hi = max(lo + 1, min(size, Int((start + square.width).rounded(.up))))
             return lo..<hi
         }
         let xAxis = ResampleAxis(

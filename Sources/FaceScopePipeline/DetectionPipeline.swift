@@ -287,7 +287,7 @@ public final class DetectionPipeline: Sendable {
                         rebasing: floats[(i * side * side)..<((i + 1) * side * side)])
                     let b = face.box
                     let crop = Preprocess.landmarkCrop(image, box: (b.x1, b.y1, b.x2, b.y2), into: slice)
-                    crops.set(i, FaceCrop(x0: crop.x0, y0: crop.y0, width: crop.side, height: crop.side))
+                    crops.set(i, crop)
                 }
             }
             let outputs = try client.infer(

@@ -133,36 +133,36 @@ struct LandmarkCropTests {
     @Test("the square is max(w, h) about the box centre")
     func centredSquare() {
         let square = Preprocess.landmarkSquare(box: (100, 120, 160, 200), imageWidth: 640, imageHeight: 480)
-        #expect(square == CropTransform(x0: 90, y0: 120, side: 80))
+        #expect(square == FaceCrop(x0: 90, y0: 120, width: 80, height: 80))
     }
 
     @Test("near the top-left corner the square shifts inside, keeping its side")
     func topLeftCorner() {
         #expect(
             Preprocess.landmarkSquare(box: (0, 0, 40, 20), imageWidth: 640, imageHeight: 480)
-                == CropTransform(x0: 0, y0: 0, side: 40))
+                == FaceCrop(x0: 0, y0: 0, width: 40, height: 40))
         #expect(
             Preprocess.landmarkSquare(box: (-10, 5, 30, 25), imageWidth: 640, imageHeight: 480)
-                == CropTransform(x0: 0, y0: 0, side: 40))
+                == FaceCrop(x0: 0, y0: 0, width: 40, height: 40))
     }
 
     @Test("past the bottom-right corner the square shifts back inside")
     func bottomRightCorner() {
         #expect(
             Preprocess.landmarkSquare(box: (620, 470, 660, 490), imageWidth: 640, imageHeight: 480)
-                == CropTransform(x0: 600, y0: 440, side: 40))
+                == FaceCrop(x0: 600, y0: 440, width: 40, height: 40))
     }
 
     @Test("a box larger than the image shrinks the square to the image's short side")
     func largerThanImage() {
         #expect(
             Preprocess.landmarkSquare(box: (-50, -50, 150, 150), imageWidth: 100, imageHeight: 60)
-                == CropTransform(x0: 20, y0: 0, side: 60))
+                == FaceCrop(x0: 20, y0: 0, width: 60, height: 60))
     }
 
     @Test("crop coordinates map back: X = x80 * side / 80 + x0")
     func mapBack() {
-        let t = CropTransform(x0: 90, y0: 120, side: 40)
+        let t = FaceCrop(x0: 90, y0: 120, width: 40, height: 40)
         #expect(t.toImage(x: 0, y: 0) == (90, 120))
         #expect(t.toImage(x: 80, y: 80) == (130, 160))
         #expect(t.toImage(x: 40, y: 20) == (110, 130))
@@ -173,7 +173,7 @@ struct LandmarkCropTests {
         let image = solidImage(width: 120, height: 90, rgb: (10, 200, 30))
         var out = [Float](repeating: -1, count: Preprocess.landmarkInputCount)
         let t = out.withUnsafeMutableBufferPointer { Preprocess.landmarkCrop(image, box: (30, 20, 70, 50), into: $0) }
-        #expect(t == CropTransform(x0: 30, y0: 15, side: 40))
+        #expect(t == FaceCrop(x0: 30, y0: 15, width: 40, height: 40))
         #expect(out.allSatisfy { abs($0 - 123.81) < 1e-3 })
     }
 
@@ -185,7 +185,7 @@ struct LandmarkCropTests {
         }
         var out = [Float](repeating: -1, count: Preprocess.landmarkInputCount)
         let t = out.withUnsafeMutableBufferPointer { Preprocess.landmarkCrop(image, box: (40, 40, 80, 80), into: $0) }
-        #expect(t == CropTransform(x0: 40, y0: 40, side: 40))
+        #expect(t == FaceCrop(x0: 40, y0: 40, width: 40, height: 40))
         #expect(abs(out[40 * 80 + 40] - 255) < 1e-3)  // crop (40,40) -> image (60,60)
         #expect(abs(out[5 * 80 + 5]) < 1e-3)  // crop (5,5) -> image (42.5,42.5)
         #expect(abs(out[30 * 80 + 70]) < 1e-3)  // crop (70,30) -> image (75,55)

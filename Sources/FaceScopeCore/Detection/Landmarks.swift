@@ -28,20 +28,6 @@ public struct FaceCrop: Sendable, Equatable {
         self.height = height
     }
 
-    /// The TAO / DeepStream crop: the face box made square about its centre with side
-    /// `max(width, height)`, then clamped to the image (so a face at the edge gets a narrower crop,
-    /// which is stretched to 80x80 like any other).
-    public static func square(around box: DetectionBox, imageWidth: Int, imageHeight: Int) -> FaceCrop {
-        let side = Double(max(pixel(max(box.width, box.height)), 1))
-        let left = pixel(((box.x1 + box.x2) / 2 - side / 2).rounded(.down))
-        let top = pixel(((box.y1 + box.y2) / 2 - side / 2).rounded(.down))
-        let x0 = min(max(left, 0), max(imageWidth - 1, 0))
-        let y0 = min(max(top, 0), max(imageHeight - 1, 0))
-        let x1 = min(max(left + Int(side), x0 + 1), imageWidth)
-        let y1 = min(max(top + Int(side), y0 + 1), imageHeight)
-        return FaceCrop(x0: Double(x0), y0: Double(y0), width: Double(max(x1 - x0, 1)), height: Double(max(y1 - y0, 1)))
-    }
-
     /// A point of the 80x80 model input mapped to image pixels: `X = x80 * width / 80 + x0`.
     public func toImage(x: Double, y: Double) -> (x: Double, y: Double) {
         let size = Double(FPENet.inputSize)

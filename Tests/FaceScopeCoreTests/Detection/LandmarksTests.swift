@@ -32,15 +32,6 @@ import Testing
         }
     }
 
-    @Test func squareCropAboutTheFaceCentre() {
-        let crop = FaceCrop.square(
-            around: DetectionBox(x1: 100, y1: 100, x2: 160, y2: 200), imageWidth: 1000, imageHeight: 1000)
-        #expect(crop == FaceCrop(x0: 80, y0: 100, width: 100, height: 100))
-        let edge = FaceCrop.square(
-            around: DetectionBox(x1: 0, y1: 10, x2: 40, y2: 90), imageWidth: 1000, imageHeight: 1000)
-        #expect(edge == FaceCrop(x0: 0, y0: 10, width: 60, height: 80))
-    }
-
     @Test func regionsHaveTheFlipMapRanges() {
         #expect(
             LandmarkRegion.allCases.map(\.rawValue) == [
