@@ -179,41 +179,74 @@ public final class RedisStore: Sendable {
 
     /// The document stored for exactly this filename (case and bytes as stored).
     public func get(filename: String) throws(FaceScopeError) -> ImageDocument? {
-        try syncLookups()
-        guard let pk = try connection.call(["HGET", layout.byFilenameKey, filename]).string else { return nil }
-        return try load(keys: [layout.key(pk: pk)]).first { $0.filename == filename }
+        try documents(filenames: [filename])[filename]
     }
 
     /// The stored documents for these filenames (those that have one), by filename.
     public func documents(filenames: [String]) throws(FaceScopeError) -> [String: ImageDocument] {
-        try syncLookups()
+        let pks = try resolve(filenames: filenames)
         var found: [String: ImageDocument] = [:]
-        var start = 0
-        while start < filenames.count {
-            let chunk = Array(filenames[start..<min(filenames.count, start + 1000)])
-            start += chunk.count
-            let pks = (try connection.call(["HMGET", layout.byFilenameKey] + chunk).array ?? []).compactMap(\.string)
-            for document in try load(keys: pks.map(layout.key(pk:))) where chunk.contains(document.filename) {
-                found[document.filename] = document
-            }
+        for document in try load(keys: pks.values.map(layout.key(pk:))) where pks[document.filename] == document.pk {
+            found[document.filename] = document
         }
         return found
     }
 
     /// Which of these filenames have a stored document.
     public func existing(filenames: [String]) throws(FaceScopeError) -> Set<String> {
+        Set(try resolve(filenames: filenames).keys)
+    }
+
+    /// The pk of the stored document of each of these filenames that has one. FaceScope's filename
+    /// hash answers first; a name it lacks (or whose claim points nowhere) is looked up in
+    /// FaceScope's index, which also holds documents other tools wrote since the lookups were last
+    /// brought in step, and the hash is mended for the names found there.
+    func resolve(filenames: [String]) throws(FaceScopeError) -> [String: String] {
         try syncLookups()
-        var found: Set<String> = []
+        var result: [String: String] = [:]
         var start = 0
         while start < filenames.count {
             let chunk = Array(filenames[start..<min(filenames.count, start + 1000)])
             start += chunk.count
-            let pks = try connection.call(["HMGET", layout.byFilenameKey] + chunk).array ?? []
-            let claimed = zip(chunk, pks).compactMap { name, pk in pk.string.map { (name, $0) } }
-            let present = try connection.pipeline(claimed.map { ["EXISTS", layout.key(pk: $0.1)] })
-            for ((name, _), exists) in zip(claimed, present) where exists.integer == 1 { found.insert(name) }
+            let claims = try connection.call(["HMGET", layout.byFilenameKey] + chunk).array ?? []
+            let claimed = zip(chunk, claims).compactMap { name, pk in pk.string.map { (name: name, pk: $0) } }
+            let present = try connection.pipeline(claimed.map { ["EXISTS", layout.key(pk: $0.pk)] })
+            for (claim, exists) in zip(claimed, present) where exists.integer == 1 { result[claim.name] = claim.pk }
+            let missing = chunk.filter { result[$0] == nil }
+            if !missing.isEmpty { try lookUpInIndex(missing, into: &result) }
         }
-        return found
+        return result
+    }
+
+    /// Finds documents for filenames through FaceScope's index (exact, case-sensitive tag), checks
+    /// the stored filename byte for byte (the tag trims spaces), and claims the oldest for each.
+    private func lookUpInIndex(_ names: [String], into result: inout [String: String]) throws(FaceScopeError) {
+        let replies = try connection.pipeline(
+            names.map {
+                [
+                    "FT.SEARCH", layout.ownIndex, SearchQuery.tagEquals(field: "filename", value: $0), "NOCONTENT",
+                    "LIMIT", "0", "10",
+                ]
+            })
+        var candidates: [(name: String, key: String)] = []
+        for (name, reply) in zip(names, replies) {
+            if case .error(let message) = reply {
+                throw .redis("looking up a filename failed: \(TerminalText.sanitize(message))")
+            }
+            for key in (reply.array ?? []).dropFirst().compactMap(\.string) { candidates.append((name, key)) }
+        }
+        if candidates.isEmpty { return }
+        let stored = try connection.pipeline(candidates.map { ["JSON.GET", $0.key, "$.filename"] })
+        var repairs: [[String]] = []
+        for (candidate, reply) in zip(candidates, stored) {
+            guard let text = reply.string, case .array(let values)? = try? JSONValue.parse(text),
+                values.first?.stringValue == candidate.name, let pk = layout.pk(fromKey: candidate.key)
+            else { continue }
+            if let known = result[candidate.name], known <= pk { continue }
+            result[candidate.name] = pk
+        }
+        for name in names { if let pk = result[name] { repairs.append(["HSET", layout.byFilenameKey, name, pk]) } }
+        _ = try connection.pipeline(repairs)
     }
 
     /// How many documents are stored (as RediSearch counts them under the prefix).

@@ -148,6 +148,14 @@ struct StoreTests {
             #"{"pk":"01ARZ3NDEKTSV4RRFFQ69G5FAV","filename":"theirs.jpg","faces":null,"channels":null,"height":null,"width":null,"portrait":null}"#
         try store.connection.call(["JSON.SET", store.layout.key(pk: "01ARZ3NDEKTSV4RRFFQ69G5FAV"), "$", foreign])
         #expect(try store.list().map(\.filename) == ["ours.jpg", "theirs.jpg"])
+        // A filename the hash does not know (or knows wrongly) is found through the index, and
+        // the hash is mended.
+        let pk = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+        try store.connection.call(["HSET", store.layout.byFilenameKey, "theirs.jpg", "01ARZ3NDEKTSV4RRFFQ69G5FAX"])
+        #expect(try store.get(filename: "theirs.jpg")?.pk == pk)
+        try store.connection.call(["HDEL", store.layout.byFilenameKey, "theirs.jpg"])
+        #expect(try store.existing(filenames: ["theirs.jpg", "ours.jpg", "nobody.jpg"]) == ["theirs.jpg", "ours.jpg"])
+        #expect(try store.connection.call(["HGET", store.layout.byFilenameKey, "theirs.jpg"]).string == pk)
         // Saving the foreign file's name updates the foreign document, keeping its pk.
         let saved = try store.save(document("theirs.jpg", faces: 2))
         #expect(saved.pk == "01ARZ3NDEKTSV4RRFFQ69G5FAV")
