@@ -1,4 +1,5 @@
 import FaceScopeCore
+import FaceScopeImaging
 import FaceScopeRedis
 import Foundation
 
@@ -15,12 +16,16 @@ enum Bench {
             switch args.first ?? "store" {
             case "store": try storeBenchmark(redisURL: redisURL, count: count)
             case "detect": try DetectBench.fromEnvironment(env).run()
+            case "preprocess":
+                try DetectBench.fromEnvironment(env).runPreprocessingOnly(
+                    mode: ResizeMode(rawValue: env["BENCH_RESIZE"] ?? "letterbox") ?? .letterbox)
             case "recognition":
                 try RecognitionBench.run(
                     redisURL: redisURL, faces: Int(env["BENCH_FACES"] ?? "") ?? 100_000,
                     clusterFaces: Int(env["BENCH_CLUSTER_FACES"] ?? "") ?? 10_000)
             default:
-                FileHandle.standardError.write(Data("usage: facescope-bench [store|detect|recognition]\n".utf8))
+                FileHandle.standardError.write(
+                    Data("usage: facescope-bench [store|detect|preprocess|recognition]\n".utf8))
                 exit(2)
             }
         } catch {

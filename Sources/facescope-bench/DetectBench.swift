@@ -304,6 +304,12 @@ struct DetectBench {
 
     // MARK: - 2: preprocessing
 
+    /// The preprocessing table alone (no Triton, no Python): `facescope-bench preprocess`.
+    func runPreprocessingOnly(mode: ResizeMode) throws {
+        print("FaceScope preprocessing benchmark (\(mode.rawValue)), \(prepRepeats) repeats per photo\n")
+        printPreprocessing(try preprocessing(mode: mode), python: [:], fill: tensorFillFloor())
+    }
+
     struct PrepResult {
         var photo: String
         var width: Int
