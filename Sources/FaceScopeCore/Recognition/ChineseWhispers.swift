@@ -31,7 +31,7 @@ public enum FaceIdentities {
             }
         }
         var labels = Array(0..<n)
-        var rng = ClusterRandom(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var order = Array(0..<n)
         for _ in 0..<iterations {
             var changed = false
@@ -119,8 +119,8 @@ public enum FaceIdentities {
     }
 }
 
-/// A small, fast, seedable random generator (for reproducible clustering).
-struct ClusterRandom: RandomNumberGenerator {
+/// SplitMix64: a small, fast, seedable generator (reproducible clustering and tests).
+struct SeededRandom: RandomNumberGenerator {
     private var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

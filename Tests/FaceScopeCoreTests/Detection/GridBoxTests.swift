@@ -134,21 +134,9 @@ let identity = ImageTransform.stretch(imageWidth: GridBox.networkWidth, imageHei
     }
 }
 
-/// SplitMix64: a small, seeded generator so the randomized test is reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite struct GridBoxRoundTripTests {
     @Test func randomScenesRoundTripThroughTheGrid() throws {
-        var rng = SplitMix64(state: 20_240_611)
+        var rng = SeededRandom(seed: 20_240_611)
         var faceTotal = 0
         var relocated = 0
         for _ in 0..<3000 {

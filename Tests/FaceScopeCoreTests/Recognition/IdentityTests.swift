@@ -7,7 +7,7 @@ import Testing
 struct IdentityTests {
     /// Points around `centre` in 128-D, each within `spread` of it.
     static func group(_ centre: Float, count: Int, spread: Float, seed: UInt64) -> [[Float]] {
-        var rng = ClusterRandom(seed: seed)
+        var rng = SeededRandom(seed: seed)
         return (0..<count).map { _ in
             (0..<128).map { i in
                 let jitter = Float(rng.next() % 1000) / 1000 * spread / Float(128).squareRoot()
