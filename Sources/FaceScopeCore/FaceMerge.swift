@@ -12,8 +12,9 @@ public enum FaceMerge {
     /// The overlap (intersection over union) above which a new box is the same face as an old one.
     public static let defaultThreshold = 0.5
 
-    /// The faces to store after re-detection: `detected`, in its order, where in `keepLabels` mode
-    /// each new face that overlaps an old one by more than `threshold` gets the old face's label.
+    /// The faces to store after re-detection: `detected`, in its order, where each new face that
+    /// overlaps an old one by more than `threshold` keeps the old face's extra fields (what other
+    /// tools wrote into it), and in `keepLabels` mode its label.
     ///
     /// Pairs are matched one to one, best overlap first, so two new boxes never inherit the label
     /// of one old face; a new face that overlaps nothing keeps its own label (nil from the
@@ -22,7 +23,7 @@ public enum FaceMerge {
     public static func merge(
         existing: [Face], detected: [Face], mode: FaceMergeMode, threshold: Double = defaultThreshold
     ) -> [Face] {
-        guard mode == .keepLabels, !existing.isEmpty, !detected.isEmpty else { return detected }
+        guard !existing.isEmpty, !detected.isEmpty else { return detected }
         var pairs: [(new: Int, old: Int, iou: Double)] = []
         for (n, face) in detected.enumerated() where plausible(face.bbox) {
             for (o, old) in existing.enumerated() where plausible(old.bbox) {
@@ -42,9 +43,20 @@ public enum FaceMerge {
         for pair in pairs where !usedNew.contains(pair.new) && !usedOld.contains(pair.old) {
             usedNew.insert(pair.new)
             usedOld.insert(pair.old)
-            if let label = existing[pair.old].label { result[pair.new].label = label }
+            let old = existing[pair.old]
+            if mode == .keepLabels, let label = old.label { result[pair.new].label = label }
+            // What other tools wrote into the face and its box stays with the same face; what the
+            // new detection computed wins, and an old descriptor never outlives its face crop.
+            result[pair.new].extra = carried(
+                old.extra.filter { $0.name != Face.embeddingField }, into: result[pair.new].extra)
+            result[pair.new].bbox.extra = carried(old.bbox.extra, into: result[pair.new].bbox.extra)
         }
         return result
+    }
+
+    private static func carried(_ old: [ExtraField], into new: [ExtraField]) -> [ExtraField] {
+        let names = Set(new.map(\.name))
+        return old.filter { !names.contains($0.name) } + new
     }
 
     /// Whether a stored box has coordinates an image can have (so its area cannot overflow);

@@ -46,29 +46,43 @@ public struct KeyLayout: Sendable, Equatable {
         ["FT.CREATE", redisOMIndex] + redisOMSchema.split(separator: " ").map(String.init)
     }
 
-    // MARK: FaceScope's own index and sort sets (never touched by redis-om)
+    // MARK: FaceScope's own index (never touched by redis-om)
 
-    public static let ownIndexVersion = 2
+    /// Version 3: listing, filename lookups and the face-count order are served by the index
+    /// itself (sortable `filename` and `faces_order`), so other writers are seen at once.
+    public static let ownIndexVersion = 3
 
     public var ownIndex: String { "facescope:" + prefix + "index" }
-    /// Sorted set of `filename NUL pk` members (score 0): byte-order listing at any offset.
-    public var byNameKey: String { "facescope:" + prefix + "by-name" }
-    /// Sorted set of the same members scored by face count.
-    public var byFacesKey: String { "facescope:" + prefix + "by-faces" }
-    /// Hash from filename to pk: one document per filename, claimed atomically with HSETNX.
-    public var byFilenameKey: String { "facescope:" + prefix + "by-filename" }
     /// Holds the version of FaceScope's own index schema.
     public var ownIndexVersionKey: String { ownIndex + ":version" }
+
+    /// Keys of FaceScope versions before index version 3 (sort sets and a filename hash that only
+    /// FaceScope maintained); removed when the index is upgraded.
+    public var obsoleteKeys: [String] {
+        ["by-name", "by-faces", "by-filename"].map { "facescope:" + prefix + $0 }
+    }
 
     /// The tag separator of FaceScope's own filename tag: a control character, so names with
     /// `|` or `,` stay whole.
     public static let ownTagSeparator = "\u{1F}"
+
+    /// The document field (FaceScope's own, ignored by redis-om) that orders a listing by face
+    /// count: the count as six digits, a space, then the filename.
+    public static let facesOrderField = "faces_order"
+
+    /// The value of ``facesOrderField`` for a document.
+    public static func facesOrder(faceCount: Int, filename: String) -> String {
+        let digits = String(min(max(0, faceCount), 999_999))
+        return String(repeating: "0", count: 6 - digits.count) + digits + " " + filename
+    }
 
     public var ownCreateArguments: [String] {
         [
             "FT.CREATE", ownIndex, "ON", "JSON", "PREFIX", "1", prefix, "STOPWORDS", "0", "SCHEMA",
             "$.filename", "AS", "filename", "TAG", "SEPARATOR", KeyLayout.ownTagSeparator, "CASESENSITIVE", "SORTABLE",
             "$.filename", "AS", "filename_fts", "TEXT",
+            "$.\(KeyLayout.facesOrderField)", "AS", KeyLayout.facesOrderField, "TAG", "SEPARATOR",
+            KeyLayout.ownTagSeparator, "CASESENSITIVE", "INDEXMISSING", "SORTABLE",
             "$.faces[*].label", "AS", "label", "NUMERIC",
             "$.faces[*].embedding", "AS", "embedding", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32", "DIM",
             String(KeyLayout.embeddingDimension), "DISTANCE_METRIC", "L2",
@@ -80,13 +94,4 @@ public struct KeyLayout: Sendable, Equatable {
 
     /// Hash from label to a person's name.
     public var peopleKey: String { "facescope:" + prefix + "people" }
-
-    /// The member of the sort sets for a document.
-    public static func sortMember(filename: String, pk: String) -> String { filename + "\u{0}" + pk }
-
-    /// Splits a sort-set member into filename and pk.
-    public static func parseSortMember(_ member: String) -> (filename: String, pk: String)? {
-        guard let nul = member.lastIndex(of: "\u{0}") else { return nil }
-        return (String(member[..<nul]), String(member[member.index(after: nul)...]))
-    }
 }

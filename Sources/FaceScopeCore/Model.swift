@@ -5,13 +5,16 @@ public struct BoundingBox: Sendable, Equatable {
     public var y1: Int
     public var x2: Int
     public var y2: Int
+    /// Members other tools wrote into the box; kept on every save.
+    public var extra: [ExtraField]
 
-    public init(pk: String, x1: Int, y1: Int, x2: Int, y2: Int) {
+    public init(pk: String, x1: Int, y1: Int, x2: Int, y2: Int, extra: [ExtraField] = []) {
         self.pk = pk
         self.x1 = x1
         self.y1 = y1
         self.x2 = x2
         self.y2 = y2
+        self.extra = extra
     }
 
     public var width: Int { x2 - x1 }
@@ -150,11 +153,14 @@ private func extras(of value: JSONValue, known: Set<String>) -> [ExtraField] {
 }
 
 extension BoundingBox {
+    static let knownFields: Set<String> = ["pk", "x1", "y1", "x2", "y2"]
+
     public var json: JSONValue {
-        .object([
-            ("pk", .string(pk)), ("x1", .int(Int64(x1))), ("y1", .int(Int64(y1))),
-            ("x2", .int(Int64(x2))), ("y2", .int(Int64(y2))),
-        ])
+        .object(
+            [
+                ("pk", .string(pk)), ("x1", .int(Int64(x1))), ("y1", .int(Int64(y1))),
+                ("x2", .int(Int64(x2))), ("y2", .int(Int64(y2))),
+            ] + extra.map { ($0.name, $0.value) })
     }
 
     public init(json: JSONValue) throws(DocumentFormatError) {
@@ -162,7 +168,8 @@ extension BoundingBox {
         self.init(
             pk: json["pk"]?.stringValue ?? "",
             x1: try requireInt(json["x1"], "bbox.x1"), y1: try requireInt(json["y1"], "bbox.y1"),
-            x2: try requireInt(json["x2"], "bbox.x2"), y2: try requireInt(json["y2"], "bbox.y2"))
+            x2: try requireInt(json["x2"], "bbox.x2"), y2: try requireInt(json["y2"], "bbox.y2"),
+            extra: extras(of: json, known: BoundingBox.knownFields))
     }
 }
 

@@ -20,6 +20,8 @@ extension RedisStore {
         public var prefixes: [String]
         public var documents: Int
         public var indexingFailures: Int
+        public var lastIndexingError: String? = nil
+        public var lastIndexingErrorKey: String? = nil
     }
 
     public func describeIndex(_ name: String) throws(FaceScopeError) -> IndexDescription? {
@@ -61,6 +63,17 @@ extension RedisStore {
                 description.documents = Int(value.integer ?? Int64(Double(value.string ?? "") ?? 0))
             case "hash_indexing_failures":
                 description.indexingFailures = Int(value.integer ?? Int64(Double(value.string ?? "") ?? 0))
+            case "Index Errors":
+                let e = value.array ?? []
+                var j = 0
+                while j + 1 < e.count {
+                    let text = e[j + 1].string
+                    if e[j].string == "last indexing error", text != "N/A" { description.lastIndexingError = text }
+                    if e[j].string == "last indexing error key", text != "N/A" {
+                        description.lastIndexingErrorKey = text
+                    }
+                    j += 2
+                }
             default: break
             }
             i += 2
@@ -76,7 +89,7 @@ extension RedisStore {
         ]
     }
 
-    /// Checks the server, the modules, both indexes and the sort sets.
+    /// Checks the server, the modules and both indexes.
     public func healthChecks() throws(FaceScopeError) -> [HealthCheck] {
         var checks: [HealthCheck] = []
         let info = try serverInfo()
@@ -117,6 +130,13 @@ extension RedisStore {
                             "\(om.indexingFailures) documents under \(layout.prefix) could not be indexed (malformed JSON fields)"
                     ))
             }
+        } else if !hasIndex {
+            checks.append(
+                HealthCheck(
+                    name: "redis-om index", ok: true,
+                    detail:
+                        "nothing is stored under the key prefix \(layout.prefix) yet (check FACESCOPE_KEY_PREFIX if "
+                        + "that is unexpected); detect or import creates the indexes"))
         } else {
             checks.append(HealthCheck(name: "redis-om index", ok: false, detail: "\(layout.redisOMIndex) is missing"))
         }
@@ -125,17 +145,16 @@ extension RedisStore {
                 HealthCheck(
                     name: "facescope index", ok: own.prefixes == [layout.prefix],
                     detail: "\(layout.ownIndex): \(own.documents) documents"))
-            let sizes = try connection.pipeline([["ZCARD", layout.byNameKey], ["ZCARD", layout.byFacesKey]]).map {
-                $0.integer ?? -1
+            var detail = "FaceScope's index holds every document under \(layout.prefix)"
+            if own.indexingFailures > 0 {
+                detail = "\(own.indexingFailures) documents under \(layout.prefix) are not in FaceScope's index"
+                if let key = own.lastIndexingErrorKey { detail += " (e.g. \(TerminalText.sanitize(key))" }
+                if let error = own.lastIndexingError { detail += ": \(TerminalText.sanitize(error))" }
+                if own.lastIndexingErrorKey != nil { detail += ")" }
+                detail += "; list and search miss them, export still writes them"
             }
-            let inSync = sizes.allSatisfy { $0 == Int64(own.documents) }
-            checks.append(
-                HealthCheck(
-                    name: "sort sets", ok: true,
-                    detail: inSync
-                        ? "in step with the documents"
-                        : "behind the documents (\(sizes[0]) of \(own.documents)); rebuilt on the next listing"))
-        } else {
+            checks.append(HealthCheck(name: "indexed documents", ok: own.indexingFailures == 0, detail: detail))
+        } else if hasIndex {
             checks.append(HealthCheck(name: "facescope index", ok: false, detail: "\(layout.ownIndex) is missing"))
         }
         return checks

@@ -27,10 +27,12 @@ extension RedisStore {
     /// Every stored face that has a descriptor, in filename order.
     public func facesWithEmbeddings() throws(FaceScopeError) -> [StoredFace] {
         var result: [StoredFace] = []
-        for document in try list() {
-            for (i, face) in (document.faces ?? []).enumerated() where face.embedding != nil {
-                result.append(
-                    StoredFace(documentPK: document.pk, filename: document.filename, faceIndex: i, face: face))
+        try forEachPage { page in
+            for document in page {
+                for (i, face) in (document.faces ?? []).enumerated() where face.embedding != nil {
+                    result.append(
+                        StoredFace(documentPK: document.pk, filename: document.filename, faceIndex: i, face: face))
+                }
             }
         }
         return result
@@ -121,30 +123,43 @@ extension RedisStore {
         }
     }
 
-    /// Every person (label) with its face count and name, most faces first.
+    /// Every person (label) with its face count and name, most faces first. Documents are read
+    /// page by page; only the per-person tallies stay in memory.
     public func people() throws(FaceScopeError) -> [Person] {
         let names = try peopleNames()
         var byLabel: [Int: Person] = [:]
-        for document in try list() {
-            for (i, face) in (document.faces ?? []).enumerated() {
-                guard let label = face.label else { continue }
-                var person = byLabel[label] ?? Person(label: label, name: names[label], faces: 0, example: nil)
-                person.faces += 1
-                if person.example == nil || (person.example?.face.probability ?? 0) < face.probability {
-                    person.example = StoredFace(
-                        documentPK: document.pk, filename: document.filename, faceIndex: i, face: face)
+        try forEachPage(query: "@label:[-inf +inf]") { page in
+            for document in page {
+                for (i, face) in (document.faces ?? []).enumerated() {
+                    guard let label = face.label else { continue }
+                    var person = byLabel[label] ?? Person(label: label, name: names[label], faces: 0, example: nil)
+                    person.faces += 1
+                    if person.example == nil || (person.example?.face.probability ?? 0) < face.probability {
+                        person.example = StoredFace(
+                            documentPK: document.pk, filename: document.filename, faceIndex: i, face: face)
+                    }
+                    byLabel[label] = person
                 }
-                byLabel[label] = person
             }
         }
         return byLabel.values.sorted { ($0.faces, -$0.label) > ($1.faces, -$1.label) }
     }
 
-    /// The documents with a face of this label (RediSearch numeric query on FaceScope's index).
+    /// The documents with a face of this label (RediSearch numeric query on FaceScope's index),
+    /// in filename order.
     public func documents(withLabel label: Int) throws(FaceScopeError) -> [ImageDocument] {
-        let entries = try scanIndex(query: "@label:[\(label) \(label)]")
-        let sorted = entries.sorted { $0.filename.utf8.lexicographicallyPrecedes($1.filename.utf8) }
-        return try load(keys: sorted.map(\.key))
+        var result: [ImageDocument] = []
+        try forEachPage(query: "@label:[\(label) \(label)]") { result += $0 }
+        return result
+    }
+
+    /// A page of the documents with a face of this label, in filename order, and how many
+    /// there are: read from the server page by page, however many there are.
+    public func documents(withLabel label: Int, offset: Int, limit: Int) throws(FaceScopeError) -> SearchResult {
+        let query = "@label:[\(label) \(label)]"
+        var page: [ImageDocument] = []
+        try forEachPage(query: query, offset: offset, limit: limit) { page += $0 }
+        return SearchResult(total: try total(query: query), documents: page)
     }
 
     /// Gives every face of label `from` the label `into`, and keeps `into`'s name (or takes

@@ -1,5 +1,6 @@
 import FaceScopeCore
 import Foundation
+import Synchronization
 
 /// How a listing is ordered.
 public enum ListOrder: String, Sendable, CaseIterable {
@@ -7,12 +8,32 @@ public enum ListOrder: String, Sendable, CaseIterable {
     case filename
     /// By number of faces, ties by filename.
     case faces
+
+    /// The sortable field of FaceScope's index that holds this order.
+    var field: String { self == .filename ? "filename" : KeyLayout.facesOrderField }
+}
+
+/// What a command means to do with the store: a read never creates or changes anything that
+/// holds data, so a mistyped key prefix or a read-only Redis user leaves the server as it was.
+public enum StoreAccess: Sendable {
+    case read
+    case write
+}
+
+/// A stored document that could not be read (another tool wrote something FaceScope cannot
+/// use): reads skip it and say so instead of failing.
+public struct SkippedDocument: Sendable, Equatable {
+    public var key: String
+    public var reason: String
 }
 
 /// What the server runs, as `doctor` reports it.
 public struct ServerInfo: Sendable {
     public var version: String
     public var modules: [String: Int]
+    /// Modules whose presence is known only because their commands answered (a user that may
+    /// not run MODULE LIST).
+    public var probed: Bool = false
     public var searchVersion: Int? { modules["search"] }
     public var jsonVersion: Int? { modules["ReJSON"] }
 }
@@ -20,32 +41,53 @@ public struct ServerInfo: Sendable {
 /// The image documents in Redis, read and written in redis-om's layout for the original
 /// `Model` class, so FaceScope and the original Python tools share one database.
 ///
-/// One document per image file: saving a filename that is already stored replaces that
-/// document in place (same pk), atomically on the server, so racing writers never duplicate it.
-/// Listing by filename or face count works at any offset through two sorted sets of FaceScope's
-/// own; RediSearch serves full-text and tag searches.
+/// Every read goes through FaceScope's own RediSearch index, which Redis keeps up to date on
+/// every write whoever makes it, so documents other tools add, change, rename or delete are seen
+/// at once. There is no cache of FaceScope's own to go stale. One document per image file:
+/// saving a filename that is already stored replaces that document in place (same pk), decided
+/// and written in one server-side script, so racing writers never duplicate it.
 public final class RedisStore: Sendable {
     public let connection: RedisConnection
     public let layout: KeyLayout
-    private let keys: KeyGenerator
-    private let writerState = FirstSave()
+    /// False when a read found no FaceScope index and no document under the prefix (nothing is
+    /// stored there): reads answer empty without creating anything.
+    public let hasIndex: Bool
+    private let keys = KeyGenerator()
+    private let skipped = Mutex<[String: String]>([:])
 
-    /// Connects, checks that the server has the JSON and search modules, and creates the
-    /// indexes that are missing (redis-om's exactly as redis-om would, and FaceScope's own).
-    public static func open(settings: Settings) throws(FaceScopeError) -> RedisStore {
+    /// FT.SEARCH's and FT.AGGREGATE's result caps on Redis Stack's defaults
+    /// (MAXSEARCHRESULTS, MAXAGGREGATERESULTS); pages beyond are read window by window.
+    static let resultCap = 10_000
+
+    /// Connects, checks that the server has the JSON and search modules, and (for writes)
+    /// creates the indexes that are missing: redis-om's exactly as redis-om would, and FaceScope's
+    /// own. A read creates FaceScope's index only when documents exist under the prefix (it is
+    /// needed to read them) and never creates redis-om's.
+    public static func open(settings: Settings, access: StoreAccess = .write) throws(FaceScopeError) -> RedisStore {
         let endpoint = try RedisEndpoint.parse(settings.redisURL)
         let connection = try RedisConnection(
             endpoint: endpoint, connectTimeout: settings.connectTimeout, commandTimeout: settings.commandTimeout)
-        let store = RedisStore(connection: connection, layout: try KeyLayout(prefix: settings.keyPrefix))
-        try store.requireModules()
-        try store.ensureIndexes()
-        return store
+        let layout = try KeyLayout(prefix: settings.keyPrefix)
+        let probe = RedisStore(connection: connection, layout: layout)
+        try probe.requireModules()
+        switch access {
+        case .write:
+            try probe.ensureIndexes()
+            return probe
+        case .read:
+            if try probe.ownIndexIsCurrent() { return probe }
+            if try probe.anyDocumentKey() == nil {
+                return RedisStore(connection: connection, layout: layout, hasIndex: false)
+            }
+            try probe.ensureOwnIndex()
+            return probe
+        }
     }
 
-    public init(connection: RedisConnection, layout: KeyLayout) {
+    public init(connection: RedisConnection, layout: KeyLayout, hasIndex: Bool = true) {
         self.connection = connection
         self.layout = layout
-        self.keys = KeyGenerator()
+        self.hasIndex = hasIndex
     }
 
     // MARK: - Server checks
@@ -57,6 +99,13 @@ public final class RedisStore: Sendable {
             for line in info.split(whereSeparator: \.isNewline) where line.hasPrefix("redis_version:") {
                 version = String(line.dropFirst("redis_version:".count))
             }
+        }
+        if case .error(let message) = replies[1] {
+            // A user without MODULE LIST (a read-only ACL user): ask the modules' own commands.
+            guard RedisStore.isPermissionError(message) else {
+                throw .redis("Redis refused MODULE LIST: \(TerminalText.sanitize(message))")
+            }
+            return try probeModules(version: version)
         }
         var modules: [String: Int] = [:]
         for module in replies[1].array ?? [] {
@@ -74,6 +123,30 @@ public final class RedisStore: Sendable {
         return ServerInfo(version: version, modules: modules)
     }
 
+    /// Whether an error reply is an ACL refusal.
+    public static func isPermissionError(_ message: String) -> Bool { message.hasPrefix("NOPERM") }
+
+    private func probeModules(version: String) throws(FaceScopeError) -> ServerInfo {
+        let replies = try connection.pipeline([
+            ["JSON.TYPE", layout.prefix + "\u{1}facescope-probe"], ["FT.INFO", layout.ownIndex],
+        ])
+        var modules: [String: Int] = [:]
+        for (name, reply) in zip(["ReJSON", "search"], replies) {
+            if case .error(let message) = reply {
+                let lower = message.lowercased()
+                if lower.contains("unknown command") { continue }
+                if RedisStore.isPermissionError(message) {
+                    throw .redis(
+                        "the Redis user may not run \(name == "ReJSON" ? "JSON.TYPE" : "FT.INFO") "
+                            + "(\(TerminalText.sanitize(message))): FaceScope's reads need the JSON and search "
+                            + "commands; grant them with ACL SETUSER (e.g. +@read +@search +@json)")
+                }
+            }
+            modules[name] = 0
+        }
+        return ServerInfo(version: version, modules: modules, probed: true)
+    }
+
     func requireModules() throws(FaceScopeError) {
         let info = try serverInfo()
         var missing: [String] = []
@@ -87,6 +160,21 @@ public final class RedisStore: Sendable {
         }
     }
 
+    /// Runs a command that changes something, naming an ACL refusal as such.
+    @discardableResult
+    func write(_ args: [String], what: String) throws(FaceScopeError) -> RedisReply {
+        let reply = try connection.send(args)
+        if case .error(let message) = reply {
+            if RedisStore.isPermissionError(message) {
+                throw .redis(
+                    "the Redis user may not \(what) (\(TerminalText.sanitize(message))): "
+                        + "this needs a user with write access")
+            }
+            throw .redis("Redis refused to \(what): \(TerminalText.sanitize(message))")
+        }
+        return reply
+    }
+
     private func indexExists(_ name: String) throws(FaceScopeError) -> Bool {
         let reply = try connection.send(["FT.INFO", name])
         if case .error(let message) = reply {
@@ -97,24 +185,62 @@ public final class RedisStore: Sendable {
         return true
     }
 
+    private func ownIndexIsCurrent() throws(FaceScopeError) -> Bool {
+        guard try indexExists(layout.ownIndex) else { return false }
+        return try connection.send(["GET", layout.ownIndexVersionKey]).string == String(KeyLayout.ownIndexVersion)
+    }
+
+    /// A key under the prefix that holds a JSON document, if there is any (a SCAN: no index
+    /// needed, nothing written).
+    func anyDocumentKey() throws(FaceScopeError) -> String? {
+        var cursor = "0"
+        repeat {
+            let reply = try connection.call([
+                "SCAN", cursor, "MATCH", RedisStore.globEscaped(layout.prefix) + "*", "COUNT", "1000", "TYPE",
+                "ReJSON-RL",
+            ])
+            guard let pair = reply.array, pair.count == 2 else { throw .data("unexpected SCAN reply") }
+            cursor = pair[0].string ?? "0"
+            if let key = (pair[1].array ?? []).compactMap(\.string).first(where: { $0 != layout.redisOMIndex }) {
+                return key
+            }
+        } while cursor != "0"
+        return nil
+    }
+
+    static func globEscaped(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            if "*?[]\\".contains(c) { out.append("\\") }
+            out.append(c)
+        }
+        return out
+    }
+
     /// Creates redis-om's index (and its `:hash` bookkeeping, so Python's `Migrator().run()`
     /// leaves it alone) and FaceScope's own index when they are missing.
     public func ensureIndexes() throws(FaceScopeError) {
         if try !indexExists(layout.redisOMIndex) {
-            try connection.call(layout.redisOMCreateArguments)
-            try connection.call(["SET", layout.redisOMHashKey, layout.redisOMSchemaHash])
+            try write(layout.redisOMCreateArguments, what: "create redis-om's index")
+            try write(["SET", layout.redisOMHashKey, layout.redisOMSchemaHash], what: "record redis-om's schema")
         }
-        if try indexExists(layout.ownIndex),
-            try connection.send(["GET", layout.ownIndexVersionKey]).string != String(KeyLayout.ownIndexVersion)
-        {
+        try ensureOwnIndex()
+    }
+
+    /// Creates (or upgrades) FaceScope's own index and waits until RediSearch has indexed the
+    /// documents already stored. Upgrading from an index before version 3 removes the sort sets
+    /// and filename hash older versions kept beside it.
+    func ensureOwnIndex() throws(FaceScopeError) {
+        if try ownIndexIsCurrent() { return }
+        if try indexExists(layout.ownIndex) {
             // An index from an older FaceScope: rebuild it (the documents stay).
-            try connection.call(["FT.DROPINDEX", layout.ownIndex])
+            try write(["FT.DROPINDEX", layout.ownIndex], what: "upgrade FaceScope's index")
         }
-        if try !indexExists(layout.ownIndex) {
-            try connection.call(layout.ownCreateArguments)
-            try connection.call(["SET", layout.ownIndexVersionKey, String(KeyLayout.ownIndexVersion)])
-            try waitForIndexing(layout.ownIndex)
-        }
+        try write(layout.ownCreateArguments, what: "create FaceScope's index")
+        try write(
+            ["SET", layout.ownIndexVersionKey, String(KeyLayout.ownIndexVersion)], what: "record the index version")
+        try write(["DEL"] + layout.obsoleteKeys, what: "remove an older version's lookups")
+        try waitForIndexing(layout.ownIndex)
     }
 
     /// Waits until RediSearch has indexed the documents that existed when an index was created
@@ -139,24 +265,41 @@ public final class RedisStore: Sendable {
         }
     }
 
-    // MARK: - Reading
+    // MARK: - Reading documents
 
-    private func decode(key: String, json: String) throws(FaceScopeError) -> ImageDocument {
+    /// Documents skipped by reads so far because they could not be decoded (key and reason),
+    /// sorted by key.
+    public func skippedDocuments() -> [SkippedDocument] {
+        skipped.withLock { $0.map { SkippedDocument(key: $0.key, reason: $0.value) } }.sorted { $0.key < $1.key }
+    }
+
+    /// Decodes a stored document; nil (and remembered as skipped) when it does not have the
+    /// shape redis-om's `Model` gives it.
+    func decode(key: String, json: String) -> ImageDocument? {
         do {
             var value = try JSONValue.parse(json)
             // `$` paths answer with a one-element array.
             if case .array(let items) = value, items.count == 1 { value = items[0] }
-            return try ImageDocument(json: value)
+            var document = try ImageDocument(json: value)
+            document.extra.removeAll { $0.name == KeyLayout.facesOrderField }
+            if document.pk.isEmpty, let pk = layout.pk(fromKey: key) { document.pk = pk }
+            return document
         } catch let error as JSONParseError {
-            throw .data("document \(TerminalText.sanitize(key)) is not valid JSON: \(error)")
+            skip(key, "not valid JSON: \(error)")
         } catch let error as DocumentFormatError {
-            throw .data("document \(TerminalText.sanitize(key)) does not have the expected shape: \(error)")
+            skip(key, "not a FaceScope document: \(error)")
         } catch {
-            throw .data("document \(TerminalText.sanitize(key)): \(error)")
+            skip(key, "\(error)")
         }
+        return nil
     }
 
-    /// Loads documents by key, in order; keys that no longer exist are left out.
+    private func skip(_ key: String, _ reason: String) {
+        _ = skipped.withLock { $0.updateValue(reason, forKey: key) }
+    }
+
+    /// Loads documents by key, in order; keys that no longer exist, and documents that cannot be
+    /// decoded (see ``skippedDocuments()``), are left out.
     public func load(keys docKeys: [String]) throws(FaceScopeError) -> [ImageDocument] {
         var result: [ImageDocument] = []
         result.reserveCapacity(docKeys.count)
@@ -166,8 +309,8 @@ public final class RedisStore: Sendable {
             start += chunk.count
             let reply = try connection.call(["JSON.MGET"] + chunk + ["$"])
             for (key, item) in zip(chunk, reply.array ?? []) {
-                guard let text = item.string else { continue }
-                result.append(try decode(key: key, json: text))
+                guard let text = item.string, let document = decode(key: key, json: text) else { continue }
+                result.append(document)
             }
         }
         return result
@@ -182,211 +325,277 @@ public final class RedisStore: Sendable {
         try documents(filenames: [filename])[filename]
     }
 
-    /// The stored documents for these filenames (those that have one), by filename.
+    /// The stored documents for these filenames (those that have one), by filename: looked up
+    /// in FaceScope's index, then checked byte for byte (RediSearch's tags trim spaces). Where
+    /// another tool stored one filename twice, the oldest pk answers.
     public func documents(filenames: [String]) throws(FaceScopeError) -> [String: ImageDocument] {
-        let pks = try resolve(filenames: filenames)
+        guard hasIndex else { return [:] }
         var found: [String: ImageDocument] = [:]
-        for document in try load(keys: pks.values.map(layout.key(pk:))) where pks[document.filename] == document.pk {
-            found[document.filename] = document
+        var start = 0
+        while start < filenames.count {
+            let chunk = filenames[start..<min(filenames.count, start + 500)].filter { !$0.isEmpty }
+            start += min(filenames.count - start, 500)
+            let lookups = chunk.map { RedisStore.filenameLookup($0) }
+            let replies = try connection.pipeline(
+                lookups.map { lookup in
+                    lookup.isTag
+                        ? ["FT.SEARCH", layout.ownIndex, lookup.text, "NOCONTENT", "LIMIT", "0", "100"]
+                        : ["FT.AGGREGATE", layout.ownIndex, "*", "FILTER", lookup.text, "LOAD", "1", "@__key"]
+                })
+            var candidates = Set<String>()
+            for (lookup, reply) in zip(lookups, replies) {
+                if case .error(let message) = reply {
+                    throw .redis("looking up a filename failed: \(TerminalText.sanitize(message))")
+                }
+                let rows = (reply.array ?? []).dropFirst()
+                if lookup.isTag {
+                    candidates.formUnion(rows.compactMap(\.string))
+                } else {
+                    for row in rows {
+                        let fields = row.array ?? []
+                        if let i = fields.firstIndex(where: { $0.string == "__key" }), i + 1 < fields.count,
+                            let key = fields[i + 1].string
+                        {
+                            candidates.insert(key)
+                        }
+                    }
+                }
+            }
+            let wanted = Set(chunk)
+            for document in try load(keys: candidates.sorted()) where wanted.contains(document.filename) {
+                if let known = found[document.filename], known.pk <= document.pk { continue }
+                found[document.filename] = document
+            }
         }
         return found
     }
 
+    /// How to find a filename in FaceScope's index: an exact tag query, or (for names a tag
+    /// query cannot express: control characters, nothing but spaces) an aggregation filter that
+    /// compares the whole name.
+    static func filenameLookup(_ name: String) -> (isTag: Bool, text: String) {
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        let awkward =
+            trimmed.isEmpty || name.unicodeScalars.contains { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }
+        if awkward { return (false, "@filename == \(expressionString(name))") }
+        return (true, SearchQuery.tagEquals(field: "filename", value: trimmed))
+    }
+
     /// Which of these filenames have a stored document.
     public func existing(filenames: [String]) throws(FaceScopeError) -> Set<String> {
-        Set(try resolve(filenames: filenames).keys)
+        Set(try documents(filenames: filenames).keys)
     }
 
-    /// The pk of the stored document of each of these filenames that has one. FaceScope's filename
-    /// hash answers first; a name it lacks (or whose claim points nowhere) is looked up in
-    /// FaceScope's index, which also holds documents other tools wrote since the lookups were last
-    /// brought in step, and the hash is mended for the names found there.
-    func resolve(filenames: [String]) throws(FaceScopeError) -> [String: String] {
-        try syncLookups()
-        var result: [String: String] = [:]
-        var start = 0
-        while start < filenames.count {
-            let chunk = Array(filenames[start..<min(filenames.count, start + 1000)])
-            start += chunk.count
-            let claims = try connection.call(["HMGET", layout.byFilenameKey] + chunk).array ?? []
-            let claimed = zip(chunk, claims).compactMap { name, pk in pk.string.map { (name: name, pk: $0) } }
-            let present = try connection.pipeline(claimed.map { ["EXISTS", layout.key(pk: $0.pk)] })
-            for (claim, exists) in zip(claimed, present) where exists.integer == 1 { result[claim.name] = claim.pk }
-            let missing = chunk.filter { result[$0] == nil }
-            if !missing.isEmpty { try lookUpInIndex(missing, into: &result) }
-        }
-        return result
-    }
-
-    /// Finds documents for filenames through FaceScope's index (exact, case-sensitive tag), checks
-    /// the stored filename byte for byte (the tag trims spaces), and claims the oldest for each.
-    private func lookUpInIndex(_ names: [String], into result: inout [String: String]) throws(FaceScopeError) {
-        let replies = try connection.pipeline(
-            names.map {
-                [
-                    "FT.SEARCH", layout.ownIndex, SearchQuery.tagEquals(field: "filename", value: $0), "NOCONTENT",
-                    "LIMIT", "0", "10",
-                ]
-            })
-        var candidates: [(name: String, key: String)] = []
-        for (name, reply) in zip(names, replies) {
-            if case .error(let message) = reply {
-                throw .redis("looking up a filename failed: \(TerminalText.sanitize(message))")
-            }
-            for key in (reply.array ?? []).dropFirst().compactMap(\.string) { candidates.append((name, key)) }
-        }
-        if candidates.isEmpty { return }
-        let stored = try connection.pipeline(candidates.map { ["JSON.GET", $0.key, "$.filename"] })
-        var repairs: [[String]] = []
-        for (candidate, reply) in zip(candidates, stored) {
-            guard let text = reply.string, case .array(let values)? = try? JSONValue.parse(text),
-                values.first?.stringValue == candidate.name, let pk = layout.pk(fromKey: candidate.key)
-            else { continue }
-            if let known = result[candidate.name], known <= pk { continue }
-            result[candidate.name] = pk
-        }
-        for name in names { if let pk = result[name] { repairs.append(["HSET", layout.byFilenameKey, name, pk]) } }
-        _ = try connection.pipeline(repairs)
-    }
-
-    /// How many documents are stored (as RediSearch counts them under the prefix).
+    /// How many documents are stored (as FaceScope's index counts them).
     public func count() throws(FaceScopeError) -> Int {
-        guard let info = try describeIndex(layout.ownIndex) else {
-            throw .redis("FaceScope's index \(layout.ownIndex) is missing")
-        }
-        return info.documents
+        try total(query: "*")
     }
 
-    /// Brings FaceScope's lookups (filename -> pk, and the two sort sets) in line with the stored
-    /// documents when their sizes differ, as after other tools wrote or deleted documents. Only
-    /// adds what is missing and removes what points nowhere, so writers working at the same time
-    /// lose nothing. Returns whether anything had to be checked.
-    @discardableResult
-    public func syncLookups() throws(FaceScopeError) -> Bool {
-        let replies = try connection.pipeline([["ZCARD", layout.byNameKey], ["ZCARD", layout.byFacesKey]])
-        let docs = Int64(try count())
-        if replies.allSatisfy({ $0.integer == docs }) { return false }
-        try addMissingLookups()
-        try removeStaleLookups()
-        return true
-    }
-
-    /// Adds every indexed document to the lookups; existing filename claims are kept.
-    private func addMissingLookups() throws(FaceScopeError) {
-        var entries = try scanIndex(query: "*")
-        // Where other tools stored one filename twice, the oldest pk claims it.
-        entries.sort { $0.key < $1.key }
-        var start = 0
-        while start < entries.count {
-            let chunk = entries[start..<min(entries.count, start + 1000)]
-            start += chunk.count
-            let lengths = try connection.pipeline(chunk.map { ["JSON.ARRLEN", $0.key, "$.faces"] })
-            var commands: [[String]] = []
-            var names = ["ZADD", layout.byNameKey]
-            var faces = ["ZADD", layout.byFacesKey]
-            for (entry, length) in zip(chunk, lengths) {
-                guard let pk = layout.pk(fromKey: entry.key) else { continue }
-                let member = KeyLayout.sortMember(filename: entry.filename, pk: pk)
-                commands.append(["HSETNX", layout.byFilenameKey, entry.filename, pk])
-                names += ["0", member]
-                faces += [String(length.array?.first?.integer ?? 0), member]
-            }
-            if names.count > 2 { _ = try connection.pipeline(commands + [names, faces]) }
-        }
-    }
-
-    /// Drops sort-set members and filename claims whose document no longer exists.
-    private func removeStaleLookups() throws(FaceScopeError) {
-        for set in [layout.byNameKey, layout.byFacesKey] {
-            var cursor = "0"
-            repeat {
-                let reply = try connection.call(["ZSCAN", set, cursor, "COUNT", "1000"]).array ?? []
-                guard reply.count == 2 else { throw .data("unexpected ZSCAN reply") }
-                cursor = reply[0].string ?? "0"
-                let items = reply[1].array ?? []
-                let members = stride(from: 0, to: items.count, by: 2).compactMap { items[$0].string }
-                let parsed = members.compactMap(KeyLayout.parseSortMember)
-                if parsed.isEmpty { continue }
-                let exists = try connection.pipeline(parsed.map { ["EXISTS", layout.key(pk: $0.pk)] })
-                var stale: [String] = []
-                var claims: [[String]] = []
-                for (member, (entry, found)) in zip(members, zip(parsed, exists)) where found.integer == 0 {
-                    stale.append(member)
-                    claims.append(["HGET", layout.byFilenameKey, entry.filename])
-                }
-                if stale.isEmpty { continue }
-                _ = try connection.pipeline([["ZREM", layout.byNameKey] + stale, ["ZREM", layout.byFacesKey] + stale])
-                let owners = try connection.pipeline(claims)
-                let orphaned = zip(stale.compactMap(KeyLayout.parseSortMember), owners).filter {
-                    $0.0.pk == $0.1.string
-                }
-                if !orphaned.isEmpty {
-                    _ = try connection.pipeline(orphaned.map { ["HDEL", layout.byFilenameKey, $0.0.filename] })
-                }
-            } while cursor != "0"
-        }
-    }
-
-    /// Every (key, filename) matching `query` in FaceScope's index, read through a cursor so
-    /// that RediSearch's result cap (MAXSEARCHRESULTS / MAXAGGREGATERESULTS) does not apply.
-    public func scanIndex(query: String) throws(FaceScopeError) -> [(key: String, filename: String)] {
-        var out: [(String, String)] = []
-        var reply = try connection.call([
-            "FT.AGGREGATE", layout.ownIndex, query, "LOAD", "2", "@__key", "@filename", "WITHCURSOR", "COUNT", "5000",
-        ])
-        while true {
-            guard let pair = reply.array, pair.count == 2 else {
-                throw .data("unexpected FT.AGGREGATE reply while reading the index")
-            }
-            for row in (pair[0].array ?? []).dropFirst() {
-                let fields = row.array ?? []
-                var key: String?
-                var filename: String?
-                var i = 0
-                while i + 1 < fields.count {
-                    if fields[i].string == "__key" { key = fields[i + 1].string }
-                    if fields[i].string == "filename" { filename = fields[i + 1].string }
-                    i += 2
-                }
-                if let key, let filename { out.append((key, filename)) }
-            }
-            let cursor = pair[1].integer ?? 0
-            if cursor == 0 { break }
-            reply = try connection.call(["FT.CURSOR", "READ", layout.ownIndex, String(cursor)])
-        }
-        return out
+    /// How many documents match a query of FaceScope's index.
+    public func total(query: String) throws(FaceScopeError) -> Int {
+        guard hasIndex else { return 0 }
+        let reply = try connection.send(["FT.SEARCH", layout.ownIndex, query, "LIMIT", "0", "0"])
+        if case .error(let message) = reply { throw .redis("counting failed: \(TerminalText.sanitize(message))") }
+        return Int(reply.array?.first?.integer ?? 0)
     }
 
     /// A page of documents in the given order; `limit` nil means every document from `offset`.
     public func list(order: ListOrder = .filename, descending: Bool = false, offset: Int = 0, limit: Int? = nil)
         throws(FaceScopeError) -> [ImageDocument]
     {
-        try syncLookups()
-        let set = order == .filename ? layout.byNameKey : layout.byFacesKey
         var result: [ImageDocument] = []
-        var position = max(0, offset)
-        var remaining = limit ?? Int.max
-        while remaining > 0 {
-            let chunk = min(remaining, 1000)
-            var args = ["ZRANGE", set, String(position), String(position + chunk - 1)]
-            if descending { args.append("REV") }
-            let members = (try connection.call(args).array ?? []).compactMap(\.string)
-            if members.isEmpty { break }
-            let pks = members.compactMap { KeyLayout.parseSortMember($0)?.pk }
-            let docs = try load(keys: pks.map(layout.key(pk:)))
-            if docs.count < pks.count { try dropStaleMembers(members, present: Set(docs.map(\.pk))) }
-            result += docs
-            position += members.count
-            remaining -= members.count
-            if members.count < chunk { break }
+        try forEachPage(order: order, descending: descending, offset: offset, limit: limit) { page in
+            result += page
         }
         return result
     }
 
-    private func dropStaleMembers(_ members: [String], present: Set<String>) throws(FaceScopeError) {
-        let stale = members.filter { KeyLayout.parseSortMember($0).map { !present.contains($0.pk) } ?? true }
-        if stale.isEmpty { return }
-        _ = try connection.pipeline([["ZREM", layout.byNameKey] + stale, ["ZREM", layout.byFacesKey] + stale])
+    /// Reads documents in order, page by page (at most `pageSize` in memory at once), from
+    /// `offset`, at most `limit` of them; `body` sees each page.
+    public func forEachPage(
+        query: String = "*", filter: String? = nil, order: ListOrder = .filename, descending: Bool = false,
+        offset: Int = 0, limit: Int? = nil, pageSize: Int = 500,
+        _ body: ([ImageDocument]) throws(FaceScopeError) -> Void
+    ) throws(FaceScopeError) {
+        guard hasIndex, limit != 0 else { return }
+        if order == .faces { try fillFacesOrder() }
+        let wanted = limit ?? Int.max
+        if filter == nil, offset + wanted <= RedisStore.resultCap {
+            let keys = try searchKeys(
+                query: query, field: order.field, descending: descending, offset: offset, limit: wanted)
+            var start = 0
+            while start < keys.count {
+                let chunk = Array(keys[start..<min(keys.count, start + pageSize)])
+                start += chunk.count
+                try body(try load(keys: chunk))
+            }
+            return
+        }
+        if filter == nil, limit != nil, offset > RedisStore.resultCap {
+            // Deep pages: count from the other end when that is nearer.
+            let all = try total(query: query)
+            let end = min(all, offset + wanted)
+            if end > offset, all - offset <= RedisStore.resultCap {
+                let keys = try searchKeys(
+                    query: query, field: order.field, descending: !descending, offset: all - end, limit: end - offset)
+                try body(try load(keys: keys.reversed()))
+                return
+            }
+        }
+        var pending: [String] = []
+        try walkKeys(
+            query: query, filter: filter, field: order.field, descending: descending, offset: offset, limit: wanted
+        ) { key throws(FaceScopeError) in
+            pending.append(key)
+            if pending.count >= pageSize {
+                try body(try load(keys: pending))
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        if !pending.isEmpty { try body(try load(keys: pending)) }
+    }
+
+    /// Keys in order from one FT.SEARCH (within RediSearch's result cap).
+    private func searchKeys(query: String, field: String, descending: Bool, offset: Int, limit: Int)
+        throws(FaceScopeError) -> [String]
+    {
+        let reply = try connection.send([
+            "FT.SEARCH", layout.ownIndex, query, "NOCONTENT", "SORTBY", field, descending ? "DESC" : "ASC", "LIMIT",
+            String(offset), String(limit),
+        ])
+        if case .error(let message) = reply { throw .redis("the listing failed: \(TerminalText.sanitize(message))") }
+        return (reply.array ?? []).dropFirst().compactMap(\.string)
+    }
+
+    /// Walks the keys matching `query` (and the aggregation `filter`, if any) in the order of a
+    /// sortable field, any number of them: window after window of at most `resultCap` keys, each
+    /// starting after the last value the previous one ended on (ties carried over by key).
+    func walkKeys(
+        query: String, filter: String?, field: String, descending: Bool, offset: Int, limit: Int,
+        _ visit: (String) throws(FaceScopeError) -> Void
+    ) throws(FaceScopeError) {
+        var skippedRows = 0
+        var visited = 0
+        var boundary: (value: String, keys: Set<String>)?
+        while visited < limit {
+            let ahead = min(offset - skippedRows, RedisStore.resultCap) + min(limit - visited, RedisStore.resultCap)
+            let need = min(RedisStore.resultCap, ahead + (boundary?.keys.count ?? 0))
+            var args = ["FT.AGGREGATE", layout.ownIndex, query]
+            if let filter { args += ["FILTER", filter] }
+            if let boundary {
+                args += [
+                    "FILTER", "@\(field) \(descending ? "<=" : ">=") \(RedisStore.expressionString(boundary.value))",
+                ]
+            }
+            args += [
+                "SORTBY", "2", "@\(field)", descending ? "DESC" : "ASC", "MAX", String(max(1, need)), "LOAD", "1",
+                "@__key",
+            ]
+            let reply = try connection.send(args)
+            if case .error(let message) = reply {
+                throw .redis("reading the index failed: \(TerminalText.sanitize(message))")
+            }
+            var fresh = 0
+            for row in (reply.array ?? []).dropFirst() {
+                let fields = row.array ?? []
+                var key: String?
+                var value: String?
+                var i = 0
+                while i + 1 < fields.count {
+                    if fields[i].string == "__key" { key = fields[i + 1].string }
+                    if fields[i].string == field { value = fields[i + 1].string }
+                    i += 2
+                }
+                guard let key else { continue }
+                // A document without the field (written by another tool) sorts last; it ends a walk.
+                guard let value else { continue }
+                if let b = boundary, value == b.value, b.keys.contains(key) { continue }
+                fresh += 1
+                if boundary?.value == value {
+                    boundary?.keys.insert(key)
+                } else {
+                    boundary = (value, [key])
+                }
+                if skippedRows < offset {
+                    skippedRows += 1
+                } else {
+                    try visit(key)
+                    visited += 1
+                    if visited >= limit { return }
+                }
+            }
+            if fresh == 0 { return }
+        }
+    }
+
+    /// A string literal for a RediSearch expression (FILTER, APPLY): a backslash before `\\`, `'`
+    /// and a line feed; every other character as it is (measured against RediSearch 2.10: other
+    /// control characters only match unescaped).
+    static func expressionString(_ text: String) -> String {
+        var out = "'"
+        for scalar in text.unicodeScalars {
+            if scalar == "\\" || scalar == "'" || scalar == "\n" { out.unicodeScalars.append("\\") }
+            out.unicodeScalars.append(scalar)
+        }
+        return out + "'"
+    }
+
+    /// Gives documents other tools wrote (which lack FaceScope's face-count order field) that
+    /// field, so listings by face count place them. Each document is updated by a server-side
+    /// script that reads its faces and filename and sets the field in one step, and only the
+    /// field is written: the rest of the document is not touched.
+    public func fillFacesOrder() throws(FaceScopeError) {
+        guard hasIndex else { return }
+        while true {
+            let reply = try connection.send([
+                "FT.SEARCH", layout.ownIndex, "ismissing(@\(KeyLayout.facesOrderField))", "NOCONTENT", "LIMIT", "0",
+                "1000", "DIALECT", "2",
+            ])
+            if case .error(let message) = reply {
+                throw .redis("looking for documents without a face count failed: \(TerminalText.sanitize(message))")
+            }
+            let missing = (reply.array ?? []).dropFirst().compactMap(\.string)
+            if missing.isEmpty { return }
+            let replies = try runScript(
+                RedisStore.facesOrderScript, sha: RedisStore.facesOrderSHA, calls: missing.map { ([$0], []) })
+            for reply in replies {
+                if case .error(let message) = reply {
+                    if RedisStore.isPermissionError(message) { return }  // a read-only user: they sort last
+                    throw .redis("setting a document's face count failed: \(TerminalText.sanitize(message))")
+                }
+            }
+            if replies.allSatisfy({ $0.integer == 0 }) { return }
+        }
+    }
+
+    static let facesOrderScript = """
+        local name = redis.call('JSON.GET', KEYS[1], '$.filename')
+        if not name then return 0 end
+        local decoded = cjson.decode(name)[1]
+        if type(decoded) ~= 'string' then return 0 end
+        local lengths = redis.call('JSON.ARRLEN', KEYS[1], '$.faces')
+        local count = 0
+        if type(lengths) == 'table' and type(lengths[1]) == 'number' then count = lengths[1] end
+        if count > 999999 then count = 999999 end
+        redis.call('JSON.SET', KEYS[1], '$.faces_order', cjson.encode(string.format('%06d ', count) .. decoded))
+        return 1
+        """
+    static let facesOrderSHA = SHA1.hexDigest(facesOrderScript)
+
+    /// Runs a script once per (keys, args), pipelined, loading it first if the server lacks it.
+    func runScript(_ script: String, sha: String, calls: [(keys: [String], args: [String])])
+        throws(FaceScopeError) -> [RedisReply]
+    {
+        func commands(_ name: String, _ body: String) -> [[String]] {
+            calls.map { [name, body, String($0.keys.count)] + $0.keys + $0.args }
+        }
+        var replies = try connection.pipeline(commands("EVALSHA", sha))
+        if replies.contains(where: {
+            if case .error(let m) = $0 { return m.hasPrefix("NOSCRIPT") } else { return false }
+        }) {
+            replies = try connection.pipeline(commands("EVAL", script))
+        }
+        return replies
     }
 
     /// What a search matched: the total and the requested page, sorted by filename.
@@ -406,57 +615,64 @@ public final class RedisStore: Sendable {
     }
 
     /// Searches filenames; results sorted by filename (byte order). Exact and prefix matches are
-    /// byte-exact and case-sensitive (read from the sort set); text matches use RediSearch, and
-    /// pages past its result cap are read through a cursor.
+    /// byte-exact and case-sensitive; text matches use RediSearch's full text. Every page is read
+    /// from FaceScope's index, at any offset.
     public func search(_ kind: SearchKind, offset: Int = 0, limit: Int? = nil) throws(FaceScopeError) -> SearchResult {
         switch kind {
         case .exact(let name):
             let docs = try get(filename: name).map { [$0] } ?? []
             return SearchResult(total: docs.count, documents: Array(docs.dropFirst(offset).prefix(limit ?? Int.max)))
         case .prefix(let prefix):
-            try syncLookups()
-            let low = "[" + prefix
-            let high = "(" + prefix + "\u{10FFFF}"
-            let replies = try connection.pipeline([
-                ["ZLEXCOUNT", layout.byNameKey, low, high],
-                ["ZRANGEBYLEX", layout.byNameKey, low, high, "LIMIT", String(max(0, offset)), String(limit ?? -1)],
+            guard hasIndex else { return SearchResult(total: 0, documents: []) }
+            let filter = "startswith(@filename, \(RedisStore.expressionString(prefix)))"
+            let counted = try connection.send([
+                "FT.AGGREGATE", layout.ownIndex, "*", "FILTER", filter, "GROUPBY", "0", "REDUCE", "COUNT", "0", "AS",
+                "n",
             ])
-            let pks = (replies[1].array ?? []).compactMap { $0.string.flatMap(KeyLayout.parseSortMember)?.pk }
-            return SearchResult(
-                total: Int(replies[0].integer ?? 0), documents: try load(keys: pks.map(layout.key(pk:))))
+            if case .error(let message) = counted {
+                throw .redis("the search failed: \(TerminalText.sanitize(message))")
+            }
+            let row = (counted.array ?? []).dropFirst().first?.array ?? []
+            let total = row.count >= 2 ? Int(row[1].string ?? "") ?? Int(row[1].integer ?? 0) : 0
+            var docs: [ImageDocument] = []
+            try forEachPage(filter: filter, offset: offset, limit: limit) { docs += $0 }
+            return SearchResult(total: total, documents: docs)
         case .text(let text):
-            return try searchText(SearchQuery.fullText(field: "filename_fts", text: text), offset: offset, limit: limit)
+            let query = SearchQuery.fullText(field: "filename_fts", text: text)
+            var docs: [ImageDocument] = []
+            try forEachPage(query: query, offset: offset, limit: limit) { docs += $0 }
+            return SearchResult(total: try total(query: query), documents: docs)
         }
     }
 
-    private func searchText(_ q: String, offset: Int, limit: Int?) throws(FaceScopeError) -> SearchResult {
-        let cap = 10_000
-        if let limit, offset + limit <= cap {
-            let reply = try connection.send([
-                "FT.SEARCH", layout.ownIndex, q, "SORTBY", "filename", "ASC", "LIMIT", String(offset), String(limit),
+    // MARK: - Every document, from the keys themselves
+
+    /// Reads every document under the prefix straight from the keys (SCAN), page by page, so
+    /// nothing the index lacks is missed: the source for exports and checks. The order is the
+    /// server's; a document present for the whole walk is seen exactly once.
+    public func forEachStoredDocument(pageSize: Int = 1000, _ body: ([ImageDocument]) throws(FaceScopeError) -> Void)
+        throws(FaceScopeError)
+    {
+        var cursor = "0"
+        var seen = Set<String>()
+        repeat {
+            let reply = try connection.call([
+                "SCAN", cursor, "MATCH", RedisStore.globEscaped(layout.prefix) + "*", "COUNT", String(pageSize),
+                "TYPE", "ReJSON-RL",
             ])
-            if case .error(let message) = reply {
-                throw .redis("the search failed: \(TerminalText.sanitize(message))")
-            }
-            let items = reply.array ?? []
-            var docs: [ImageDocument] = []
-            var i = 1
-            while i + 1 < items.count {
-                if let key = items[i].string, let fields = items[i + 1].array,
-                    let dollar = stride(from: 0, to: fields.count - 1, by: 2).first(where: { fields[$0].string == "$" }
-                    ),
-                    let json = fields[dollar + 1].string
-                {
-                    docs.append(try decode(key: key, json: json))
-                }
-                i += 2
-            }
-            return SearchResult(total: Int(items.first?.integer ?? 0), documents: docs)
-        }
-        var entries = try scanIndex(query: q)
-        entries.sort { $0.filename.utf8.lexicographicallyPrecedes($1.filename.utf8) }
-        let page = entries.dropFirst(offset).prefix(limit ?? Int.max)
-        return SearchResult(total: entries.count, documents: try load(keys: page.map(\.key)))
+            guard let pair = reply.array, pair.count == 2 else { throw .data("unexpected SCAN reply") }
+            cursor = pair[0].string ?? "0"
+            // SCAN may return a key twice while the keyspace is resized.
+            let keys = (pair[1].array ?? []).compactMap(\.string).filter { seen.insert($0).inserted }
+            if !keys.isEmpty { try body(try load(keys: keys)) }
+        } while cursor != "0"
+    }
+
+    /// How many documents under the prefix FaceScope's index could not index (RediSearch's
+    /// indexing failures) and the last error it gave, if any.
+    public func indexingFailures() throws(FaceScopeError) -> (count: Int, lastError: String?) {
+        guard hasIndex, let info = try describeIndex(layout.ownIndex) else { return (0, nil) }
+        return (info.indexingFailures, info.lastIndexingError)
     }
 
     // MARK: - Writing
@@ -469,132 +685,150 @@ public final class RedisStore: Sendable {
     }
 
     /// Saves documents in pipelined batches. Each is stored under the pk of the document that
-    /// already has its filename, if any, else under its own pk (a new ULID when empty); face and
-    /// box pks are made where missing. One result per document, in order: a document the server
-    /// refuses fails alone.
+    /// already has its filename, if any, else under its own pk (a new ULID when empty, or when
+    /// that pk belongs to another filename's document, which is never replaced); face and box
+    /// pks are made where missing. One result per document, in order, with the pk it was stored
+    /// under: a document the server refuses fails alone.
     ///
-    /// The filename's pk is claimed atomically (`HSETNX` on FaceScope's filename hash) before the
-    /// document is written, so writers racing on one filename all write the same key: the last
-    /// write wins and no duplicate appears.
+    /// The pk is chosen and the document written by one server-side script (a filename lookup in
+    /// FaceScope's index, then JSON.SET), which Redis runs atomically: writers racing on one
+    /// filename all write the same key, whoever else writes to the database.
     public func saveAll(_ documents: [ImageDocument], batchSize: Int = 500) throws(FaceScopeError)
         -> [Result<ImageDocument, FaceScopeError>]
     {
-        // Documents other tools stored must be claimed before a save can find them: checked
-        // once per store (a detection run), and by every listing.
-        if writerState.firstSave() { try syncLookups() }
         var prepared = documents
         keys.assign(&prepared)
         var results: [Result<ImageDocument, FaceScopeError>] = []
         results.reserveCapacity(prepared.count)
         var start = 0
         while start < prepared.count {
-            var batch = Array(prepared[start..<min(prepared.count, start + max(1, batchSize))])
+            let batch = Array(prepared[start..<min(prepared.count, start + max(1, batchSize))])
             start += batch.count
-            // Claim each filename for this document's pk; where another pk holds it, use that one.
-            let claims = try connection.pipeline(batch.map { ["HSETNX", layout.byFilenameKey, $0.filename, $0.pk] })
-            let taken = batch.indices.filter { claims[$0].integer == 0 }
-            if !taken.isEmpty {
-                let owners = try connection.call(["HMGET", layout.byFilenameKey] + taken.map { batch[$0].filename })
-                for (i, owner) in zip(taken, owners.array ?? []) {
-                    if let pk = owner.string { batch[i].pk = pk }
-                }
+            let spare = keys.fresh(batch.count)
+            let calls = zip(batch, spare).map { doc, sparePK in
+                let lookup = RedisStore.filenameLookup(doc.filename)
+                return (
+                    keys: [String](),
+                    args: [
+                        layout.prefix, layout.ownIndex, lookup.text, doc.filename, doc.pk, sparePK,
+                        RedisStore.storedJSON(doc), lookup.isTag ? "tag" : "filter",
+                    ]
+                )
             }
-            var writes: [[String]] = []
-            writes.reserveCapacity(batch.count + 2)
-            var names = ["ZADD", layout.byNameKey]
-            var faces = ["ZADD", layout.byFacesKey]
-            for doc in batch {
-                let member = KeyLayout.sortMember(filename: doc.filename, pk: doc.pk)
-                writes.append(["JSON.SET", layout.key(pk: doc.pk), "$", doc.json.serialized])
-                names += ["0", member]
-                faces += [String(doc.faceCount), member]
-            }
-            let replies = try connection.pipeline(writes + [names, faces])
-            for (i, doc) in batch.enumerated() {
-                if case .error(let message) = replies[i] {
-                    let name = TerminalText.sanitize(doc.filename)
-                    results.append(
-                        .failure(.redis("\(name): Redis refused the document: \(TerminalText.sanitize(message))")))
-                } else {
-                    results.append(.success(doc))
-                }
-            }
-            for reply in replies.suffix(2) {
-                if case .error(let message) = reply {
-                    throw .redis("Redis refused to update FaceScope's sort sets: \(TerminalText.sanitize(message))")
+            let replies = try runScript(RedisStore.saveScript, sha: RedisStore.saveSHA, calls: calls)
+            for (doc, reply) in zip(batch, replies) {
+                let name = TerminalText.sanitize(doc.filename)
+                switch reply {
+                case .error(let message):
+                    let reason =
+                        RedisStore.isPermissionError(message)
+                        ? "the Redis user may not write" : "Redis refused the document"
+                    results.append(.failure(.redis("\(name): \(reason): \(TerminalText.sanitize(message))")))
+                case .string(let pk):
+                    var saved = doc
+                    saved.pk = pk
+                    results.append(.success(saved))
+                default:
+                    results.append(.failure(.redis("\(name): unexpected reply to the save")))
                 }
             }
         }
         return results
     }
 
-    /// Deletes every document under the prefix, both indexes and FaceScope's lookups. For tests
-    /// and benchmarks working in a prefix of their own; nothing in the CLI calls it.
+    /// The JSON stored for a document: redis-om's layout plus FaceScope's face-count order field.
+    static func storedJSON(_ document: ImageDocument) -> String {
+        var json = document.json
+        if case .object(var members) = json {
+            members.removeAll { $0.0 == KeyLayout.facesOrderField }
+            members.append(
+                (
+                    KeyLayout.facesOrderField,
+                    .string(KeyLayout.facesOrder(faceCount: document.faceCount, filename: document.filename))
+                ))
+            json = .object(members)
+        }
+        return json.serialized
+    }
+
+    /// Chooses the pk for a filename and writes the document, atomically. ARGV: prefix, index,
+    /// lookup (a tag query or a filter expression), filename, proposed pk, spare pk, JSON, and
+    /// which kind of lookup it is. Returns the pk used.
+    /// Undeclared keys are read and written: FaceScope targets a single Redis Stack (not a cluster).
+    static let saveScript = """
+        local prefix, index, query, name, proposed, spare, body, kind = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+        local function stored_name(pk)
+          local ok, value = pcall(redis.call, 'JSON.GET', prefix .. pk, '$.filename')
+          if not ok or not value then return nil end
+          return cjson.decode(value)[1]
+        end
+        local pk = nil
+        local keys = {}
+        if kind == 'tag' then
+          local found = redis.call('FT.SEARCH', index, query, 'NOCONTENT', 'LIMIT', '0', '100')
+          for i = 2, #found do keys[#keys + 1] = found[i] end
+        else
+          local found = redis.call('FT.AGGREGATE', index, '*', 'FILTER', query, 'LOAD', '1', '@__key')
+          for i = 2, #found do
+            local row = found[i]
+            for j = 1, #row - 1, 2 do if row[j] == '__key' then keys[#keys + 1] = row[j + 1] end end
+          end
+        end
+        for _, key in ipairs(keys) do
+          local candidate = string.sub(key, #prefix + 1)
+          if stored_name(candidate) == name and (pk == nil or candidate < pk) then pk = candidate end
+        end
+        if pk == nil then
+          pk = proposed
+          if redis.call('EXISTS', prefix .. pk) == 1 and stored_name(pk) ~= name then pk = spare end
+          if redis.call('EXISTS', prefix .. pk) == 1 and stored_name(pk) ~= name then
+            return redis.error_reply('ERR no free pk for the document')
+          end
+        end
+        redis.call('JSON.SET', prefix .. pk, '$', body)
+        if pk ~= proposed then redis.call('JSON.SET', prefix .. pk, '$.pk', cjson.encode(pk)) end
+        return pk
+        """
+    static let saveSHA = SHA1.hexDigest(saveScript)
+
+    /// Deletes every document under the prefix and both indexes. For tests and benchmarks
+    /// working in a prefix of their own; nothing in the CLI calls it.
     public func destroyEverything() throws(FaceScopeError) {
         _ = try connection.pipeline([
             ["FT.DROPINDEX", layout.redisOMIndex, "DD"], ["FT.DROPINDEX", layout.ownIndex],
-            [
-                "DEL", layout.byNameKey, layout.byFacesKey, layout.byFilenameKey, layout.redisOMHashKey,
-                layout.ownIndexVersionKey, layout.peopleKey,
-            ],
+            ["DEL", layout.redisOMHashKey, layout.ownIndexVersionKey, layout.peopleKey] + layout.obsoleteKeys,
         ])
+        // Documents the indexes did not hold.
+        var cursor = "0"
+        repeat {
+            let reply = try connection.call([
+                "SCAN", cursor, "MATCH", RedisStore.globEscaped(layout.prefix) + "*", "COUNT", "1000",
+            ])
+            guard let pair = reply.array, pair.count == 2 else { throw .data("unexpected SCAN reply") }
+            cursor = pair[0].string ?? "0"
+            let found = (pair[1].array ?? []).compactMap(\.string)
+            if !found.isEmpty { try connection.call(["DEL"] + found) }
+        } while cursor != "0"
     }
-
-    /// Deletes a document and its lookups in one step on the server.
-    static let deleteScript = """
-        local key = ARGV[1] .. ARGV[2]
-        local stored = redis.call('JSON.GET', key, '$.filename')
-        if not stored then return 0 end
-        local filename = cjson.decode(stored)[1]
-        redis.call('DEL', key)
-        if filename then
-          local member = filename .. '\\0' .. ARGV[2]
-          redis.call('ZREM', KEYS[1], member)
-          redis.call('ZREM', KEYS[2], member)
-          if redis.call('HGET', KEYS[3], filename) == ARGV[2] then redis.call('HDEL', KEYS[3], filename) end
-        end
-        return 1
-        """
-    static let deleteSHA = SHA1.hexDigest(deleteScript)
 
     /// Deletes the document with this pk; returns whether it existed.
     @discardableResult
     public func delete(pk: String) throws(FaceScopeError) -> Bool {
-        let args = [
-            "EVALSHA", RedisStore.deleteSHA, "3", layout.byNameKey, layout.byFacesKey, layout.byFilenameKey,
-            layout.prefix, pk,
-        ]
-        var reply = try connection.send(args)
-        if case .error(let m) = reply, m.hasPrefix("NOSCRIPT") {
-            try connection.call(["SCRIPT", "LOAD", RedisStore.deleteScript])
-            reply = try connection.send(args)
-        }
-        if case .error(let m) = reply { throw .redis("Redis refused the delete: \(TerminalText.sanitize(m))") }
-        return reply.integer == 1
-    }
-}
-
-/// Remembers whether a store has saved before.
-final class FirstSave: @unchecked Sendable {
-    private let lock = NSLockLike()
-    private var done = false
-
-    func firstSave() -> Bool {
-        lock.withLock {
-            defer { done = true }
-            return !done
-        }
+        try write(["DEL", layout.key(pk: pk)], what: "delete a document").integer == 1
     }
 }
 
 /// Makes ULIDs for documents, faces and boxes that have none; shared by concurrent saves.
-final class KeyGenerator: @unchecked Sendable {
-    private var generator = ULIDGenerator()
-    private let lock = NSLockLike()
+final class KeyGenerator: Sendable {
+    private let generator = Mutex(ULIDGenerator())
 
     func assign(_ documents: inout [ImageDocument]) {
-        lock.withLock {
+        generator.withLock { generator in
             for i in documents.indices { documents[i].assignMissingKeys(using: &generator) }
         }
+    }
+
+    func fresh(_ count: Int) -> [String] {
+        generator.withLock { generator in (0..<count).map { _ in generator.next() } }
     }
 }

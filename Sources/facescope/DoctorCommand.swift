@@ -17,12 +17,30 @@ struct DoctorCommand: ParsableCommand {
 
     static func storeChecks(_ settings: Settings) -> [HealthCheck] {
         let result = Result { () throws(FaceScopeError) -> [HealthCheck] in
-            try RedisStore.open(settings: settings).healthChecks()
+            let store = try RedisStore.open(settings: settings, access: .read)
+            return try store.healthChecks() + [try documentCheck(store)]
         }
         switch result {
         case .success(let checks): return checks
         case .failure(let error): return [HealthCheck(name: "redis", ok: false, detail: error.description)]
         }
+    }
+
+    /// Reads every stored document (page by page, from the keys) and reports those FaceScope
+    /// cannot read.
+    static func documentCheck(_ store: RedisStore) throws(FaceScopeError) -> HealthCheck {
+        var total = 0
+        try store.forEachStoredDocument { total += $0.count }
+        let skipped = store.skippedDocuments()
+        if skipped.isEmpty {
+            return HealthCheck(name: "documents", ok: true, detail: "\(total) documents, every one readable")
+        }
+        let examples = skipped.prefix(3).map { "\(TerminalText.sanitize($0.key)) (\($0.reason))" }
+        return HealthCheck(
+            name: "documents", ok: false,
+            detail: "\(skipped.count) of \(total + skipped.count) documents cannot be read and are skipped by "
+                + "every command: \(examples.joined(separator: "; "))\(skipped.count > 3 ? "; …" : ""); "
+                + "fix or delete them with the tool that wrote them")
     }
 
     /// What the terminal browser would draw pictures with here, and why (never a failure:

@@ -31,8 +31,56 @@ struct StoreOptions: ParsableArguments {
         return try Settings.resolve(flags: flags, environment: ProcessInfo.processInfo.environment, dotenv: dotenv)
     }
 
-    func openStore() throws -> RedisStore {
-        try RedisStore.open(settings: try settings())
+    /// Opens the store; `.read` creates nothing (see ``StoreAccess``).
+    func openStore(_ access: StoreAccess = .read) throws -> RedisStore {
+        try RedisStore.open(settings: try settings(), access: access)
+    }
+}
+
+/// Tells on standard error which stored documents a command had to skip, and why.
+func reportSkipped(_ store: RedisStore) {
+    let skipped = store.skippedDocuments()
+    guard !skipped.isEmpty else { return }
+    for item in skipped.prefix(20) {
+        printWarning("skipped document \(item.key): \(item.reason)")
+    }
+    if skipped.count > 20 { printWarning("… and \(skipped.count - 20) more documents skipped") }
+    printWarning("\(skipped.count) stored documents could not be read and were skipped (see 'facescope doctor')")
+}
+
+/// A count-and-rate line on standard error for long work, redrawn in place at most a few times
+/// a second; silent when standard error is not a terminal.
+final class ProgressLine {
+    private let label: String
+    private let total: Int?
+    private let start = Date()
+    private var last = Date.distantPast
+    private let enabled: Bool
+    private(set) var count = 0
+
+    init(_ label: String, total: Int? = nil, enabled: Bool = true) {
+        self.label = label
+        self.total = total
+        self.enabled = enabled && isatty(STDERR_FILENO) == 1
+    }
+
+    func advance(by n: Int) {
+        count += n
+        guard enabled, Date().timeIntervalSince(last) > 0.2 else { return }
+        last = Date()
+        let elapsed = max(0.001, Date().timeIntervalSince(start))
+        let rate = Double(count) / elapsed
+        var text = "\r\(label) \(count)"
+        if let total, total > 0 {
+            text += " of \(total)"
+            if rate > 0, total > count { text += ", \(Int((Double(total - count) / rate).rounded())) s left" }
+        }
+        text += " (\(Int(rate))/s)\u{1B}[K"
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    func finish() {
+        if enabled, last != .distantPast { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }
 
@@ -71,6 +119,12 @@ enum DocumentPrinter {
         return TerminalText.pad(TerminalText.sanitize(doc.filename), columns: width) + "  "
             + String(repeating: " ", count: max(0, 5 - faces.count)) + faces + "  "
             + TerminalText.pad(size, columns: 11) + "  " + TerminalText.sanitize(doc.pk)
+    }
+
+    /// The filename column's width for rows like these.
+    static func width(for docs: [ImageDocument]) -> Int {
+        let longest = docs.map { TerminalText.width(TerminalText.sanitize($0.filename)) }.max() ?? 8
+        return min(max(8, longest), 60)
     }
 
     static func print(_ docs: [ImageDocument], json: Bool, total: Int? = nil) {

@@ -58,7 +58,9 @@ struct PeopleList: ParsableCommand {
     @Flag(help: "Print JSON lines.") var json = false
 
     func run() throws {
-        let people = try store.openStore().people()
+        let s = try store.openStore()
+        defer { reportSkipped(s) }
+        let people = try s.people()
         var out = Output()
         if json {
             for p in people {
@@ -107,7 +109,7 @@ struct PeopleRename: ParsableCommand {
     @Argument(help: "The name.") var name: String
 
     func run() throws {
-        try store.openStore().rename(label: label, to: name)
+        try store.openStore(.write).rename(label: label, to: name)
         print(
             name.isEmpty ? "label \(label) has no name now" : "label \(label) is now '\(TerminalText.sanitize(name))'")
     }
@@ -121,7 +123,7 @@ struct PeopleMerge: ParsableCommand {
     @Argument(help: "The label to keep.") var into: Int
 
     func run() throws {
-        let moved = try store.openStore().merge(label: from, into: into)
+        let moved = try store.openStore(.write).merge(label: from, into: into)
         print("\(moved) faces moved from label \(from) to \(into)")
     }
 }

@@ -31,9 +31,41 @@ struct ListCommand: ParsableCommand {
 
     func run() throws {
         let s = try store.openStore()
-        let docs = limit == 0 ? [] : try s.list(order: sort, descending: descending, offset: offset, limit: limit)
-        DocumentPrinter.print(docs, json: output.json, total: output.json ? nil : try s.count())
+        defer { reportSkipped(s) }
+        let total = try s.count()
+        var out = Output()
+        var width: Int?
+        var shown = 0
+        try s.forEachPage(order: sort, descending: descending, offset: offset, limit: limit) { page in
+            if output.json {
+                for doc in page { out.line(doc.json.serialized) }
+            } else {
+                if width == nil {
+                    width = DocumentPrinter.width(for: page)
+                    out.line(DocumentPrinter.header(width: width ?? 8))
+                }
+                for doc in page { out.line(DocumentPrinter.row(doc, width: width ?? 8)) }
+            }
+            shown += page.count
+            out.flush()
+        }
+        if !output.json {
+            if shown == 0 { out.line("no images") } else if total != shown { out.line("(\(shown) of \(total))") }
+        }
+        out.flush()
+        if limit == nil, offset == 0 { try checkIndexComplete(s) }
     }
+}
+
+/// Fails loudly when documents under the prefix are missing from FaceScope's index (RediSearch
+/// could not index them), so a full listing never looks complete when it is not.
+func checkIndexComplete(_ store: RedisStore) throws {
+    let failures = try store.indexingFailures()
+    guard failures.count > 0 else { return }
+    throw PartialFailure(
+        message: "\(failures.count) stored documents are not in FaceScope's index and were not listed"
+            + (failures.lastError.map { " (RediSearch: \(TerminalText.sanitize($0)))" } ?? "")
+            + "; 'facescope export' still writes them, 'facescope doctor' shows them")
 }
 
 struct SearchCommand: ParsableCommand {
@@ -71,6 +103,7 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
         let s = try store.openStore()
+        defer { reportSkipped(s) }
         let kind: RedisStore.SearchKind = exact ? .exact(text) : prefix ? .prefix(text) : .text(text)
         let result = try s.search(kind, offset: offset, limit: limit)
         if !output.json && result.documents.isEmpty {
@@ -138,8 +171,13 @@ struct ShowCommand: ParsableCommand {
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write every stored document as JSON lines (sorted by filename).",
-        discussion: "The output is what 'facescope import' reads back: a backup, or a way to move data.")
+        abstract: "Write every stored document as JSON lines.",
+        discussion: """
+            The output is what 'facescope import' reads back: a backup, or a way to move data. Every
+            document under the key prefix is written, read straight from the keys (not from an
+            index), a page at a time, so memory stays flat however large the library is. The order
+            is Redis's own. Progress goes to standard error on a terminal.
+            """)
 
     @OptionGroup var store: StoreOptions
 
@@ -149,20 +187,32 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let s = try store.openStore()
-        let docs = try s.list()
-        var text = ""
-        for doc in docs {
-            text += doc.json.serialized
-            text += "\n"
-        }
+        defer { reportSkipped(s) }
+        let handle: FileHandle
         if let output {
-            guard FileManager.default.createFile(atPath: output, contents: Data(text.utf8)) else {
+            guard FileManager.default.createFile(atPath: output, contents: nil),
+                let file = FileHandle(forWritingAtPath: output)
+            else {
                 throw FaceScopeError.file(path: output, reason: "cannot write")
             }
-            FileHandle.standardError.write(
-                Data("exported \(docs.count) documents to \(TerminalText.sanitize(output))\n".utf8))
+            handle = file
         } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            handle = FileHandle.standardOutput
+        }
+        let progress = ProgressLine("exported", total: try? s.count(), enabled: output != nil)
+        try s.forEachStoredDocument { page in
+            var text = ""
+            for doc in page {
+                text += doc.json.serialized
+                text += "\n"
+            }
+            handle.write(Data(text.utf8))
+            progress.advance(by: page.count)
+        }
+        progress.finish()
+        if let output {
+            try? handle.close()
+            printNote("exported \(progress.count) documents to \(output)")
         }
     }
 }
@@ -173,8 +223,12 @@ struct ImportCommand: ParsableCommand {
         abstract: "Store documents from JSON lines files (as 'facescope export' writes them).",
         discussion: """
             A document whose filename is already stored replaces it in place (same pk): importing
-            twice never duplicates anything. A line that is not a valid document is reported with
-            its file and line number; the others are stored.
+            twice never duplicates anything. A document whose pk belongs to another image is stored
+            under a new pk (the other image's document is never replaced), and says so. A line
+            that is not a valid document (not JSON, no filename, an empty filename, a pk that is
+            not a 26-character ULID) is reported with its file and line number; the others are
+            stored. Files are read a batch at a time, so memory stays flat; progress goes to
+            standard error on a terminal.
             """)
 
     @OptionGroup var store: StoreOptions
@@ -183,44 +237,105 @@ struct ImportCommand: ParsableCommand {
     var files: [String]
 
     func run() throws {
-        let s = try store.openStore()
+        let s = try store.openStore(.write)
+        defer { reportSkipped(s) }
         var failures = 0
         var stored = 0
+        var renumbered = 0
+        let progress = ProgressLine("imported")
         for file in files {
-            let data: Data?
-            if file == "-" {
-                data = FileHandle.standardInput.readDataToEndOfFile()
-            } else {
-                data = FileManager.default.contents(atPath: file)
-            }
-            guard let data else {
+            let handle = file == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: file)
+            guard let handle else {
                 printError(FaceScopeError.file(path: file, reason: "cannot read").description)
                 failures += 1
                 continue
             }
-            var docs: [ImageDocument] = []
-            let text = String(decoding: data, as: UTF8.self)
-            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var batch: [(line: Int, doc: ImageDocument)] = []
+            func flush() throws {
+                let results = try s.saveAll(batch.map(\.doc))
+                for (item, result) in zip(batch, results) {
+                    switch result {
+                    case .success(let saved):
+                        stored += 1
+                        if !item.doc.pk.isEmpty, saved.pk != item.doc.pk {
+                            renumbered += 1
+                            printWarning(
+                                "\(file):\(item.line): pk \(item.doc.pk) belongs to another image; "
+                                    + "'\(saved.filename)' was stored under \(saved.pk)")
+                        }
+                    case .failure(let error):
+                        printError("\(file):\(item.line): \(error.description)")
+                        failures += 1
+                    }
+                }
+                progress.advance(by: batch.count)
+                batch.removeAll(keepingCapacity: true)
+            }
+            var reader = LineReader(handle: handle)
+            while let (number, line) = reader.next() {
                 if line.allSatisfy({ $0 == " " || $0 == "\r" || $0 == "\t" }) { continue }
                 do {
-                    docs.append(try ImageDocument(json: try JSONValue.parse(String(line))))
+                    let doc = try ImageDocument(json: try JSONValue.parse(line))
+                    try ImportCommand.validate(doc)
+                    batch.append((number, doc))
                 } catch {
-                    printError("\(file):\(number + 1): \(error)")
+                    printError("\(file):\(number): \(error)")
                     failures += 1
                 }
+                if batch.count >= 500 { try flush() }
             }
-            for result in try s.saveAll(docs) {
-                switch result {
-                case .success: stored += 1
-                case .failure(let error):
-                    printError(error.description)
-                    failures += 1
-                }
-            }
+            if !batch.isEmpty { try flush() }
+            if file != "-" { try? handle.close() }
         }
-        FileHandle.standardError.write(
-            Data("stored \(stored) documents\(failures > 0 ? ", \(failures) failed" : "")\n".utf8))
+        progress.finish()
+        var summary = "stored \(stored) documents"
+        if renumbered > 0 { summary += " (\(renumbered) under a new pk)" }
+        if failures > 0 { summary += ", \(failures) failed" }
+        printNote(summary)
         if failures > 0 { throw PartialFailure(message: "\(failures) documents could not be imported") }
+    }
+
+    /// What an imported document must satisfy beyond its JSON shape.
+    static func validate(_ doc: ImageDocument) throws(DocumentFormatError) {
+        if doc.filename.isEmpty { throw DocumentFormatError("the filename is empty") }
+        if doc.filename.contains("\u{0}") { throw DocumentFormatError("the filename contains a NUL character") }
+        if !doc.pk.isEmpty, !ULIDGenerator.isValid(doc.pk) {
+            throw DocumentFormatError(
+                "the pk '\(TerminalText.sanitize(doc.pk))' is not a 26-character ULID (leave it out to get a new one)")
+        }
+    }
+}
+
+/// Reads a file line by line, a megabyte at a time, numbering the lines from 1.
+struct LineReader {
+    let handle: FileHandle
+    private var buffer = [UInt8]()
+    private var position = 0
+    private var number = 0
+    private var finished = false
+
+    init(handle: FileHandle) { self.handle = handle }
+
+    mutating func next() -> (Int, String)? {
+        while true {
+            if let newline = buffer[position...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: buffer[position..<newline], as: UTF8.self)
+                position = newline + 1
+                number += 1
+                return (number, line)
+            }
+            if finished {
+                guard position < buffer.count else { return nil }
+                let line = String(decoding: buffer[position...], as: UTF8.self)
+                position = buffer.count
+                number += 1
+                return (number, line)
+            }
+            buffer.removeFirst(position)
+            position = 0
+            let chunk = handle.readData(ofLength: 1 << 20)
+            if chunk.isEmpty { finished = true } else { buffer.append(contentsOf: chunk) }
+        }
     }
 }
 
@@ -235,7 +350,7 @@ struct DeleteCommand: ParsableCommand {
     var files: [String]
 
     func run() throws {
-        let s = try store.openStore()
+        let s = try store.openStore(.write)
         var missing = 0
         for file in files {
             var doc = try s.get(filename: file)

@@ -122,9 +122,12 @@ def test_ctrl_c_stops_promptly_keeps_what_is_done_and_a_rerun_continues(prefix, 
 
     r = redis.Redis.from_url(REDIS_URL)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and r.zcard(f"facescope:{prefix}by-name") == 0:
+    def stored_count() -> int:
+        return sum(1 for _ in r.scan_iter(match=f"{prefix}*", _type="ReJSON-RL"))
+
+    while time.monotonic() < deadline and stored_count() == 0:
         time.sleep(0.05)
-    assert r.zcard(f"facescope:{prefix}by-name") > 0, "nothing was stored"
+    assert stored_count() > 0, "nothing was stored"
     process.send_signal(signal.SIGINT)
     started = time.monotonic()
     _, err = process.communicate(timeout=60)
@@ -145,3 +148,30 @@ def test_progress_is_plain_lines_off_a_terminal_and_the_summary_counts(prefix):
     assert done.returncode == 0, done.stderr
     assert "\r" not in done.stderr and "\x1b" not in done.stderr
     assert "3 images, 0 faces, 0 skipped, 0 failed" in done.stderr
+
+
+def test_force_keeps_what_other_tools_wrote_inside_faces_and_boxes(prefix, tmp_path):
+    photo = tmp_path / "group.jpg"
+    shutil.copy(DATA / "faces" / "group-6-faces.jpg", photo)
+    done = detect(prefix, str(photo), "--images-dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    (document,) = stored(prefix)
+    assert len(document["faces"]) == 6
+    # Another tool annotates the faces, their boxes and the document.
+    for i, face in enumerate(document["faces"]):
+        face["age"] = 30 + i
+        face["bbox"]["source"] = "manual"
+    document["album"] = "family"
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).execute_command("JSON.SET", f"{prefix}{document['pk']}", "$",
+                                                    json.dumps(document))
+    done = detect(prefix, str(photo), "--images-dir", str(tmp_path), "--force")
+    assert done.returncode == 0, done.stderr
+    (again,) = stored(prefix)
+    assert again["pk"] == document["pk"]
+    assert again["album"] == "family"
+    assert sorted(face.get("age") for face in again["faces"]) == [30 + i for i in range(6)]
+    assert all(face["bbox"].get("source") == "manual" for face in again["faces"])
+    # The detection itself is new: fresh face pks.
+    assert {f["pk"] for f in again["faces"]}.isdisjoint({f["pk"] for f in document["faces"]})

@@ -15,6 +15,32 @@ struct FaceMergeTests {
         #expect(FaceMerge.merge(existing: old, detected: new, mode: .replace) == new)
     }
 
+    @Test("fields other tools wrote into a face and its box survive re-detection; the descriptor does not")
+    func keepsNestedUnknownFields() throws {
+        let stored = try ImageDocument(
+            json: try JSONValue.parse(
+                #"{"pk":"P","filename":"a.jpg","faces":[{"pk":"F","bbox":{"pk":"B","x1":0,"y1":0,"x2":100,"y2":100,"source":"manual"},"probability":90,"label":4,"rotation":0,"descriptors":null,"age":31,"tags":["x"],"embedding":[0.5]}],"channels":3,"height":200,"width":200,"portrait":0,"album":"trip"}"#
+            ))
+        var fresh = face(4, 2, 100, 100)
+        fresh.embedding = [0.25]
+        let detected = ImageDocument(pk: "", filename: "a.jpg", faces: [fresh, face(150, 150, 190, 190)])
+        for mode in FaceMergeMode.allCases {
+            let merged = FaceMerge.updated(existing: stored, detected: detected, mode: mode)
+            let json = merged.json
+            #expect(json["album"]?.stringValue == "trip")
+            let first = merged.faces?.first
+            #expect(first?.extra.first { $0.name == "age" }?.value.intValue == 31)
+            #expect(first?.extra.first { $0.name == "tags" } != nil)
+            #expect(first?.embedding == [0.25])
+            #expect(first?.bbox.extra.first { $0.name == "source" }?.value.stringValue == "manual")
+            #expect(merged.faces?.last?.extra.isEmpty == true)
+            #expect(first?.label == (mode == .keepLabels ? 4 : nil))
+            // Written back, the nested fields are in the JSON.
+            let reread = try ImageDocument(json: try JSONValue.parse(json.serialized))
+            #expect(reread.faces?.first?.bbox.extra.count == 1)
+        }
+    }
+
     @Test("a new box overlapping an old face by more than 0.5 takes its label")
     func keepsOverlapping() {
         let old = [face(0, 0, 100, 100, label: 3), face(200, 200, 300, 300, label: 5)]

@@ -12,7 +12,7 @@ struct StoreTests {
         "emoji 😀🎉.jpg", "back\\slash.jpg", "dir/sub/file.jpg", "tab\tname.jpg", "esc\u{1B}[31m.jpg",
         "semi;comma,.jpg", "(paren)[bracket]<angle>.jpg", "hash#bang!.jpg", "plus+equals=tilde~.jpg",
         "$dollar^caret&.jpg",
-        "CaseName.JPG", "casename.jpg", "-", "a",
+        "CaseName.JPG", "casename.jpg", "-", "a", "new\nline.jpg", "bell\u{7}.jpg", "cr\rlf\r\n.jpg", "   ",
     ]
 
     @Test("every hostile filename is stored once and found by exact match, text and prefix")
@@ -29,7 +29,9 @@ struct StoreTests {
             #expect(exact.documents.map(\.filename) == [name], "exact \(name.debugDescription)")
             // Full text never errors, and finds the file when its words are searchable.
             let text = try store.search(.text(name), limit: 100)
-            if !SearchQuery.words(of: name).isEmpty {
+            // (Line breaks inside words reach RediSearch's query parser as separators: full-text
+            // search does not find such names; exact and prefix matches do.)
+            if !SearchQuery.words(of: name).isEmpty, !name.contains("\n"), !name.contains("\r") {
                 #expect(
                     text.documents.contains { $0.filename == name },
                     "text \(name.debugDescription) \(SearchQuery.fullText(field: "f", text: name))")
@@ -110,7 +112,7 @@ struct StoreTests {
         #expect(try store.list(offset: 100, limit: 5).isEmpty)
     }
 
-    @Test("delete removes the document and its sort entries")
+    @Test("delete removes the document")
     func delete() throws {
         let store = try TestRedis.store()
         defer { TestRedis.drop(store) }
@@ -139,26 +141,21 @@ struct StoreTests {
         #expect(try store.search(.prefix("cap/photo-100")).documents.count == 50)
     }
 
-    @Test("documents written by another tool are listed after the sort sets catch up")
+    @Test("documents written by another tool are found at once, and a save of their filename keeps their pk")
     func foreignDocuments() throws {
         let store = try TestRedis.store()
         defer { TestRedis.drop(store) }
         try store.save(document("ours.jpg"))
+        let pk = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
         let foreign =
             #"{"pk":"01ARZ3NDEKTSV4RRFFQ69G5FAV","filename":"theirs.jpg","faces":null,"channels":null,"height":null,"width":null,"portrait":null}"#
-        try store.connection.call(["JSON.SET", store.layout.key(pk: "01ARZ3NDEKTSV4RRFFQ69G5FAV"), "$", foreign])
+        try store.connection.call(["JSON.SET", store.layout.key(pk: pk), "$", foreign])
         #expect(try store.list().map(\.filename) == ["ours.jpg", "theirs.jpg"])
-        // A filename the hash does not know (or knows wrongly) is found through the index, and
-        // the hash is mended.
-        let pk = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
-        try store.connection.call(["HSET", store.layout.byFilenameKey, "theirs.jpg", "01ARZ3NDEKTSV4RRFFQ69G5FAX"])
         #expect(try store.get(filename: "theirs.jpg")?.pk == pk)
-        try store.connection.call(["HDEL", store.layout.byFilenameKey, "theirs.jpg"])
         #expect(try store.existing(filenames: ["theirs.jpg", "ours.jpg", "nobody.jpg"]) == ["theirs.jpg", "ours.jpg"])
-        #expect(try store.connection.call(["HGET", store.layout.byFilenameKey, "theirs.jpg"]).string == pk)
         // Saving the foreign file's name updates the foreign document, keeping its pk.
         let saved = try store.save(document("theirs.jpg", faces: 2))
-        #expect(saved.pk == "01ARZ3NDEKTSV4RRFFQ69G5FAV")
+        #expect(saved.pk == pk)
         #expect(try store.count() == 2)
     }
 }

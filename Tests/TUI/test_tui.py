@@ -477,3 +477,52 @@ def test_redis_and_triton_going_away_show_and_are_retried(prefix, detected, tuis
         assert "facescope exited" not in tui.screen()
     finally:
         proxy.stop()
+
+
+def redis_om(prefix: str, code: str) -> None:
+    """Runs code with the original system's redis-om models (Tests/Interop/utils.py), writing
+    under `prefix` (`{tag}:utils.Model:`)."""
+    import sys
+
+    tag = prefix.split(":")[0]
+    prelude = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(REPO / 'Tests' / 'Interop')!r})\n"
+        "import utils\n"
+        "for cls in (utils.Model, utils.Face, utils.Bbox):\n"
+        f"    cls._meta.global_key_prefix = {tag!r}\n"
+        f"    cls._meta.index_name = f'{tag}:utils.{{cls.__name__}}:index'\n"
+        "from redis_om import Migrator\n"
+    )
+    done = subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, REDIS_OM_URL=REDIS_URL or ""))
+    assert done.returncode == 0, done.stderr
+
+
+def test_documents_redis_om_adds_and_deletes_while_browsing_show_after_a_reload(prefix, tuis):
+    store(prefix, [json.dumps({"pk": "", "filename": f"ours-{i}.jpg", "faces": [], "channels": 3, "height": 10,
+                               "width": 20, "portrait": 0}) for i in range(3)])
+    tui = tuis(*browse_args(prefix))
+    tui.wait("ours-2.jpg", "the list")
+    redis_om(prefix, """
+Migrator().run()
+utils.Model(filename='added-by-python.jpg', faces=[], channels=3, height=5, width=5, portrait=0).save()
+for m in utils.Model.find(utils.Model.filename == 'ours-1.jpg').all():
+    utils.Model.delete(m.pk)
+""")
+    tui.keys("R")
+    screen = tui.wait(lambda s: "added-by-python.jpg" in s and "ours-1.jpg" not in s, "the reloaded list")
+    assert "3 images" in screen.split("\n")[39]
+
+
+def test_a_malformed_document_does_not_take_the_browser_down(prefix, tuis):
+    store(prefix, [json.dumps({"pk": "", "filename": f"fine-{i}.jpg", "faces": [], "channels": 3, "height": 10,
+                               "width": 20, "portrait": 0}) for i in range(2)])
+    import redis
+
+    bad = {"pk": "01J00000000000000000000BAD", "filename": "bad.jpg", "faces": None, "channels": 3,
+           "height": 1.5, "width": -7, "portrait": 0}
+    redis.Redis.from_url(REDIS_URL).execute_command("JSON.SET", f"{prefix}{bad['pk']}", "$", json.dumps(bad))
+    tui = tuis(*browse_args(prefix))
+    screen = tui.wait(lambda s: "fine-1.jpg" in s and "Redis ok" in s.split("\n")[39], "the list with Redis ok")
+    assert "DOWN" not in screen

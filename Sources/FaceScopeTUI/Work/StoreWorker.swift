@@ -99,7 +99,7 @@ final class StoreWorker: @unchecked Sendable {
             if let store {
                 open = store
             } else {
-                open = try RedisStore.open(settings: settings)
+                open = try RedisStore.open(settings: settings, access: .read)
             }
             store = open
             return .success(try body(open))
@@ -136,8 +136,8 @@ extension RedisStore {
             let found = try search(.text(text), offset: offset, limit: limit)
             return (found.documents, found.total)
         case .person(let label):
-            let all = try documents(withLabel: label)
-            return (Array(all.dropFirst(max(0, offset)).prefix(max(0, limit))), all.count)
+            let found = try documents(withLabel: label, offset: max(0, offset), limit: max(0, limit))
+            return (found.documents, found.total)
         case .image(let filename):
             let all = try get(filename: filename).map { [$0] } ?? []
             return (offset == 0 ? all : [], all.count)
