@@ -215,6 +215,9 @@ public struct Settings: Sendable, Equatable {
     public var clusterThreshold: Double
     /// The detector model that takes encoded image files (`facenet_encoded`); empty: raw tensors.
     public var encodedModel: String = ""
+    /// Seconds a detection run waits, in growing pauses, for an unavailable Triton (or a Redis out
+    /// of memory) to come back before it stops.
+    public var outageWait: Double = 30
 
     public static let specs: [String: SettingSpec] = [
         "redisURL": SettingSpec(
@@ -265,6 +268,9 @@ public struct Settings: Sendable, Equatable {
         "minFaceSize": SettingSpec(
             variable: "FACESCOPE_MIN_FACE_SIZE", defaultValue: "0",
             help: "faces narrower or lower than this (pixels) are dropped"),
+        "outageWait": SettingSpec(
+            variable: "FACESCOPE_OUTAGE_WAIT", defaultValue: "30",
+            help: "seconds detection waits for an unavailable Triton or Redis before it stops (0: stop at once)"),
         "encodedModel": SettingSpec(
             variable: "FACESCOPE_ENCODED_MODEL", defaultValue: "",
             help: "Triton model that takes image files' bytes (facenet_encoded); empty: send raw tensors"),
@@ -316,6 +322,7 @@ public struct Settings: Sendable, Equatable {
         settings.nmsIoU = try number("nmsIoU", 0...1)
         settings.minFaceSize = try number("minFaceSize", 0...1e6)
         settings.clusterThreshold = try number("clusterThreshold", 0...4)
+        settings.outageWait = try number("outageWait", 0...86400)
         _ = try RedisEndpoint.parse(settings.redisURL)
         _ = try KeyLayout(prefix: settings.keyPrefix)
         return settings

@@ -659,7 +659,7 @@ public final class TritonClient: @unchecked Sendable {
                 let names = failures.keys.sorted().map { servers[$0].baseURL }.joined(separator: ", ")
                 let reasons = failures.keys.sorted().map { failures[$0] ?? "" }
                 let reason = Set(reasons).count == 1 ? reasons[0] : reasons.joined(separator: "; ")
-                throw .inference(
+                throw .unavailable(
                     "cannot reach Triton at \(names) (\(method) \(path)): \(reason); gave up after \(attempts) "
                         + "attempt\(attempts == 1 ? "" : "s") in \(String(format: "%.2f", elapsed)) s. Check "
                         + "TRITON_SERVER_URL and that the server is running.")

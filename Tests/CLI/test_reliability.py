@@ -1,0 +1,127 @@
+"""`facescope detect` when things go wrong: odd files, odd names, links, signals, an unavailable
+or misbehaving Triton. The real binary, real Redis Stack, the real CPU Triton (behind a proxy
+that misbehaves on purpose where a test needs it)."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from test_detect import DATA, FACESCOPE, REDIS_URL, TRITON_URL, detect, env, stored
+from tritonproxy import TritonProxy
+
+pytestmark = pytest.mark.skipif(
+    not (REDIS_URL and TRITON_URL and FACESCOPE) and os.environ.get("FACESCOPE_REQUIRE_SERVICES") != "1",
+    reason="needs scripts/test.sh (FACESCOPE_TEST_REDIS_URL, FACESCOPE_TRITON_URL, FACESCOPE_BIN)",
+)
+HOPPER = DATA / "faces" / "portrait-grace-hopper.jpg"
+
+
+@pytest.fixture
+def proxy():
+    p = TritonProxy(TRITON_URL or "")
+    yield p
+    p.close()
+
+
+def errors(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+def test_a_missing_file_is_counted_in_the_summary_too(prefix, tmp_path):
+    done = detect(prefix, str(HOPPER), str(tmp_path / "missing.jpg"), "--dry-run")
+    assert done.returncode == 1
+    assert "1 images, 1 faces, 0 skipped, 1 failed" in done.stderr
+    assert errors(done.stderr)[-1] == "error: 1 file failed"
+
+
+def test_fifos_and_devices_fail_per_file_without_hanging(prefix, tmp_path):
+    os.mkfifo(tmp_path / "x.jpg")
+    (tmp_path / "sub").mkdir()
+    os.mkfifo(tmp_path / "sub" / "pipe.png")
+    shutil.copy(HOPPER, tmp_path / "sub" / "hopper.jpg")
+    done = detect(prefix, str(tmp_path / "x.jpg"), str(tmp_path / "sub"), "/dev/zero", "--dry-run")
+    assert done.returncode == 1
+    assert f"{tmp_path}/x.jpg: is a FIFO (named pipe), not a regular file" in done.stderr
+    assert f"{tmp_path}/sub/pipe.png: is a FIFO" in done.stderr
+    assert "/dev/zero: is a device, not a regular file" in done.stderr
+    assert "1 images, 1 faces, 0 skipped, 3 failed" in done.stderr
+
+
+def test_names_that_are_not_utf8_fail_per_file_with_the_bytes_escaped(prefix, tmp_path):
+    root = os.fsencode(tmp_path)
+    shutil.copy(HOPPER, tmp_path / "good.jpg")
+    shutil.copy(HOPPER, root + b"/caf\xe9.jpg")
+    os.mkdir(root + b"/d\xff")
+    shutil.copy(HOPPER, root + b"/d\xff/b.jpg")
+    done = detect(prefix, str(tmp_path), "--images-dir", str(tmp_path))
+    assert done.returncode == 1
+    lines = errors(done.stderr)
+    assert any(f"{tmp_path}/caf\\xE9.jpg: the path is not valid UTF-8" in line for line in lines), done.stderr
+    assert any(f"{tmp_path}/d\\xFF/b.jpg: the path is not valid UTF-8" in line for line in lines), done.stderr
+    assert "1 images, 1 faces, 0 skipped, 2 failed" in done.stderr
+    assert [d["filename"] for d in stored(prefix)] == ["good.jpg"]
+
+
+def test_linked_folders_are_walked_and_each_file_is_stored_once(prefix, tmp_path):
+    images = tmp_path / "images"
+    (images / "sub").mkdir(parents=True)
+    shutil.copy(HOPPER, images / "sub" / "a.jpg")
+    (images / "linked").symlink_to("sub")  # a folder link inside the images folder
+    (images / "dup.jpg").symlink_to("sub/a.jpg")  # a file link inside
+    (images / "ext").symlink_to(DATA / "no-faces")  # a folder link to outside: kept as named
+    (tmp_path / "alias").symlink_to(images / "sub")  # a linked folder given as PATH
+    done = detect(prefix, str(tmp_path / "alias"), "--images-dir", str(images))
+    assert done.returncode == 0, done.stderr
+    assert [d["filename"] for d in stored(prefix)] == ["sub/a.jpg"]
+    (images / "sub" / "loop").symlink_to("..")  # a cycle
+    done = detect(prefix, str(images), "--images-dir", str(images))
+    assert done.returncode == 0, done.stderr
+    assert "1 images already stored, skipped" in done.stderr
+    names = sorted(d["filename"] for d in stored(prefix))
+    outside = sorted(f"ext/{p.name}" for p in (DATA / "no-faces").iterdir() if p.suffix == ".jpg")
+    assert names == sorted(["sub/a.jpg", *outside])
+
+
+def test_sigterm_stops_like_ctrl_c_keeps_what_is_done_and_exits_143(prefix, tmp_path):
+    for i in range(40):
+        (tmp_path / f"img-{i:02d}.jpg").symlink_to(HOPPER)
+    process = subprocess.Popen([FACESCOPE or "facescope", "detect", str(tmp_path), "--images-dir", str(tmp_path),
+                                "--concurrency", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=env(prefix))
+    import redis
+
+    r = redis.Redis.from_url(REDIS_URL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and r.zcard(f"facescope:{prefix}by-name") == 0:
+        time.sleep(0.05)
+    assert r.zcard(f"facescope:{prefix}by-name") > 0, "nothing was stored"
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    assert "stopped early" in err
+    assert 0 < len(stored(prefix)) < 40
+
+
+def test_an_unavailable_triton_pauses_then_stops_once_with_the_count_left_and_a_rerun_continues(
+        prefix, tmp_path, proxy):
+    for i in range(30):
+        (tmp_path / f"img-{i:02d}.jpg").symlink_to(HOPPER)
+    proxy.fail_infer = True
+    done = detect(prefix, str(tmp_path), "--images-dir", str(tmp_path), TRITON_SERVER_URL=proxy.url,
+                  FACESCOPE_OUTAGE_WAIT="3")
+    assert done.returncode == 1
+    lines = errors(done.stderr)
+    assert len(lines) == 1, done.stderr
+    assert "HTTP 503" in lines[0] and proxy.url in lines[0]
+    assert "30 images left; run the same command again to continue" in lines[0]
+    # Paused rather than hammering: far fewer requests than images x attempts.
+    assert proxy.infer_requests <= 40, proxy.infer_requests
+    proxy.fail_infer = False
+    rerun = detect(prefix, str(tmp_path), "--images-dir", str(tmp_path), TRITON_SERVER_URL=proxy.url)
+    assert rerun.returncode == 0, rerun.stderr
+    assert len(stored(prefix)) == 30
