@@ -215,8 +215,23 @@ public final class DetectionPipeline: Sendable {
             throw .inference("\(TerminalText.sanitize(name)): the detector's reply lacks its outputs")
         }
         return try GridBox.faces(
-            coverage: try coverage.floats(), boxes: try boxes.floats(), transform: transform,
+            coverage: try Self.finite(coverage, model: options.faceDetectModel, file: name),
+            boxes: try Self.finite(boxes, model: options.faceDetectModel, file: name), transform: transform,
             settings: options.detection)
+    }
+
+    /// An output's floats, refused when one is NaN or infinite (a broken model or export): the
+    /// file fails, naming the model, rather than being stored with no faces or null numbers.
+    static func finite(_ output: TensorOutput, model: String, file: String) throws(FaceScopeError) -> [Float] {
+        let values = try output.floats()
+        guard values.allSatisfy(\.isFinite) else {
+            let bad = values.count { !$0.isFinite }
+            throw .inference(
+                "\(TerminalText.sanitize(file)): model '\(TerminalText.sanitize(model))' returned \(bad) "
+                    + "non-finite value\(bad == 1 ? "" : "s") (NaN or infinity) in '\(TerminalText.sanitize(output.name))'; "
+                    + "nothing stored for this file (check the model on the server)")
+        }
+        return values
     }
 
     /// The encoded-image detector's input: the file's bytes as they are, `[1, n]` when the model
@@ -263,7 +278,8 @@ public final class DetectionPipeline: Sendable {
             ? ImageTransform.letterbox(imageWidth: reported[1], imageHeight: reported[0])
             : ImageTransform.stretch(imageWidth: reported[1], imageHeight: reported[0])
         return try GridBox.faces(
-            coverage: try coverage.floats(), boxes: try boxes.floats(), transform: transform,
+            coverage: try Self.finite(coverage, model: model.model, file: name),
+            boxes: try Self.finite(boxes, model: model.model, file: name), transform: transform,
             settings: options.detection)
     }
 
@@ -296,8 +312,8 @@ public final class DetectionPipeline: Sendable {
             guard let xy = outputs["softargmax"], let confidence = outputs["softargmax:1"] else {
                 throw .inference("\(TerminalText.sanitize(name)): the landmark model's reply lacks its outputs")
             }
-            let coordinates = try xy.floats()
-            let confidences = try confidence.floats()
+            let coordinates = try Self.finite(xy, model: options.landmarkModel, file: name)
+            let confidences = try Self.finite(confidence, model: options.landmarkModel, file: name)
             for i in batch.indices {
                 result.append(
                     try FPENet.keypoints(
@@ -352,7 +368,7 @@ extension DetectionPipeline {
             guard let embedding = outputs["embedding"] else {
                 throw .inference("\(TerminalText.sanitize(name)): the descriptor model's reply lacks 'embedding'")
             }
-            let values = try embedding.floats()
+            let values = try Self.finite(embedding, model: recognition.model, file: name)
             let dimension = 128
             guard values.count >= batch.count * dimension else {
                 throw .inference("\(TerminalText.sanitize(name)): the descriptor model returned \(values.count) values")

@@ -125,3 +125,30 @@ def test_an_unavailable_triton_pauses_then_stops_once_with_the_count_left_and_a_
     rerun = detect(prefix, str(tmp_path), "--images-dir", str(tmp_path), TRITON_SERVER_URL=proxy.url)
     assert rerun.returncode == 0, rerun.stderr
     assert len(stored(prefix)) == 30
+
+
+def nan_output(name: str):
+    def rewrite(outputs):
+        return [(entry, bytes.fromhex("0000c07f") * (len(data) // 4) if entry["name"] == name else data)
+                for entry, data in outputs]
+    return rewrite
+
+
+def test_nan_boxes_fail_the_file_naming_the_detector(prefix, proxy):
+    proxy.reply["facenet"] = nan_output("output_bbox/BiasAdd")
+    done = detect(prefix, str(HOPPER), TRITON_SERVER_URL=proxy.url)
+    assert done.returncode == 1
+    assert "model 'facenet' returned" in done.stderr and "(NaN or infinity) in 'output_bbox/BiasAdd'" in done.stderr
+    assert "0 images, 0 faces, 0 skipped, 1 failed" in done.stderr
+    assert stored(prefix) == []
+
+
+def test_a_nan_descriptor_fails_its_file_and_the_others_are_stored(prefix, proxy):
+    proxy.reply["facerec"] = nan_output("embedding")
+    fruits = DATA / "no-faces" / "fruits.jpg"
+    done = detect(prefix, str(HOPPER), str(fruits), "--images-dir", str(DATA), TRITON_SERVER_URL=proxy.url)
+    assert done.returncode == 1
+    (line,) = [line for line in errors(done.stderr) if "non-finite" in line]
+    assert "portrait-grace-hopper.jpg" in line and "model 'facerec'" in line and "'embedding'" in line
+    assert "1 images, 0 faces, 0 skipped, 1 failed" in done.stderr
+    assert [d["filename"] for d in stored(prefix)] == ["no-faces/fruits.jpg"]
