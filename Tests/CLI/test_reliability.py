@@ -152,3 +152,13 @@ def test_a_nan_descriptor_fails_its_file_and_the_others_are_stored(prefix, proxy
     assert "portrait-grace-hopper.jpg" in line and "model 'facerec'" in line and "'embedding'" in line
     assert "1 images, 0 faces, 0 skipped, 1 failed" in done.stderr
     assert [d["filename"] for d in stored(prefix)] == ["no-faces/fruits.jpg"]
+
+
+def test_tritons_grpc_port_is_named_as_such(prefix):
+    host, port = (TRITON_URL or "").rsplit(":", 1)
+    grpc = f"{host}:{int(port) + 1}"  # the CPU Triton serves gRPC on the HTTP port + 1
+    done = detect(prefix, str(HOPPER), "--dry-run", TRITON_SERVER_URL=grpc)
+    assert done.returncode == 1
+    assert errors(done.stderr) == [
+        f"error: http://{grpc} does not answer HTTP/1.1 (it sent HTTP/2 frames): it is a gRPC port; "
+        "FaceScope speaks HTTP: use Triton's HTTP port (8000) in TRITON_SERVER_URL"]
