@@ -34,7 +34,9 @@ public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
     }
 
     public static func parse(_ url: String) throws(FaceScopeError) -> RedisEndpoint {
-        let bad = { (why: String) in FaceScopeError.usage("invalid Redis URL '\(TerminalText.sanitize(url))': \(why)") }
+        let bad = { (why: String) in
+            FaceScopeError.usage("invalid Redis URL '\(TerminalText.sanitize(masked(url)))': \(why)")
+        }
         var rest: Substring
         let isUnix: Bool
         if url.hasPrefix("redis://") {
@@ -109,6 +111,26 @@ public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
         }
         return RedisEndpoint(
             address: .tcp(host: host, port: port), username: username, password: password, database: database)
+    }
+
+    /// A Redis URL as text for messages, with any password masked (`redis://user:***@host`),
+    /// whatever the URL's shape: a bad port or database, another scheme, no scheme at all.
+    /// Everything between the scheme's `://` (or the start) and the last `@` is credentials; of
+    /// those, only a user name before a `:` is kept.
+    public static func masked(_ url: String) -> String {
+        guard let at = url.lastIndex(of: "@") else { return url }
+        var start = url.startIndex
+        var index = url.startIndex
+        while index < at {
+            if url[index...].hasPrefix("://") {
+                start = url.index(index, offsetBy: 3)
+                break
+            }
+            index = url.index(after: index)
+        }
+        let userinfo = url[start..<at]
+        let user = userinfo.firstIndex(of: ":").map { userinfo[..<$0] + ":" } ?? ""
+        return url[..<start] + user + "***" + url[at...]
     }
 
     private static func percentDecode(_ s: Substring) -> String {

@@ -3,6 +3,7 @@ or misbehaving Triton. The real binary, real Redis Stack, the real CPU Triton (b
 that misbehaves on purpose where a test needs it)."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -162,3 +163,23 @@ def test_tritons_grpc_port_is_named_as_such(prefix):
     assert errors(done.stderr) == [
         f"error: http://{grpc} does not answer HTTP/1.1 (it sent HTTP/2 frames): it is a gRPC port; "
         "FaceScope speaks HTTP: use Triton's HTTP port (8000) in TRITON_SERVER_URL"]
+
+
+@pytest.mark.parametrize("url", [
+    "redis://user:s3cr%21t@127.0.0.1:99999/0",  # bad port
+    "redis://:s3cr%21t@127.0.0.1:16379/zero",  # bad database
+    "http://user:s3cr%21t@127.0.0.1:16379/0",  # another scheme
+    "s3cr%21t@127.0.0.1:16379",  # no scheme
+])
+def test_a_malformed_redis_url_never_shows_its_password(prefix, url):
+    listed = subprocess.run([FACESCOPE or "facescope", "list"], capture_output=True, text=True, timeout=60,
+                            env=env(prefix, REDIS_OM_URL=url))
+    assert listed.returncode == 2
+    assert "invalid Redis URL" in listed.stderr and "***@127.0.0.1" in listed.stderr
+    doctor = subprocess.run([FACESCOPE or "facescope", "doctor", "--json"], capture_output=True, text=True,
+                            timeout=60, env=env(prefix, REDIS_OM_URL=url))
+    assert doctor.returncode == 2
+    (check,) = json.loads(doctor.stdout)
+    assert check["check"] == "settings" and not check["ok"] and "***@127.0.0.1" in check["detail"]
+    for text in (listed.stdout, listed.stderr, doctor.stdout, doctor.stderr):
+        assert "s3cr" not in text
