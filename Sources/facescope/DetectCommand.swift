@@ -131,7 +131,9 @@ struct DetectCommand: ParsableCommand {
                 )
             }
         }
-        if let note = pipeline.recognitionNote, !noLandmarks { printNote(note) }
+        if let note = pipeline.recognitionNote, !noLandmarks {
+            if pipeline.recognitionUnfit { printWarning(note) } else { printNote(note) }
+        }
         let redis = dryRun ? nil : try RedisStore.open(settings: settings)
 
         let cancel = CancellationFlag()

@@ -183,3 +183,64 @@ def test_a_malformed_redis_url_never_shows_its_password(prefix, url):
     assert check["check"] == "settings" and not check["ok"] and "***@127.0.0.1" in check["detail"]
     for text in (listed.stdout, listed.stderr, doctor.stdout, doctor.stderr):
         assert "s3cr" not in text
+
+
+def embeddings(done: subprocess.CompletedProcess[str]) -> list[list[float]]:
+    assert done.returncode == 0, done.stderr
+    return [face["embedding"] for line in done.stdout.splitlines() for face in json.loads(line)["faces"]]
+
+
+@pytest.mark.parametrize("served", ["FP32", "FP16"])
+def test_a_float_face_chip_model_gets_the_same_chip_converted(prefix, proxy, served):
+    """A facerec whose chip input is FP32 or FP16 (as ONNX/TensorRT exports have it): the proxy
+    serves the real model under that contract and turns the floats back into bytes, checking
+    they are whole numbers 0-255; the descriptors equal those of the UINT8 model."""
+    import numpy as np
+
+    dtype = {"FP32": np.float32, "FP16": np.float16}[served]
+    seen: list[str] = []
+
+    def metadata(m: dict) -> dict:
+        for tensor in m["inputs"]:
+            tensor["datatype"] = served
+        return m
+
+    def config(c: dict) -> dict:
+        for tensor in c["input"]:
+            tensor["data_type"] = f"TYPE_{served}"
+        return c
+
+    def request(inputs):
+        out = []
+        for entry, data in inputs:
+            if entry["name"] == "input_chip":
+                seen.append(entry["datatype"])
+                values = np.frombuffer(data, dtype=dtype)
+                assert np.all(values == np.round(values)) and values.min() >= 0 and values.max() <= 255
+                entry = {**entry, "datatype": "UINT8"}
+                data = values.astype(np.uint8).tobytes()
+            out.append((entry, data))
+        return out
+
+    proxy.metadata["facerec"], proxy.config["facerec"], proxy.request["facerec"] = metadata, config, request
+    group = DATA / "faces" / "group-6-faces.jpg"
+    direct = embeddings(detect(prefix, str(group), "--dry-run", "--json"))
+    converted = embeddings(detect(prefix, str(group), "--dry-run", "--json", TRITON_SERVER_URL=proxy.url))
+    assert seen and set(seen) == {served}
+    assert len(direct) == 6 and converted == direct
+
+
+def test_a_descriptor_model_that_does_not_fit_only_warns(prefix, proxy):
+    def metadata(m: dict) -> dict:
+        for tensor in m["outputs"]:
+            tensor["shape"] = [-1, 512]
+        return m
+
+    proxy.metadata["facerec"] = metadata
+    done = detect(prefix, str(HOPPER), "--images-dir", str(DATA), TRITON_SERVER_URL=proxy.url)
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "no face descriptors" in warnings[0] and "'facerec'" in warnings[0]
+    assert "output 'embedding' is FP32 [-1,512]" in warnings[0]
+    (doc,) = stored(prefix)
+    assert len(doc["faces"]) == 1 and doc["faces"][0].get("embedding") is None
