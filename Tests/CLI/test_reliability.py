@@ -244,3 +244,75 @@ def test_a_descriptor_model_that_does_not_fit_only_warns(prefix, proxy):
     assert "output 'embedding' is FP32 [-1,512]" in warnings[0]
     (doc,) = stored(prefix)
     assert len(doc["faces"]) == 1 and doc["faces"][0].get("embedding") is None
+
+
+WIDER_MODEL = '''
+import sys
+sys.path.insert(0, sys.argv[1])
+from typing import Dict, List, Optional
+from redis_om import Field, JsonModel, Migrator, get_redis_connection
+
+
+class Bbox(JsonModel):
+    x1: int
+    y1: int
+    x2: int
+    y2: int
+
+
+class Face(JsonModel):
+    bbox: Bbox
+    probability: int
+    label: Optional[int] = None
+    rotation: Optional[int] = None
+    descriptors: Optional[Dict] = None
+
+
+class Model(JsonModel):
+    filename: str = Field(index=True, full_text_search=True)
+    faces: Optional[List[Face]] = None
+    channels: Optional[int] = None
+    height: Optional[int] = None
+    width: Optional[int] = None
+    portrait: Optional[int] = None
+    camera: Optional[str] = Field(index=True, default=None)  # a field the original lacks
+
+    class Meta:
+        database = get_redis_connection()
+
+
+for cls in (Model, Face, Bbox):
+    cls._meta.global_key_prefix = sys.argv[2]
+    cls._meta.model_key_prefix = f"utils.{cls.__name__}"
+    cls._meta.index_name = f"{sys.argv[2]}:utils.{cls.__name__}:index"
+Migrator().run()
+'''
+
+
+def test_doctor_accepts_the_index_redis_om_wrote_for_a_model_with_more_fields(prefix, tmp_path):
+    import redis
+
+    tag = prefix.split(":")[0]
+    script = tmp_path / "wider.py"
+    script.write_text(WIDER_MODEL)
+    done = subprocess.run([os.environ.get("FACESCOPE_PYTHON", "python3"), str(script), str(tmp_path), tag],
+                          capture_output=True, text=True, timeout=120, env=env(prefix, REDIS_OM_URL=REDIS_URL))
+    assert done.returncode == 0, done.stderr
+    r = redis.Redis.from_url(REDIS_URL)
+    try:
+        assert r.get(f"{prefix}index:hash") is not None  # the Migrator's own hash
+        doctor = subprocess.run([FACESCOPE or "facescope", "doctor", "--no-triton", "--json"], capture_output=True,
+                                text=True, timeout=60, env=env(prefix))
+        checks = {c["check"]: c for c in json.loads(doctor.stdout)}
+        assert checks["redis-om index"]["ok"], checks["redis-om index"]
+        assert "camera" in checks["redis-om index"]["detail"]
+        assert checks["redis-om schema hash"]["ok"], checks["redis-om schema hash"]
+        assert "a Model with more fields (camera)" in checks["redis-om schema hash"]["detail"]
+    finally:
+        for name in ("Face", "Bbox"):
+            try:
+                r.execute_command("FT.DROPINDEX", f"{tag}:utils.{name}:index")
+            except redis.ResponseError:
+                pass
+        for key in r.scan_iter(match=f"{tag}:*"):
+            r.delete(key)
