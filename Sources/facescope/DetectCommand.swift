@@ -122,7 +122,21 @@ struct DetectCommand: ParsableCommand {
         }
         let client = try TritonClient(url: settings.tritonURL, configuration: tritonConfiguration)
         let options = PipelineOptions(settings: settings, dbscan: dbscan, landmarks: !noLandmarks)
-        let pipeline = try DetectionPipeline(client: client, options: options)
+        let pipeline: DetectionPipeline
+        switch Result(catching: { () throws(FaceScopeError) in try DetectionPipeline(client: client, options: options) }
+        ) {
+        case .success(let made):
+            pipeline = made
+        case .failure(.unavailable(let message)):
+            // Unreachable before the first image: most likely a wrong URL, so no waiting.
+            let n = collected.files.count
+            throw PartialFailure(
+                message:
+                    "\(Self.clause(message)); nothing done: \(n) image\(n == 1 ? "" : "s") left; run the same command "
+                    + "again when Triton is up")
+        case .failure(let error):
+            throw error
+        }
         if verbose {
             printNote("FaceNet input: \(pipeline.resizeMode.rawValue); landmarks batched by \(pipeline.landmarkBatch)")
             if let encoded = pipeline.encoded {
@@ -151,12 +165,16 @@ struct DetectCommand: ParsableCommand {
         if let stopped = summary.stopped {
             let what = String(format: "%.0f", settings.outageWait)
             throw PartialFailure(
-                message: "\(stopped.description); stopped after waiting \(what) s (FACESCOPE_OUTAGE_WAIT): "
+                message:
+                    "\(Self.clause(stopped.description)); stopped after waiting \(what) s (FACESCOPE_OUTAGE_WAIT): "
                     + "\(summary.left) image\(summary.left == 1 ? "" : "s") left; run the same command again to continue"
             )
         }
         if summary.failed > 0 { throw PartialFailure(message: Self.failedText(summary.failed)) }
     }
+
+    /// A message without its final full stop, to go on with `; ...`.
+    static func clause(_ message: String) -> String { message.hasSuffix(".") ? String(message.dropLast()) : message }
 
     static func failedText(_ count: Int) -> String { "\(count) file\(count == 1 ? "" : "s") failed" }
 }

@@ -316,3 +316,13 @@ def test_doctor_accepts_the_index_redis_om_wrote_for_a_model_with_more_fields(pr
                 pass
         for key in r.scan_iter(match=f"{tag}:*"):
             r.delete(key)
+
+
+def test_triton_down_from_the_start_says_so_once_with_the_count_left(prefix, tmp_path):
+    for i in range(5):
+        (tmp_path / f"img-{i}.jpg").symlink_to(HOPPER)
+    done = detect(prefix, str(tmp_path), "--images-dir", str(tmp_path), TRITON_SERVER_URL="127.0.0.1:1")
+    assert done.returncode == 1
+    (line,) = errors(done.stderr)
+    assert "cannot reach Triton at http://127.0.0.1:1" in line
+    assert line.endswith("running; nothing done: 5 images left; run the same command again when Triton is up")
