@@ -13,10 +13,14 @@ public enum FaceScopeError: Error, Sendable, Equatable, CustomStringConvertible 
     case file(path: String, reason: String)
     /// The inference server failed or refused.
     case inference(String)
+    /// A service is unavailable for now (no answer, HTTP 503, Redis out of memory): the same
+    /// request may succeed later, so a batch pauses and retries instead of failing each item.
+    case unavailable(String)
 
     public var description: String {
         switch self {
-        case .usage(let m), .redis(let m), .data(let m), .notFound(let m), .inference(let m): return m
+        case .usage(let m), .redis(let m), .data(let m), .notFound(let m), .inference(let m), .unavailable(let m):
+            return m
         case .file(let path, let reason): return "\(TerminalText.sanitize(path)): \(reason)"
         }
     }

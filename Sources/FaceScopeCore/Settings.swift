@@ -34,7 +34,9 @@ public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
     }
 
     public static func parse(_ url: String) throws(FaceScopeError) -> RedisEndpoint {
-        let bad = { (why: String) in FaceScopeError.usage("invalid Redis URL '\(TerminalText.sanitize(url))': \(why)") }
+        let bad = { (why: String) in
+            FaceScopeError.usage("invalid Redis URL '\(TerminalText.sanitize(masked(url)))': \(why)")
+        }
         var rest: Substring
         let isUnix: Bool
         if url.hasPrefix("redis://") {
@@ -109,6 +111,26 @@ public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
         }
         return RedisEndpoint(
             address: .tcp(host: host, port: port), username: username, password: password, database: database)
+    }
+
+    /// A Redis URL as text for messages, with any password masked (`redis://user:***@host`),
+    /// whatever the URL's shape: a bad port or database, another scheme, no scheme at all.
+    /// Everything between the scheme's `://` (or the start) and the last `@` is credentials; of
+    /// those, only a user name before a `:` is kept.
+    public static func masked(_ url: String) -> String {
+        guard let at = url.lastIndex(of: "@") else { return url }
+        var start = url.startIndex
+        var index = url.startIndex
+        while index < at {
+            if url[index...].hasPrefix("://") {
+                start = url.index(index, offsetBy: 3)
+                break
+            }
+            index = url.index(after: index)
+        }
+        let userinfo = url[start..<at]
+        let user = userinfo.firstIndex(of: ":").map { userinfo[..<$0] + ":" } ?? ""
+        return url[..<start] + user + "***" + url[at...]
     }
 
     private static func percentDecode(_ s: Substring) -> String {
@@ -215,6 +237,9 @@ public struct Settings: Sendable, Equatable {
     public var clusterThreshold: Double
     /// The detector model that takes encoded image files (`facenet_encoded`); empty: raw tensors.
     public var encodedModel: String = ""
+    /// Seconds a detection run waits, in growing pauses, for an unavailable Triton (or a Redis out
+    /// of memory) to come back before it stops.
+    public var outageWait: Double = 30
 
     public static let specs: [String: SettingSpec] = [
         "redisURL": SettingSpec(
@@ -265,6 +290,9 @@ public struct Settings: Sendable, Equatable {
         "minFaceSize": SettingSpec(
             variable: "FACESCOPE_MIN_FACE_SIZE", defaultValue: "0",
             help: "faces narrower or lower than this (pixels) are dropped"),
+        "outageWait": SettingSpec(
+            variable: "FACESCOPE_OUTAGE_WAIT", defaultValue: "30",
+            help: "seconds detection waits for an unavailable Triton or Redis before it stops (0: stop at once)"),
         "encodedModel": SettingSpec(
             variable: "FACESCOPE_ENCODED_MODEL", defaultValue: "",
             help: "Triton model that takes image files' bytes (facenet_encoded); empty: send raw tensors"),
@@ -316,6 +344,7 @@ public struct Settings: Sendable, Equatable {
         settings.nmsIoU = try number("nmsIoU", 0...1)
         settings.minFaceSize = try number("minFaceSize", 0...1e6)
         settings.clusterThreshold = try number("clusterThreshold", 0...4)
+        settings.outageWait = try number("outageWait", 0...86400)
         _ = try RedisEndpoint.parse(settings.redisURL)
         _ = try KeyLayout(prefix: settings.keyPrefix)
         return settings

@@ -14,14 +14,18 @@ enum FileInput {
     /// Reads a whole regular file, refusing empty files, non-regular files and files larger than
     /// `limit` bytes before reading anything.
     static func read(path: String, limit: Int) throws(ImagingFailure) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO (a named pipe called `x.jpg`) must not wait for a writer;
+        // fstat below refuses it. Reads of a regular file never block, flag or not.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         if fd < 0 { throw ImagingFailure("cannot open: \(errorText(errno))") }
         defer { close(fd) }
         var info = stat()
         if fstat(fd, &info) != 0 { throw ImagingFailure("cannot read: \(errorText(errno))") }
         let kind = info.st_mode & S_IFMT
         if kind == S_IFDIR { throw ImagingFailure("is a directory, not an image file") }
-        if kind != S_IFREG { throw ImagingFailure("not a regular file") }
+        if kind == S_IFIFO { throw ImagingFailure("is a FIFO (named pipe), not a regular file: not read") }
+        if kind == S_IFCHR || kind == S_IFBLK { throw ImagingFailure("is a device, not a regular file: not read") }
+        if kind != S_IFREG { throw ImagingFailure("is not a regular file: not read") }
         let size = Int(info.st_size)
         if size == 0 { throw ImagingFailure("empty file") }
         if size > limit {

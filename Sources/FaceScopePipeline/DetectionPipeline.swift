@@ -59,6 +59,14 @@ public final class DetectionPipeline: Sendable {
     public let recognition: (model: String, batch: Int)?
     /// Why descriptors are skipped, when they are.
     public let recognitionNote: String?
+    /// Whether they are skipped because the descriptor model does not fit its contract (worth a
+    /// warning, unlike a model that is simply not there).
+    public let recognitionUnfit: Bool
+    /// The input datatypes the models take (the contracts' own, or an accepted alternative the
+    /// client converts to: FP16 for FaceNet and FPENet, FP32 or FP16 for the face chip).
+    public let detectorInput: TensorDataType
+    public let landmarkInput: TensorDataType
+    public let recognitionInput: TensorDataType
     /// The encoded-image detector `analyze` uses, with the resize mode it declares (the frame the
     /// server makes) and whether it batches (requests then carry a batch dimension); nil: raw tensors.
     public let encoded: (model: String, resizeMode: ResizeMode, batched: Bool)?
@@ -73,16 +81,21 @@ public final class DetectionPipeline: Sendable {
         self.client = client
         self.options = options
         let version = options.modelVersion
-        for (model, contract) in [
-            (options.faceDetectModel, ModelContract.faceNet), (options.landmarkModel, ModelContract.fpeNet),
-        ] where model == options.faceDetectModel || options.landmarks {
+        var inputTypes: [TensorDataType] = [.fp32, .fp32]
+        for (k, (model, contract, input)) in [
+            (options.faceDetectModel, ModelContract.faceNet, "input_1"),
+            (options.landmarkModel, ModelContract.fpeNet, "input_face_images"),
+        ].enumerated() where k == 0 || options.landmarks {
             guard try client.modelReady(model, version: version) else {
                 throw .inference(
                     "model '\(TerminalText.sanitize(model))' is not ready on Triton at \(client.endpoints) "
                         + "(is it in the model repository? see GET /v2/repository/index)")
             }
-            try client.verify(model: model, version: version, contract: contract)
+            let config = try client.verify(model: model, version: version, contract: contract)
+            inputTypes[k] = contract.inputDatatype(input, in: config)
         }
+        detectorInput = inputTypes[0]
+        landmarkInput = inputTypes[1]
         let detector = try client.modelConfig(options.faceDetectModel, version: version)
         if let mode = options.resizeMode {
             resizeMode = mode
@@ -113,11 +126,25 @@ public final class DetectionPipeline: Sendable {
         } else {
             landmarkBatch = 1
         }
+        var recognitionInput = TensorDataType.uint8
+        var recognitionUnfit = false
         if let model = options.recognitionModel, options.landmarks {
             if try client.modelReady(model, version: version) {
-                let config = try client.verify(model: model, version: version, contract: .faceRecognition)
-                recognition = (model, max(1, config.maxBatchSize))
-                recognitionNote = nil
+                switch Result(catching: { () throws(FaceScopeError) in
+                    try client.verify(model: model, version: version, contract: .faceRecognition)
+                }) {
+                case .success(let config):
+                    recognition = (model, max(1, config.maxBatchSize))
+                    recognitionInput = ModelContract.faceRecognition.inputDatatype("input_chip", in: config)
+                    recognitionNote = nil
+                case .failure(let error) where !options.requireRecognition:
+                    // Descriptors are optional: detection goes on without them.
+                    recognition = nil
+                    recognitionUnfit = true
+                    recognitionNote = "no face descriptors: \(error.description)"
+                case .failure(let error):
+                    throw error
+                }
             } else if options.requireRecognition {
                 throw .inference(
                     "the face descriptor model '\(TerminalText.sanitize(model))' is not ready on Triton at \(client.endpoints)"
@@ -131,6 +158,8 @@ public final class DetectionPipeline: Sendable {
             recognitionNote =
                 options.landmarks ? "no face descriptors: none asked for" : "no face descriptors without landmarks"
         }
+        self.recognitionInput = recognitionInput
+        self.recognitionUnfit = recognitionUnfit
     }
 
     /// The resize mode a model's config declares (`parameters` `resize_mode`), else stretch.
@@ -203,8 +232,9 @@ public final class DetectionPipeline: Sendable {
             ? ImageTransform.letterbox(imageWidth: image.width, imageHeight: image.height)
             : ImageTransform.stretch(imageWidth: image.width, imageHeight: image.height)
         // The tensor is written straight into the request body (or shared-memory region).
-        let input = TensorInput(
-            name: "input_1", datatype: .fp32, shape: [1, 3, GridBox.networkHeight, GridBox.networkWidth]
+        let input = TensorInput.converting(
+            name: "input_1", written: .fp32, sent: detectorInput,
+            shape: [1, 3, GridBox.networkHeight, GridBox.networkWidth]
         ) { raw in
             _ = Preprocess.faceNetInput(image, mode: mode, into: raw.bindMemory(to: Float.self))
         }
@@ -215,8 +245,23 @@ public final class DetectionPipeline: Sendable {
             throw .inference("\(TerminalText.sanitize(name)): the detector's reply lacks its outputs")
         }
         return try GridBox.faces(
-            coverage: try coverage.floats(), boxes: try boxes.floats(), transform: transform,
+            coverage: try Self.finite(coverage, model: options.faceDetectModel, file: name),
+            boxes: try Self.finite(boxes, model: options.faceDetectModel, file: name), transform: transform,
             settings: options.detection)
+    }
+
+    /// An output's floats, refused when one is NaN or infinite (a broken model or export): the
+    /// file fails, naming the model, rather than being stored with no faces or null numbers.
+    static func finite(_ output: TensorOutput, model: String, file: String) throws(FaceScopeError) -> [Float] {
+        let values = try output.floats()
+        guard values.allSatisfy(\.isFinite) else {
+            let bad = values.count { !$0.isFinite }
+            throw .inference(
+                "\(TerminalText.sanitize(file)): model '\(TerminalText.sanitize(model))' returned \(bad) "
+                    + "non-finite value\(bad == 1 ? "" : "s") (NaN or infinity) in '\(TerminalText.sanitize(output.name))'; "
+                    + "nothing stored for this file (check the model on the server)")
+        }
+        return values
     }
 
     /// The encoded-image detector's input: the file's bytes as they are, `[1, n]` when the model
@@ -263,7 +308,8 @@ public final class DetectionPipeline: Sendable {
             ? ImageTransform.letterbox(imageWidth: reported[1], imageHeight: reported[0])
             : ImageTransform.stretch(imageWidth: reported[1], imageHeight: reported[0])
         return try GridBox.faces(
-            coverage: try coverage.floats(), boxes: try boxes.floats(), transform: transform,
+            coverage: try Self.finite(coverage, model: model.model, file: name),
+            boxes: try Self.finite(boxes, model: model.model, file: name), transform: transform,
             settings: options.detection)
     }
 
@@ -278,8 +324,8 @@ public final class DetectionPipeline: Sendable {
             let batch = Array(detections[start..<min(detections.count, start + landmarkBatch)])
             start += batch.count
             let crops = CropRecorder(count: batch.count)
-            let input = TensorInput(
-                name: "input_face_images", datatype: .fp32, shape: [batch.count, 1, side, side]
+            let input = TensorInput.converting(
+                name: "input_face_images", written: .fp32, sent: landmarkInput, shape: [batch.count, 1, side, side]
             ) { raw in
                 let floats = raw.bindMemory(to: Float.self)
                 for (i, face) in batch.enumerated() {
@@ -296,8 +342,8 @@ public final class DetectionPipeline: Sendable {
             guard let xy = outputs["softargmax"], let confidence = outputs["softargmax:1"] else {
                 throw .inference("\(TerminalText.sanitize(name)): the landmark model's reply lacks its outputs")
             }
-            let coordinates = try xy.floats()
-            let confidences = try confidence.floats()
+            let coordinates = try Self.finite(xy, model: options.landmarkModel, file: name)
+            let confidences = try Self.finite(confidence, model: options.landmarkModel, file: name)
             for i in batch.indices {
                 result.append(
                     try FPENet.keypoints(
@@ -339,7 +385,9 @@ extension DetectionPipeline {
         while start < aligned.count {
             let batch = Array(aligned[start..<min(aligned.count, start + recognition.batch)])
             start += batch.count
-            let input = TensorInput(name: "input_chip", datatype: .uint8, shape: [batch.count, side, side, 3]) { raw in
+            let input = TensorInput.converting(
+                name: "input_chip", written: .uint8, sent: recognitionInput, shape: [batch.count, side, side, 3]
+            ) { raw in
                 let bytes = raw.bindMemory(to: UInt8.self)
                 for (k, item) in batch.enumerated() {
                     let slice = UnsafeMutableBufferPointer(
@@ -352,7 +400,7 @@ extension DetectionPipeline {
             guard let embedding = outputs["embedding"] else {
                 throw .inference("\(TerminalText.sanitize(name)): the descriptor model's reply lacks 'embedding'")
             }
-            let values = try embedding.floats()
+            let values = try Self.finite(embedding, model: recognition.model, file: name)
             let dimension = 128
             guard values.count >= batch.count * dimension else {
                 throw .inference("\(TerminalText.sanitize(name)): the descriptor model returned \(values.count) values")

@@ -20,6 +20,12 @@ public struct DetectionSummary: Sendable, Equatable {
     public var failed = 0
     public var cancelled = false
     public var seconds = 0.0
+    /// Why the run stopped before the end: a service stayed unavailable (Triton down or
+    /// answering 503, Redis out of memory) through every pause. nil when it ran to the end.
+    public var stopped: FaceScopeError?
+    /// Images not processed (or processed but not stored) when the run stopped or was cancelled:
+    /// a rerun does them.
+    public var left = 0
 
     public init() {}
 
@@ -49,19 +55,49 @@ public final class DetectionRun: Sendable {
     /// What happens to the faces of an image that is stored already: replaced, or replaced with
     /// the labels of faces that still overlap kept (the stored pk and extra fields stay either way).
     public let mergeMode: FaceMergeMode
+    /// The pauses (seconds) before trying again while a service is unavailable; when a try after
+    /// the last pause fails too, the run stops (nothing more is attempted; a rerun continues).
+    public let outagePauses: [Double]
 
     public init(
         pipeline: DetectionPipeline, store: RedisStore?, concurrency: Int = 4, storeBatch: Int = 32,
-        mergeMode: FaceMergeMode = .keepLabels
+        mergeMode: FaceMergeMode = .keepLabels, outageWait: Double = 30
     ) {
         self.pipeline = pipeline
         self.store = store
         self.mergeMode = mergeMode
+        outagePauses = Self.pauses(total: outageWait)
         self.concurrency = max(1, concurrency)
         self.storeBatch = max(1, storeBatch)
     }
 
-    /// Processes `files`; those already stored are skipped unless `force`.
+    /// Pauses doubling from one second whose sum is `total`.
+    static func pauses(total: Double) -> [Double] {
+        var pauses: [Double] = []
+        var left = total
+        var next = 1.0
+        while left > 0.001 {
+            let pause = min(next, left)
+            pauses.append(pause)
+            left -= pause
+            next *= 2
+        }
+        return pauses
+    }
+
+    /// Whether an error means the service may come back: the run pauses instead of failing files.
+    static func isOutage(_ error: FaceScopeError) -> Bool {
+        switch error {
+        case .unavailable: return true
+        // Redis's reply when maxmemory is reached: "OOM command not allowed when used memory > 'maxmemory'".
+        case .redis(let message): return message.contains("OOM command not allowed")
+        default: return false
+        }
+    }
+
+    /// Processes `files`; those already stored are skipped unless `force`. While Triton or Redis is
+    /// unavailable, workers pause (one of them tries again after each of `outagePauses`) instead
+    /// of failing every file; when it stays unavailable the run stops with `stopped` set.
     public func run(
         _ files: [ImageFile], force: Bool, cancel: CancellationFlag = CancellationFlag(),
         events: @escaping @Sendable (DetectionEvent) -> Void
@@ -77,23 +113,37 @@ public final class DetectionRun: Sendable {
         events(.started(total: work.count, skipped: skipped))
         let state = RunState(storeBatch: storeBatch)
         let queue = WorkQueue(work)
+        let gate = OutageGate(pauses: outagePauses, cancel: cancel)
         let workers = min(concurrency, max(1, work.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while !cancel.isCancelled, let file = queue.next() {
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            while !cancel.isCancelled, gate.enter(worker), let file = queue.next() {
                 switch Result(catching: { () throws(FaceScopeError) in try pipeline.analyze(file) }) {
                 case .success(let document):
-                    if let ready = state.add(document) { flush(ready, state: state, events: events) }
+                    gate.succeeded(worker)
+                    if let ready = state.add(document) { flush(ready, state: state, gate: gate, events: events) }
                     if store == nil { events(.finished(document)) }
+                case .failure(let error) where Self.isOutage(error):
+                    // Not this file's fault: it goes back to the queue, and the run pauses.
+                    queue.putBack(file)
+                    gate.failed(worker, error)
                 case .failure(let error):
+                    gate.succeeded(worker)
                     state.fail()
                     events(.failed(file: file.filename, error: error))
                 }
             }
         }
-        flush(state.drain(), state: state, events: events)
+        if gate.stopped == nil { flush(state.drain(), state: state, gate: gate, events: events) }
+        if gate.stopped != nil {
+            // Analysed but not stored: a rerun does them again.
+            for document in state.drain() { state.unstored(document, outage: true) }
+        }
         var summary = state.summary
         summary.skipped = skipped
+        summary.stopped = gate.stopped
+        if summary.stopped != nil { summary.left = queue.remaining + state.outageLeft }
         summary.cancelled = cancel.isCancelled && queue.remaining > 0
+        if summary.cancelled { summary.left = queue.remaining }
         summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return summary
     }
@@ -107,7 +157,11 @@ public final class DetectionRun: Sendable {
             documents.map { FaceMerge.updated(existing: existing[$0.filename], detected: $0, mode: mergeMode) })
     }
 
-    private func flush(_ documents: [ImageDocument], state: RunState, events: @Sendable (DetectionEvent) -> Void) {
+    /// Stores a batch. Redis out of memory stops the run at once (waiting does not free memory):
+    /// the documents it refused are left for a rerun, not reported one by one.
+    private func flush(
+        _ documents: [ImageDocument], state: RunState, gate: OutageGate, events: @Sendable (DetectionEvent) -> Void
+    ) {
         guard let store, !documents.isEmpty else { return }
         state.withStoreLock {
             switch Result(catching: { () throws(FaceScopeError) in try storeMerged(documents, in: store) }) {
@@ -116,11 +170,17 @@ public final class DetectionRun: Sendable {
                     switch result {
                     case .success(let saved):
                         events(.finished(saved))
+                    case .failure(let error) where Self.isOutage(error):
+                        state.unstored(document, outage: true)
+                        gate.stop(error)
                     case .failure(let error):
                         state.unstored(document)
                         events(.failed(file: document.filename, error: error))
                     }
                 }
+            case .failure(let error) where Self.isOutage(error):
+                for document in documents { state.unstored(document, outage: true) }
+                gate.stop(error)
             case .failure(let error):
                 for document in documents {
                     state.unstored(document)
@@ -136,18 +196,96 @@ final class WorkQueue: @unchecked Sendable {
     private let lock = NSLock()
     private let files: [ImageFile]
     private var index = 0
+    private var returned: [ImageFile] = []
 
     init(_ files: [ImageFile]) { self.files = files }
 
     func next() -> ImageFile? {
         lock.withLock {
+            if let file = returned.popLast() { return file }
             guard index < files.count else { return nil }
             defer { index += 1 }
             return files[index]
         }
     }
 
-    var remaining: Int { lock.withLock { files.count - index } }
+    var remaining: Int { lock.withLock { files.count - index + returned.count } }
+
+    /// Gives a file back, to be handed out again first.
+    func putBack(_ file: ImageFile) { lock.withLock { returned.append(file) } }
+}
+
+/// Holds the workers while a service is unavailable: the first worker that hits the outage
+/// pauses, then tries again with the next file while the others wait; a success lets everyone
+/// go on, another failure pauses longer, and after the last pause the run stops.
+final class OutageGate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private let pauses: [Double]
+    private let cancel: CancellationFlag
+    /// The worker trying again; the others wait.
+    private var prober: Int?
+    private var failures = 0
+    private var stoppedBy: FaceScopeError?
+
+    init(pauses: [Double], cancel: CancellationFlag) {
+        self.pauses = pauses
+        self.cancel = cancel
+    }
+
+    var stopped: FaceScopeError? {
+        condition.lock()
+        defer { condition.unlock() }
+        return stoppedBy
+    }
+
+    /// Before a worker takes a file: waits while another worker tries again. false: stop.
+    func enter(_ worker: Int) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while let prober, prober != worker, stoppedBy == nil, !cancel.isCancelled {
+            _ = condition.wait(until: Date(timeIntervalSinceNow: 0.2))
+        }
+        return stoppedBy == nil
+    }
+
+    /// The worker's file went through (or failed for a reason of its own): the service is back.
+    func succeeded(_ worker: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard prober == worker else { return }
+        prober = nil
+        failures = 0
+        condition.broadcast()
+    }
+
+    /// The service was unavailable to the worker: pauses it (it then tries again while the others
+    /// wait), or stops the run after the last pause.
+    func failed(_ worker: Int, _ error: FaceScopeError) {
+        condition.lock()
+        defer { condition.unlock() }
+        // Another worker is trying already: this one waits in `enter`.
+        if let prober, prober != worker { return }
+        guard failures < pauses.count, stoppedBy == nil else {
+            stoppedBy = stoppedBy ?? error
+            condition.broadcast()
+            return
+        }
+        prober = worker
+        let until = Date(timeIntervalSinceNow: pauses[failures])
+        failures += 1
+        // Woken early only to notice Ctrl-C.
+        while stoppedBy == nil, !cancel.isCancelled, Date() < until {
+            _ = condition.wait(until: min(until, Date(timeIntervalSinceNow: 0.2)))
+        }
+    }
+
+    /// Stops the run now.
+    func stop(_ error: FaceScopeError) {
+        condition.lock()
+        defer { condition.unlock() }
+        stoppedBy = stoppedBy ?? error
+        condition.broadcast()
+    }
 }
 
 /// Results waiting to be stored, and the tally.
@@ -185,11 +323,15 @@ final class RunState: @unchecked Sendable {
 
     func fail() { lock.withLock { summaryValue.failed += 1 } }
 
-    func unstored(_ document: ImageDocument) {
+    /// Documents Redis refused for want of memory: left for a rerun rather than failed.
+    private var unstoredByOutage = 0
+    var outageLeft: Int { lock.withLock { unstoredByOutage } }
+
+    func unstored(_ document: ImageDocument, outage: Bool = false) {
         lock.withLock {
             summaryValue.images -= 1
             summaryValue.faces -= document.faceCount
-            summaryValue.failed += 1
+            if outage { unstoredByOutage += 1 } else { summaryValue.failed += 1 }
         }
     }
 

@@ -105,22 +105,35 @@ extension RedisStore {
                 detail: info.searchVersion.map { "RediSearch \(RedisStore.moduleVersion($0))" }
                     ?? "missing: use Redis Stack (redis/redis-stack-server) or Redis 8+"))
         if let om = try describeIndex(layout.redisOMIndex) {
-            let fieldsMatch = om.fields == expectedRedisOMFields && om.prefixes == [layout.prefix]
+            // A Python Model with more fields than the original gets an index with those too
+            // (and another schema hash): fine as long as the fields FaceScope needs are there.
+            let needed = expectedRedisOMFields
+            let missing = needed.filter { !om.fields.contains($0) }
+            let extra = om.fields.filter { !needed.contains($0) }
+            let fieldsMatch = missing.isEmpty && om.prefixes == [layout.prefix]
+            let extraText = extra.map { $0.count > 1 ? $0[1] : $0.joined(separator: " ") }.joined(separator: ", ")
             checks.append(
                 HealthCheck(
                     name: "redis-om index", ok: fieldsMatch,
                     detail: fieldsMatch
                         ? "\(layout.redisOMIndex): \(om.documents) documents"
+                            + (extra.isEmpty ? "" : " (with the fields FaceScope needs, and more: \(extraText))")
                         : "\(layout.redisOMIndex) differs from redis-om's schema for Model: fields \(om.fields), prefixes \(om.prefixes)"
                 ))
             let stored = try connection.send(["GET", layout.redisOMHashKey]).string
             let hashOK = stored == layout.redisOMSchemaHash
+            // redis-om's Migrator wrote the index for a Model with more fields: its hash is that
+            // model's, and the Migrator keeps the index as long as the Python model stays as it is.
+            let widerModel = !hashOK && stored != nil && fieldsMatch && !extra.isEmpty
             checks.append(
                 HealthCheck(
-                    name: "redis-om schema hash", ok: hashOK,
+                    name: "redis-om schema hash", ok: hashOK || widerModel,
                     detail: hashOK
                         ? "\(layout.redisOMHashKey) matches: Migrator().run() keeps the index"
-                        : "\(layout.redisOMHashKey) is \(stored ?? "missing"), expected \(layout.redisOMSchemaHash): Python's Migrator().run() would rebuild the index"
+                        : widerModel
+                            ? "\(layout.redisOMHashKey) is the hash of a Model with more fields (\(extraText)), as "
+                                + "redis-om's Migrator wrote it; the fields FaceScope needs are all there"
+                            : "\(layout.redisOMHashKey) is \(stored ?? "missing"), expected \(layout.redisOMSchemaHash): Python's Migrator().run() would rebuild the index"
                 ))
             if om.indexingFailures > 0 {
                 checks.append(

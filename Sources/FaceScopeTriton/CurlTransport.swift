@@ -20,6 +20,10 @@ struct TransportFailure: Error {
     /// Whether trying again may help: the connection could not be made, or a kept-alive one was
     /// closed under us.
     var retryable: Bool
+    /// The reply was larger than the request's limit (it was cut off there).
+    var tooLarge = false
+    /// The server answered with something that is not HTTP/1.x: HTTP/2 alone, as a gRPC port does.
+    var notHTTP1 = false
 }
 
 /// Where the write and header callbacks put what libcurl receives.
@@ -27,10 +31,14 @@ final class ResponseSink {
     var body: [UInt8] = []
     var headers: [String: String] = [:]
     var status = 0
+    /// The most body bytes taken; a longer reply is cut off (libcurl then fails the transfer).
+    var limit = Int.max
+    var overLimit = false
 
     func reset() {
         body = []
         headers = [:]
+        overLimit = false
     }
 
     /// One header line, as libcurl hands it over (with CR LF). A new status line starts a new
@@ -48,7 +56,8 @@ final class ResponseSink {
         let name = text[..<colon].lowercased()
         let value = text[text.index(after: colon)...].trimmingSpaces()
         headers[name] = String(value)
-        if name == "content-length", let n = Int(value), n > 0, n < 1 << 32 {
+        if name == "content-length", let n = Int(value), n > limit { overLimit = true }
+        if name == "content-length", let n = Int(value), n > 0, n <= limit, n < 1 << 32 {
             body.reserveCapacity(n)
         }
     }
@@ -58,6 +67,11 @@ private let writeCallback: curl_write_callback = { data, size, count, context in
     let bytes = size * count
     guard let context else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
+    // Returning fewer bytes than handed over makes libcurl stop with CURLE_WRITE_ERROR.
+    if sink.overLimit || sink.body.count + bytes > sink.limit {
+        sink.overLimit = true
+        return 0
+    }
     if let data, bytes > 0 { sink.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: bytes)) }
     return bytes
 }
@@ -67,7 +81,8 @@ private let headerCallback: curl_write_callback = { data, size, count, context i
     guard let context else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
     if let data { sink.header(UnsafeRawBufferPointer(start: data, count: bytes)) }
-    return bytes
+    // A Content-Length over the limit: stop before the body.
+    return sink.overLimit ? 0 : bytes
 }
 
 /// One libcurl easy handle with its error buffer, response sink and a reusable request buffer.
@@ -118,9 +133,10 @@ final class CurlHandle {
     /// CURLOPT_POSTFIELDS does not copy).
     func perform(
         url: String, method: String, body: UnsafeRawBufferPointer?, headers: [String], connectTimeout: Double,
-        timeout: Double
+        timeout: Double, replyLimit: Int = Int.max
     ) -> Result<HTTPResponse, TransportFailure> {
         sink.reset()
+        sink.limit = replyLimit
         errorBuffer[0] = 0
         _ = url.withCString { fs_curl_setopt_ptr(easy, CURLOPT_URL, $0) }
         _ = fs_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(connectTimeout * 1000)))
@@ -150,6 +166,13 @@ final class CurlHandle {
             return code
         }
         guard code == CURLE_OK else {
+            if sink.overLimit {
+                sink.reset()
+                return .failure(
+                    TransportFailure(
+                        code: code, message: "the reply is larger than \(replyLimit) bytes", retryable: false,
+                        tooLarge: true))
+            }
             var detail = String(cString: errorBuffer)
             if detail.isEmpty { detail = String(cString: curl_easy_strerror(code)) }
             var connectTime: curl_off_t = 0
@@ -165,7 +188,13 @@ final class CurlHandle {
             default:
                 retryable = false
             }
-            return .failure(TransportFailure(code: code, message: detail, retryable: retryable))
+            // A gRPC port speaks HTTP/2 only: its first bytes (a SETTINGS frame) are no HTTP/1.x
+            // status line, which libcurl reports as HTTP/0.9 (or a weird reply).
+            let notHTTP1 =
+                (code == CURLE_UNSUPPORTED_PROTOCOL && detail.contains("HTTP/0.9"))
+                || code == CURLE_WEIRD_SERVER_REPLY || detail.contains("HTTP/2 preface")
+            return .failure(
+                TransportFailure(code: code, message: detail, retryable: retryable, notHTTP1: notHTTP1))
         }
         var status = 0
         _ = fs_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)

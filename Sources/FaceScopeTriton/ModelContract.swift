@@ -5,13 +5,20 @@ public struct TensorSpec: Sendable, Equatable {
     public var name: String
     public var datatype: TensorDataType
     public var dims: [Int]
+    /// Other datatypes the model may take for an input with the same meaning (values, not
+    /// scaling: an FP32 face chip holds 0-255 like the UINT8 one); the client converts.
+    public var alternatives: [TensorDataType]
 
     /// A tensor spec from its parts.
-    public init(name: String, datatype: TensorDataType, dims: [Int]) {
+    public init(name: String, datatype: TensorDataType, dims: [Int], alternatives: [TensorDataType] = []) {
         self.name = name
         self.datatype = datatype
         self.dims = dims
+        self.alternatives = alternatives
     }
+
+    /// Every datatype accepted, the preferred first.
+    public var datatypes: [TensorDataType] { [datatype] + alternatives }
 }
 
 /// The tensors a model must have for FaceScope to use it, checked against what Triton serves
@@ -34,7 +41,7 @@ public struct ModelContract: Sendable, Equatable {
     /// NVIDIA FaceNet (DetectNet_v2 GridBox).
     public static let faceNet = ModelContract(
         role: "FaceNet face detector",
-        inputs: [TensorSpec(name: "input_1", datatype: .fp32, dims: [3, 416, 736])],
+        inputs: [TensorSpec(name: "input_1", datatype: .fp32, dims: [3, 416, 736], alternatives: [.fp16])],
         outputs: [
             TensorSpec(name: "output_cov/Sigmoid", datatype: .fp32, dims: [1, 26, 46]),
             TensorSpec(name: "output_bbox/BiasAdd", datatype: .fp32, dims: [4, 26, 46]),
@@ -43,7 +50,7 @@ public struct ModelContract: Sendable, Equatable {
     /// NVIDIA FPENet (80 facial keypoints).
     public static let fpeNet = ModelContract(
         role: "FPENet landmark estimator",
-        inputs: [TensorSpec(name: "input_face_images", datatype: .fp32, dims: [1, 80, 80])],
+        inputs: [TensorSpec(name: "input_face_images", datatype: .fp32, dims: [1, 80, 80], alternatives: [.fp16])],
         outputs: [
             TensorSpec(name: "softargmax", datatype: .fp32, dims: [80, 2]),
             TensorSpec(name: "softargmax:1", datatype: .fp32, dims: [80]),
@@ -61,10 +68,11 @@ public struct ModelContract: Sendable, Equatable {
             TensorSpec(name: "image_shape", datatype: .int32, dims: [3]),
         ])
 
-    /// dlib's ResNet face descriptor (128-D).
+    /// dlib's ResNet face descriptor (128-D); its chip is RGB 0-255 as UINT8, or as FP32 or FP16
+    /// (the ONNX and TensorRT exports of the same network).
     public static let faceRecognition = ModelContract(
         role: "face descriptor",
-        inputs: [TensorSpec(name: "input_chip", datatype: .uint8, dims: [150, 150, 3])],
+        inputs: [TensorSpec(name: "input_chip", datatype: .uint8, dims: [150, 150, 3], alternatives: [.fp32, .fp16])],
         outputs: [TensorSpec(name: "embedding", datatype: .fp32, dims: [128])])
 
     /// Checks the model's metadata. Shapes there include the batch dimension as -1 when the model
@@ -114,8 +122,12 @@ public struct ModelContract: Sendable, Equatable {
                 }
                 let batched = tensor.batched && tensor.shape.count == spec.dims.count + 1
                 let dims = batched ? Array(tensor.shape.dropFirst()) : tensor.shape
-                guard tensor.datatype != spec.datatype.rawValue || !matches(dims, spec.dims) else { continue }
-                var expected = "\(spec.datatype.rawValue) \(shapeText(spec.dims))"
+                let datatypes = spec.datatypes.map(\.rawValue)
+                guard !datatypes.contains(tensor.datatype) || !matches(dims, spec.dims) else { continue }
+                let typeText =
+                    datatypes.count == 1
+                    ? datatypes[0] : datatypes.dropLast().joined(separator: ", ") + " or " + (datatypes.last ?? "")
+                var expected = "\(typeText) \(shapeText(spec.dims))"
                 if batchNote { expected += " (or \(shapeText([-1] + spec.dims)) batched)" }
                 problems.append(
                     "\(kind) '\(spec.name)' is \(clean(tensor.datatype)) \(shapeText(tensor.shape)), expected \(expected)"
@@ -123,6 +135,16 @@ public struct ModelContract: Sendable, Equatable {
             }
         }
         return problems
+    }
+
+    /// The datatype a model's configuration declares for one of the contract's inputs, when it
+    /// is one the contract accepts; else the contract's own.
+    public func inputDatatype(_ name: String, in config: ModelConfig) -> TensorDataType {
+        guard let spec = inputs.first(where: { $0.name == name }) else { return .fp32 }
+        guard let served = config.inputs.first(where: { $0.name == name }),
+            let type = TensorDataType(tritonName: served.datatype), spec.datatypes.contains(type)
+        else { return spec.datatype }
+        return type
     }
 
     private func matches(_ actual: [Int], _ expected: [Int]) -> Bool {

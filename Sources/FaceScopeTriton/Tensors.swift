@@ -113,6 +113,43 @@ public struct TensorInput {
         self.byteCount = byteCount ?? (elementCount(shape) ?? 0) * (datatype.elementSize ?? 0)
     }
 
+    /// An input whose `fill` writes `written` elements (UINT8 or FP32), sent as `datatype`: when
+    /// the two differ, converted on the client (UINT8 to FP32 or FP16, FP32 to FP16; values kept).
+    public static func converting(
+        name: String, written: TensorDataType, sent datatype: TensorDataType, shape: [Int],
+        fill: @escaping (UnsafeMutableRawBufferPointer) throws -> Void
+    ) -> TensorInput {
+        guard written != datatype else { return TensorInput(name: name, datatype: datatype, shape: shape, fill: fill) }
+        let count = elementCount(shape) ?? 0
+        return TensorInput(name: name, datatype: datatype, shape: shape) { raw in
+            let scratch = UnsafeMutableRawBufferPointer.allocate(
+                byteCount: max(1, count * (written.elementSize ?? 1)), alignment: 16)
+            defer { scratch.deallocate() }
+            try fill(UnsafeMutableRawBufferPointer(rebasing: scratch[0..<count * (written.elementSize ?? 1)]))
+            try convert(scratch, from: written, into: raw, as: datatype, count: count)
+        }
+    }
+
+    static func convert(
+        _ source: UnsafeMutableRawBufferPointer, from: TensorDataType, into target: UnsafeMutableRawBufferPointer,
+        as to: TensorDataType, count: Int
+    ) throws {
+        switch (from, to) {
+        case (.uint8, .fp32):
+            let out = target.bindMemory(to: Float.self)
+            for i in 0..<count { out[i] = Float(source[i]) }
+        case (.uint8, .fp16):
+            let out = target.bindMemory(to: Float16.self)
+            for i in 0..<count { out[i] = Float16(source[i]) }
+        case (.fp32, .fp16):
+            let values = source.bindMemory(to: Float.self)
+            let out = target.bindMemory(to: Float16.self)
+            for i in 0..<count { out[i] = Float16(values[i]) }
+        default:
+            throw FaceScopeError.inference("FaceScope cannot convert \(from.rawValue) input to \(to.rawValue)")
+        }
+    }
+
     /// An input already in a registered system shared-memory region.
     public init(name: String, datatype: TensorDataType, shape: [Int], sharedMemoryRegion: String, offset: Int = 0) {
         self.name = name

@@ -234,8 +234,10 @@ public final class TritonClient: @unchecked Sendable {
                 inBody.isEmpty
                 ? ["Content-Type: application/json"]
                 : ["Content-Type: application/octet-stream", "Inference-Header-Content-Length: \(header.count)"]
+            let limit = inferReplyLimit(model, version, batch: inputs.first?.shape.first ?? 1, outputs: outputs)
             let (response, endpoint) = try send(
-                handle: handle, method: "POST", path: path, body: UnsafeRawBufferPointer(buffer), headers: headers)
+                handle: handle, method: "POST", path: path, body: UnsafeRawBufferPointer(buffer), headers: headers,
+                replyLimit: limit)
             try check(response, endpoint: endpoint, what: "inference on model '\(TerminalText.sanitize(model))'")
             return try InferProtocol.parseResponse(body: response.body, headerLength: headerLength(response))
         }
@@ -395,6 +397,7 @@ public final class TritonClient: @unchecked Sendable {
                 let (response, endpoint) = try send(
                     handle: handle, method: "POST", path: path, body: UnsafeRawBufferPointer(buffer),
                     headers: ["Content-Type: application/json"],
+                    replyLimit: inferReplyLimit(model, version, batch: batch, outputs: requests),
                     prepare: { (index) throws(FaceScopeError) in try self.ensureRegistered(slot, endpoint: index) })
                 // A server restarted since the registration has forgotten the region: register again.
                 // (Triton 2.51 answers 404 "Unable to find shared memory region: '...'".)
@@ -416,6 +419,43 @@ public final class TritonClient: @unchecked Sendable {
                 return result
             }
         }
+    }
+
+    /// The most bytes a reply other than an inference result may have (health, metadata,
+    /// configuration, shared-memory calls: a few KiB in practice).
+    public static let smallReplyLimit = 4 << 20
+    /// The most bytes an inference reply may have when the model's output sizes are not known.
+    public static let unknownInferReplyLimit = 256 << 20
+
+    /// The most bytes an inference reply may have: the requested outputs' sizes by the model's
+    /// metadata (when the client has it: `verify` or `modelMetadata` was called), with the
+    /// request's batch size and 1 MiB for the JSON header; `unknownInferReplyLimit` otherwise.
+    func inferReplyLimit(_ model: String, _ version: String?, batch: Int, outputs: [OutputRequest]) -> Int {
+        lock.lock()
+        let cached = metadataCache[cacheKey(model, version)]
+        lock.unlock()
+        guard let metadata = cached else { return Self.unknownInferReplyLimit }
+        let batched = metadata.inputs.first?.shape.first == -1
+        var total = 1 << 20
+        for request in outputs {
+            guard let tensor = metadata.outputs.first(where: { $0.name == request.name }),
+                let size = TensorDataType(tritonName: tensor.datatype)?.elementSize
+            else { return Self.unknownInferReplyLimit }
+            var shape = tensor.shape
+            if batched, shape.first == -1 { shape[0] = max(1, batch) }
+            guard let count = elementCount(shape) else { return Self.unknownInferReplyLimit }
+            switch request.placement {
+            case .binary: total += count * size
+            // Numbers as JSON text: up to ~25 characters each.
+            case .json: total += count * 32
+            case .sharedMemory: break
+            }
+        }
+        return total
+    }
+
+    static func sizeText(_ bytes: Int) -> String {
+        bytes >= 1 << 20 ? "\(bytes >> 20) MiB" : bytes >= 1 << 10 ? "\(bytes >> 10) KiB" : "\(bytes) bytes"
     }
 
     private func cachedMetadata(_ model: String, _ version: String?) throws(FaceScopeError) -> ModelMetadata {
@@ -612,7 +652,8 @@ public final class TritonClient: @unchecked Sendable {
     ///   attempt got a reply.
     private func send(
         handle: CurlHandle, method: String, path: String, body: UnsafeRawBufferPointer?, headers: [String],
-        only: Int? = nil, retries: Int? = nil, prepare: ((Int) throws(FaceScopeError) -> Void)? = nil
+        only: Int? = nil, retries: Int? = nil, replyLimit: Int = TritonClient.smallReplyLimit,
+        prepare: ((Int) throws(FaceScopeError) -> Void)? = nil
     ) throws(FaceScopeError) -> (HTTPResponse, Int) {
         let maxRetries = retries ?? configuration.maxRetries
         let started = ContinuousClock.now
@@ -628,7 +669,8 @@ public final class TritonClient: @unchecked Sendable {
             let url = servers[index].baseURL + path
             let outcome = handle.perform(
                 url: url, method: method, body: body, headers: headers,
-                connectTimeout: configuration.connectTimeout, timeout: configuration.requestTimeout)
+                connectTimeout: configuration.connectTimeout, timeout: configuration.requestTimeout,
+                replyLimit: replyLimit)
             var failure: String
             switch outcome {
             case .success(let response) where response.status != 503:
@@ -636,6 +678,15 @@ public final class TritonClient: @unchecked Sendable {
                 return (response, index)
             case .success(let response):
                 failure = "HTTP 503 (unavailable)" + snippet(response.body)
+            case .failure(let error) where error.tooLarge:
+                throw .inference(
+                    "Triton at \(servers[index]) sent a reply to \(method) \(path) larger than FaceScope's "
+                        + "limit of \(Self.sizeText(replyLimit)) for it; stopped reading. Is TRITON_SERVER_URL "
+                        + "a Triton server, and the model the one FaceScope expects?")
+            case .failure(let error) where error.notHTTP1:
+                throw .inference(
+                    "\(servers[index]) does not answer HTTP/1.1 (it sent HTTP/2 frames): it is a gRPC port; "
+                        + "FaceScope speaks HTTP: use Triton's HTTP port (8000) in TRITON_SERVER_URL")
             case .failure(let error):
                 failure = error.message
                 guard error.retryable else {
@@ -659,7 +710,7 @@ public final class TritonClient: @unchecked Sendable {
                 let names = failures.keys.sorted().map { servers[$0].baseURL }.joined(separator: ", ")
                 let reasons = failures.keys.sorted().map { failures[$0] ?? "" }
                 let reason = Set(reasons).count == 1 ? reasons[0] : reasons.joined(separator: "; ")
-                throw .inference(
+                throw .unavailable(
                     "cannot reach Triton at \(names) (\(method) \(path)): \(reason); gave up after \(attempts) "
                         + "attempt\(attempts == 1 ? "" : "s") in \(String(format: "%.2f", elapsed)) s. Check "
                         + "TRITON_SERVER_URL and that the server is running.")

@@ -15,7 +15,14 @@ struct DetectCommand: ParsableCommand {
         discussion: """
             PATHs are image files or folders (searched recursively; hidden ones skipped; .jpg .jpeg
             .png .webp .heic). Images already stored are skipped unless --force, so a run that was
-            stopped (Ctrl-C) continues where it left off. Filenames are stored relative to the images
+            stopped (Ctrl-C) continues where it left off.
+
+            Ctrl-C or SIGTERM stops after the images in flight: what is finished is stored, and
+            the exit status is 130 (Ctrl-C) or 143 (SIGTERM); a second one quits at once. While
+            Triton is unavailable (no answer, HTTP 503) or Redis is out of memory, the run
+            pauses and tries again for FACESCOPE_OUTAGE_WAIT seconds (30), then stops with the
+            count of images left (exit 1). Files that are not regular files (FIFOs, devices) or
+            whose names are not UTF-8 fail one by one and count as failed. Filenames are stored relative to the images
             folder (IMAGES_DIR), so a host and a container that mount it differently agree.
 
             Inference runs on Triton (TRITON_SERVER_URL; several servers comma-separated) with the
@@ -99,8 +106,14 @@ struct DetectCommand: ParsableCommand {
         let collected = ImageFiles.collect(paths, imagesRoot: settings.imagesDir)
         for problem in collected.problems { printError(problem.description) }
         if collected.files.isEmpty {
-            throw FaceScopeError.usage(
-                "no image files found in \(paths.map(TerminalText.sanitize).joined(separator: ", "))")
+            if collected.problems.isEmpty {
+                throw FaceScopeError.usage(
+                    "no image files found in \(paths.map(TerminalText.sanitize).joined(separator: ", "))")
+            }
+            var summary = DetectionSummary()
+            summary.failed = collected.problems.count
+            ProgressReporter(json: json, listEach: false).finish(summary, dryRun: dryRun)
+            throw PartialFailure(message: Self.failedText(summary.failed))
         }
 
         var tritonConfiguration = TritonClient.Configuration()
@@ -109,7 +122,21 @@ struct DetectCommand: ParsableCommand {
         }
         let client = try TritonClient(url: settings.tritonURL, configuration: tritonConfiguration)
         let options = PipelineOptions(settings: settings, dbscan: dbscan, landmarks: !noLandmarks)
-        let pipeline = try DetectionPipeline(client: client, options: options)
+        let pipeline: DetectionPipeline
+        switch Result(catching: { () throws(FaceScopeError) in try DetectionPipeline(client: client, options: options) }
+        ) {
+        case .success(let made):
+            pipeline = made
+        case .failure(.unavailable(let message)):
+            // Unreachable before the first image: most likely a wrong URL, so no waiting.
+            let n = collected.files.count
+            throw PartialFailure(
+                message:
+                    "\(Self.clause(message)); nothing done: \(n) image\(n == 1 ? "" : "s") left; run the same command "
+                    + "again when Triton is up")
+        case .failure(let error):
+            throw error
+        }
         if verbose {
             printNote("FaceNet input: \(pipeline.resizeMode.rawValue); landmarks batched by \(pipeline.landmarkBatch)")
             if let encoded = pipeline.encoded {
@@ -118,7 +145,9 @@ struct DetectCommand: ParsableCommand {
                 )
             }
         }
-        if let note = pipeline.recognitionNote, !noLandmarks { printNote(note) }
+        if let note = pipeline.recognitionNote, !noLandmarks {
+            if pipeline.recognitionUnfit { printWarning(note) } else { printNote(note) }
+        }
         let redis = dryRun ? nil : try RedisStore.open(settings: settings)
 
         let cancel = CancellationFlag()
@@ -126,45 +155,78 @@ struct DetectCommand: ParsableCommand {
         let progress = ProgressReporter(json: json, listEach: dryRun && !json)
         let runner = DetectionRun(
             pipeline: pipeline, store: redis, concurrency: settings.concurrency,
-            mergeMode: replaceLabels ? .replace : .keepLabels)
-        let summary = try runner.run(collected.files, force: force, cancel: cancel) { progress.handle($0) }
+            mergeMode: replaceLabels ? .replace : .keepLabels, outageWait: settings.outageWait)
+        var summary = try runner.run(collected.files, force: force, cancel: cancel) { progress.handle($0) }
         interrupt.disarm()
+        // Files refused before the run (missing, not regular, not UTF-8) are failures too.
+        summary.failed += collected.problems.count
         progress.finish(summary, dryRun: dryRun)
-        if summary.cancelled { throw ExitCode(130) }
-        if summary.failed > 0 || !collected.problems.isEmpty {
-            throw PartialFailure(message: "\(summary.failed + collected.problems.count) files failed")
+        if summary.cancelled { throw ExitCode(interrupt.exitStatus) }
+        if let stopped = summary.stopped {
+            let what = String(format: "%.0f", settings.outageWait)
+            throw PartialFailure(
+                message:
+                    "\(Self.clause(stopped.description)); stopped after waiting \(what) s (FACESCOPE_OUTAGE_WAIT): "
+                    + "\(summary.left) image\(summary.left == 1 ? "" : "s") left; run the same command again to continue"
+            )
         }
+        if summary.failed > 0 { throw PartialFailure(message: Self.failedText(summary.failed)) }
     }
+
+    /// A message without its final full stop, to go on with `; ...`.
+    static func clause(_ message: String) -> String { message.hasSuffix(".") ? String(message.dropLast()) : message }
+
+    static func failedText(_ count: Int) -> String { "\(count) file\(count == 1 ? "" : "s") failed" }
 }
 
 func printNote(_ message: String) {
     FileHandle.standardError.write(Data((TerminalText.sanitize(message) + "\n").utf8))
 }
 
-/// Ctrl-C: the first asks the run to stop after the images in flight; the second quits at once.
+/// Ctrl-C (SIGINT) or SIGTERM: the first asks the run to stop after the images in flight (what
+/// is finished is stored; exit status 130 for SIGINT, 143 for SIGTERM); a second quits at once.
 final class Interrupt: @unchecked Sendable {
-    private let source: DispatchSourceSignal
+    private let sources: [DispatchSourceSignal]
+    private let lock = NSLock()
     private var count = 0
+    private var first: Int32 = SIGINT
 
     init(cancel: CancellationFlag) {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [unowned self] in
-            count += 1
-            if count == 1 {
-                cancel.cancel()
-                FileHandle.standardError.write(Data("\n".utf8))
-                printNote("stopping after the images in flight (Ctrl-C again to quit at once)")
-            } else {
-                exit(130)
-            }
+        var sources: [DispatchSourceSignal] = []
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            sources.append(source)
         }
-        source.resume()
+        self.sources = sources
+        for (source, number) in zip(sources, [SIGINT, SIGTERM]) {
+            source.setEventHandler { [unowned self] in
+                let seen = lock.withLock {
+                    count += 1
+                    if count == 1 { first = number }
+                    return count
+                }
+                if seen == 1 {
+                    cancel.cancel()
+                    FileHandle.standardError.write(Data("\n".utf8))
+                    printNote(
+                        "stopping after the images in flight (\(number == SIGTERM ? "SIGTERM" : "Ctrl-C") again to quit at once)"
+                    )
+                } else {
+                    exit(128 + number)
+                }
+            }
+            source.resume()
+        }
     }
 
+    /// 128 + the first signal's number: 130 for Ctrl-C, 143 for SIGTERM.
+    var exitStatus: Int32 { lock.withLock { 128 + first } }
+
     func disarm() {
-        source.cancel()
+        for source in sources { source.cancel() }
         signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
     }
 }
 
@@ -262,7 +324,7 @@ final class ProgressReporter: @unchecked Sendable {
         line += ", \(summary.skipped) skipped, \(summary.failed) failed, \(rate) images/s"
         line += String(format: " (%.1f s)", summary.seconds)
         if dryRun { line += ", nothing stored (dry run)" }
-        if summary.cancelled { line += "; stopped early: run again to continue" }
+        if summary.cancelled || summary.stopped != nil { line += "; stopped early: run again to continue" }
         printNote(line)
     }
 }

@@ -52,6 +52,13 @@ struct DoctorCommand: ParsableCommand {
             detail: "\(detected.mode.rawValue): \(detected.reason) (browse --graphics symbols|sixel|kitty forces one)")
     }
 
+    static func json(_ checks: [HealthCheck]) -> JSONValue {
+        JSONValue.array(
+            checks.map {
+                .object([("check", .string($0.name)), ("ok", .bool($0.ok)), ("detail", .string($0.detail))])
+            })
+    }
+
     @Option(
         name: .customLong("triton-url"),
         help: ArgumentHelp("Triton HTTP endpoint(s) (TRITON_SERVER_URL).", valueName: "url"))
@@ -61,7 +68,14 @@ struct DoctorCommand: ParsableCommand {
     var skipTriton = false
 
     func run() throws {
-        let settings = try store.settings(tritonURL.map { ["tritonURL": $0] } ?? [:])
+        let settings: Settings
+        do {
+            settings = try store.settings(tritonURL.map { ["tritonURL": $0] } ?? [:])
+        } catch let error as FaceScopeError where json {
+            // Bad settings are a failed check too, in the JSON asked for.
+            print(Self.json([HealthCheck(name: "settings", ok: false, detail: error.description)]).serialized)
+            throw ExitCode(error.exitCode)
+        }
         var checks: [HealthCheck] = [
             HealthCheck(
                 name: "settings", ok: true,
@@ -71,11 +85,7 @@ struct DoctorCommand: ParsableCommand {
         if !skipTriton { checks += TritonDoctor.checks(settings) }
         checks.append(DoctorCommand.graphicsCheck(ProcessInfo.processInfo.environment))
         if json {
-            let value = JSONValue.array(
-                checks.map {
-                    .object([("check", .string($0.name)), ("ok", .bool($0.ok)), ("detail", .string($0.detail))])
-                })
-            print(value.serialized)
+            print(Self.json(checks).serialized)
         } else {
             for check in checks {
                 print(

@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +124,12 @@ class Tensor:
     name: str
     datatype: str  # Triton's config spelling: TYPE_FP32
     dims: tuple[int, ...]
+    # Other datatypes the client accepts for an input (it converts): TYPE_FP16, ...
+    alternatives: tuple[str, ...] = field(default=(), compare=False)
+
+    def accepts(self, served: "Tensor") -> bool:
+        return (served.name == self.name and served.dims == self.dims
+                and served.datatype in (self.datatype, *self.alternatives))
 
 
 @dataclass
@@ -144,7 +150,9 @@ CONTRACT_MODELS = {
 def contracts() -> dict[str, Contract]:
     """The client's model contracts by model name."""
     text = CONTRACTS_SWIFT.read_text(encoding="utf-8")
-    tensor = re.compile(r'TensorSpec\(name:\s*"([^"]+)",\s*datatype:\s*\.(\w+),\s*dims:\s*\[([^\]]*)\]\)')
+    tensor = re.compile(
+        r'TensorSpec\(name:\s*"([^"]+)",\s*datatype:\s*\.(\w+),\s*dims:\s*\[([^\]]*)\]'
+        r'(?:,\s*alternatives:\s*\[([^\]]*)\])?\)')
     starts = [(m.group(1), m.start()) for m in re.finditer(r"static let (\w+) = ModelContract\(", text)]
     found: dict[str, Contract] = {}
     for index, (name, start) in enumerate(starts):
@@ -154,8 +162,9 @@ def contracts() -> dict[str, Contract]:
 
         def specs(part: str) -> list[Tensor]:
             return [
-                Tensor(n, "TYPE_" + t.upper(), tuple(int(d) for d in dims.split(",") if d.strip()))
-                for n, t, dims in tensor.findall(part)
+                Tensor(n, "TYPE_" + t.upper(), tuple(int(d) for d in dims.split(",") if d.strip()),
+                       tuple("TYPE_" + a.strip().lstrip(".").upper() for a in alternatives.split(",") if a.strip()))
+                for n, t, dims, alternatives in tensor.findall(part)
             ]
 
         if name not in CONTRACT_MODELS:
@@ -203,7 +212,7 @@ def contract_problems(config: Any, contract: Contract) -> list[str]:  # noqa: AN
             actual = served.get(spec.name)
             if actual is None:
                 problems.append(f"{config.name}: no {kind} {spec.name!r}")
-            elif actual != spec:
+            elif not spec.accepts(actual):
                 problems.append(f"{config.name}: {kind} {spec.name!r} is {actual}, the client expects {spec}")
     extra = set(inputs) - {t.name for t in contract.inputs}
     if extra:

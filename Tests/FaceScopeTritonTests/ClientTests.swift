@@ -188,3 +188,51 @@ import Testing
         #expect(throws: FaceScopeError.self) { try SharedMemoryRegion(byteSize: 0) }
     }
 }
+
+/// Replies larger than they can be: cut off at a limit, with an error naming the server and it.
+@Suite struct ReplyLimitTests {
+    static let twoGiB = 2 << 30
+
+    @Test(arguments: [true, false])
+    func aHugeMetadataReplyIsCutOffAtTheSmallLimit(announcesLength: Bool) throws {
+        let server = try FakeHTTPServer(
+            responses: [
+                FakeHTTPServer.Response(
+                    status: 200, headers: [("Content-Type", "application/json")], streamed: Self.twoGiB,
+                    announcesLength: announcesLength)
+            ])
+        let client = try ClientTests.client(server.url)
+        do {
+            _ = try client.modelMetadata("facenet")
+            Issue.record("a 2 GiB reply was accepted")
+        } catch {
+            let text = error.description
+            #expect(text.contains("Triton at http://\(server.url) sent a reply to GET /v2/models/facenet"), "\(text)")
+            #expect(text.contains("larger than FaceScope's limit of 4 MiB"), "\(text)")
+        }
+        // Not retried: one request.
+        #expect(server.requests.count == 1)
+    }
+
+    @Test func anInferenceReplyIsLimitedByTheModelsOutputSizes() throws {
+        let metadata = FakeHTTPServer.Response.json(
+            200,
+            #"{"name":"m","inputs":[{"name":"i","datatype":"FP32","shape":[-1,1]}],"#
+                + #""outputs":[{"name":"out","datatype":"FP32","shape":[-1,2]}]}"#)
+        let server = try FakeHTTPServer(responses: [
+            metadata,
+            FakeHTTPServer.Response(status: 200, streamed: Self.twoGiB, announcesLength: false),
+        ])
+        let client = try ClientTests.client(server.url)
+        _ = try client.modelMetadata("m")
+        #expect(client.inferReplyLimit("m", nil, batch: 4, outputs: [OutputRequest("out")]) == (1 << 20) + 32)
+        do {
+            _ = try client.infer(
+                model: "m", inputs: [TensorInput(name: "i", shape: [4, 1], floats: [1, 2, 3, 4])],
+                outputs: [OutputRequest("out")])
+            Issue.record("a 2 GiB reply was accepted")
+        } catch {
+            #expect(error.description.contains("POST /v2/models/m/infer larger than FaceScope's limit of 1 MiB"))
+        }
+    }
+}

@@ -18,6 +18,11 @@ final class FakeHTTPServer: @unchecked Sendable {
         var status: Int
         var headers: [(String, String)] = []
         var body: [UInt8] = []
+        /// A body of this many zero bytes, written in chunks as the client reads (never held in
+        /// memory); the connection is closed afterwards, or when the client stops reading.
+        var streamed: Int? = nil
+        /// Whether a streamed body announces its length (else it ends when the connection closes).
+        var announcesLength = true
 
         static func json(_ status: Int, _ text: String) -> Response {
             Response(status: status, headers: [("Content-Type", "application/json")], body: Array(text.utf8))
@@ -142,6 +147,10 @@ final class FakeHTTPServer: @unchecked Sendable {
             let response =
                 script.isEmpty ? (fallback ?? .json(500, #"{"error":"no scripted response"}"#)) : script.removeFirst()
             lock.unlock()
+            if let streamed = response.streamed {
+                stream(streamed, announcesLength: response.announcesLength, headers: response.headers, to: fd)
+                return
+            }
             var out = "HTTP/1.1 \(response.status) Scripted\r\nContent-Length: \(response.body.count)\r\n"
             for (name, value) in response.headers { out += "\(name): \(value)\r\n" }
             out += "\r\n"
@@ -152,6 +161,22 @@ final class FakeHTTPServer: @unchecked Sendable {
                 if n <= 0 { return }
                 sent += n
             }
+        }
+    }
+
+    private func stream(_ total: Int, announcesLength: Bool, headers: [(String, String)], to fd: Int32) {
+        var out = "HTTP/1.1 200 Streamed\r\n"
+        out += announcesLength ? "Content-Length: \(total)\r\n" : "Connection: close\r\n"
+        for (name, value) in headers { out += "\(name): \(value)\r\n" }
+        out += "\r\n"
+        let head = Array(out.utf8)
+        guard head.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == head.count else { return }
+        let chunk = [UInt8](repeating: 0x30, count: 1 << 16)
+        var sent = 0
+        while sent < total {
+            let n = chunk.withUnsafeBytes { write(fd, $0.baseAddress, min($0.count, total - sent)) }
+            if n <= 0 { return }
+            sent += n
         }
     }
 

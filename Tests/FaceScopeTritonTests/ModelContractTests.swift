@@ -86,7 +86,7 @@ import Testing
         #expect(
             throws: FaceScopeError.inference(
                 "Triton model 'facenet' does not fit FaceScope's FaceNet face detector (per its metadata): input "
-                    + "'input_1' is UINT8 [-1,3,416,736], expected FP32 [3,416,736] (or [-1,3,416,736] batched); it has "
+                    + "'input_1' is UINT8 [-1,3,416,736], expected FP32 or FP16 [3,416,736] (or [-1,3,416,736] batched); it has "
                     + "no output 'output_bbox/BiasAdd' (its outputs: 'output_cov/Sigmoid')")
         ) { try ModelContract.faceNet.verify(m) }
 
@@ -114,7 +114,50 @@ import Testing
         #expect(
             throws: FaceScopeError.inference(
                 "Triton model 'facenet' does not fit FaceScope's FaceNet face detector (per its configuration): input "
-                    + "'input_1' is FP32 [3,544,960], expected FP32 [3,416,736]")
+                    + "'input_1' is FP32 [3,544,960], expected FP32 or FP16 [3,416,736]")
         ) { try ModelContract.faceNet.verify(c) }
+    }
+}
+
+/// Inputs with another datatype of the same meaning: accepted by the contracts, converted here.
+@Suite struct InputConversionTests {
+    @Test func floatChipsAreAcceptedAndUINT8ForTheDetectorIsNot() throws {
+        for type in ["UINT8", "FP32", "FP16"] {
+            try ModelContract.faceRecognition.verify(
+                ModelConfig(
+                    name: "facerec", maxBatchSize: 16,
+                    inputs: [ConfigTensor(name: "input_chip", datatype: type, dims: [150, 150, 3])],
+                    outputs: [ConfigTensor(name: "embedding", datatype: "FP32", dims: [128])], parameters: [:]))
+        }
+        let config = ModelConfig(
+            name: "facerec", maxBatchSize: 16,
+            inputs: [ConfigTensor(name: "input_chip", datatype: "FP16", dims: [150, 150, 3])],
+            outputs: [], parameters: [:])
+        #expect(ModelContract.faceRecognition.inputDatatype("input_chip", in: config) == .fp16)
+        #expect(throws: FaceScopeError.self) {
+            try ModelContract.faceNet.verify(
+                ModelConfig(
+                    name: "facenet", maxBatchSize: 1,
+                    inputs: [ConfigTensor(name: "input_1", datatype: "UINT8", dims: [3, 416, 736])],
+                    outputs: ModelContract.faceNet.outputs.map {
+                        ConfigTensor(name: $0.name, datatype: "FP32", dims: $0.dims)
+                    }, parameters: [:]))
+        }
+    }
+
+    @Test func bytesBecomeFloatsAndHalvesWithTheSameValues() throws {
+        for sent in [TensorDataType.fp32, .fp16] {
+            let input = TensorInput.converting(name: "c", written: .uint8, sent: sent, shape: [1, 3]) { raw in
+                raw.copyBytes(from: [0, 128, 255])
+            }
+            #expect(input.byteCount == 3 * (sent.elementSize ?? 0))
+            var out = [UInt8](repeating: 0, count: input.byteCount)
+            try out.withUnsafeMutableBytes { try input.write(into: $0) }
+            let values: [Float] =
+                sent == .fp32
+                ? out.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+                : out.withUnsafeBytes { $0.bindMemory(to: Float16.self).map(Float.init) }
+            #expect(values == [0, 128, 255])
+        }
     }
 }

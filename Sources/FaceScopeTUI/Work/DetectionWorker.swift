@@ -58,7 +58,7 @@ final class DetectionWorker: @unchecked Sendable {
                 mergeMode: request.mode)
             let token = request.token
             let mailbox = self.mailbox
-            _ = try runner.run(files, force: true, cancel: cancel) { event in
+            let summary = try runner.run(files, force: true, cancel: cancel) { event in
                 switch event {
                 case .started: break
                 case .finished(let document): mailbox.post(.detectionImage(token: token, document: document))
@@ -66,9 +66,16 @@ final class DetectionWorker: @unchecked Sendable {
                     mailbox.post(.detectionFailed(token: token, file: file, error: error.description))
                 }
             }
+            if let stopped = summary.stopped {
+                self.pipeline = nil
+                return stopped
+            }
             return nil
         } catch {
-            if case .inference = error { pipeline = nil }
+            switch error {
+            case .inference, .unavailable: pipeline = nil
+            default: break
+            }
             return error
         }
     }
