@@ -157,7 +157,7 @@ final class FakeHTTPServer: @unchecked Sendable {
             let bytes = Array(out.utf8) + response.body
             var sent = 0
             while sent < bytes.count {
-                let n = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 if n <= 0 { return }
                 sent += n
             }
@@ -170,11 +170,13 @@ final class FakeHTTPServer: @unchecked Sendable {
         for (name, value) in headers { out += "\(name): \(value)\r\n" }
         out += "\r\n"
         let head = Array(out.utf8)
-        guard head.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == head.count else { return }
+        guard head.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == head.count else {
+            return
+        }
         let chunk = [UInt8](repeating: 0x30, count: 1 << 16)
         var sent = 0
         while sent < total {
-            let n = chunk.withUnsafeBytes { write(fd, $0.baseAddress, min($0.count, total - sent)) }
+            let n = chunk.withUnsafeBytes { send(fd, $0.baseAddress, min($0.count, total - sent), Int32(MSG_NOSIGNAL)) }
             if n <= 0 { return }
             sent += n
         }
