@@ -50,7 +50,8 @@ public struct KeyLayout: Sendable, Equatable {
 
     /// Version 3: listing, filename lookups and the face-count order are served by the index
     /// itself (sortable `filename` and `faces_order`), so other writers are seen at once.
-    public static let ownIndexVersion = 3
+    /// Version 4: search by the words of filenames as people type them (`filename_words`).
+    public static let ownIndexVersion = 4
 
     public var ownIndex: String { "facescope:" + prefix + "index" }
     /// Holds the version of FaceScope's own index schema.
@@ -70,6 +71,10 @@ public struct KeyLayout: Sendable, Equatable {
     /// count: the count as six digits, a space, then the filename.
     public static let facesOrderField = "faces_order"
 
+    /// The document field (FaceScope's own, ignored by redis-om) that full-text search reads:
+    /// the filename's folded words (``FilenameWords/indexed(_:)``).
+    public static let filenameWordsField = "filename_words"
+
     /// The value of ``facesOrderField`` for a document.
     public static func facesOrder(faceCount: Int, filename: String) -> String {
         let digits = String(min(max(0, faceCount), 999_999))
@@ -80,7 +85,8 @@ public struct KeyLayout: Sendable, Equatable {
         [
             "FT.CREATE", ownIndex, "ON", "JSON", "PREFIX", "1", prefix, "STOPWORDS", "0", "SCHEMA",
             "$.filename", "AS", "filename", "TAG", "SEPARATOR", KeyLayout.ownTagSeparator, "CASESENSITIVE", "SORTABLE",
-            "$.filename", "AS", "filename_fts", "TEXT",
+            "$.\(KeyLayout.filenameWordsField)", "AS", KeyLayout.filenameWordsField, "TEXT", "NOSTEM", "INDEXMISSING",
+            "SORTABLE", "UNF",
             "$.\(KeyLayout.facesOrderField)", "AS", KeyLayout.facesOrderField, "TAG", "SEPARATOR",
             KeyLayout.ownTagSeparator, "CASESENSITIVE", "INDEXMISSING", "SORTABLE",
             "$.faces[*].label", "AS", "label", "NUMERIC",

@@ -241,6 +241,8 @@ public final class RedisStore: Sendable {
             ["SET", layout.ownIndexVersionKey, String(KeyLayout.ownIndexVersion)], what: "record the index version")
         try write(["DEL"] + layout.obsoleteKeys, what: "remove an older version's lookups")
         try waitForIndexing(layout.ownIndex)
+        // Documents stored before (or by other tools) get the fields the index reads.
+        try fillDerivedFields()
     }
 
     /// Waits until RediSearch has indexed the documents that existed when an index was created
@@ -281,7 +283,7 @@ public final class RedisStore: Sendable {
             // `$` paths answer with a one-element array.
             if case .array(let items) = value, items.count == 1 { value = items[0] }
             var document = try ImageDocument(json: value)
-            document.extra.removeAll { $0.name == KeyLayout.facesOrderField }
+            document.extra.removeAll { RedisStore.derivedFields.contains($0.name) }
             if document.pk.isEmpty, let pk = layout.pk(fromKey: key) { document.pk = pk }
             return document
         } catch let error as JSONParseError {
@@ -418,7 +420,7 @@ public final class RedisStore: Sendable {
         _ body: ([ImageDocument]) throws(FaceScopeError) -> Void
     ) throws(FaceScopeError) {
         guard hasIndex, limit != 0 else { return }
-        if order == .faces { try fillFacesOrder() }
+        if order == .faces { try fillDerivedFields() }
         let wanted = limit ?? Int.max
         if filter == nil, offset + wanted <= RedisStore.resultCap {
             let keys = try searchKeys(
@@ -540,47 +542,61 @@ public final class RedisStore: Sendable {
         return out + "'"
     }
 
-    /// Gives documents other tools wrote (which lack FaceScope's face-count order field) that
-    /// field, so listings by face count place them. Each document is updated by a server-side
-    /// script that reads its faces and filename and sets the field in one step, and only the
-    /// field is written: the rest of the document is not touched.
-    public func fillFacesOrder() throws(FaceScopeError) {
+    /// Gives documents other tools wrote (which lack FaceScope's derived fields: the face-count
+    /// order and the filename's words) those fields, so listings by face count place them and
+    /// searches find them. Each document is updated by a server-side script that checks the
+    /// filename is still the one the words were made from, counts the faces and sets the two
+    /// fields in one step; nothing else in the document is touched. A user without write access
+    /// leaves them as they are (they then sort last and are not found by words).
+    public func fillDerivedFields() throws(FaceScopeError) {
         guard hasIndex else { return }
+        var done = Set<String>()
         while true {
             let reply = try connection.send([
-                "FT.SEARCH", layout.ownIndex, "ismissing(@\(KeyLayout.facesOrderField))", "NOCONTENT", "LIMIT", "0",
-                "1000", "DIALECT", "2",
+                "FT.SEARCH", layout.ownIndex,
+                "ismissing(@\(KeyLayout.facesOrderField)) | ismissing(@\(KeyLayout.filenameWordsField))", "NOCONTENT",
+                "LIMIT", "0", "1000", "DIALECT", "2",
             ])
             if case .error(let message) = reply {
-                throw .redis("looking for documents without a face count failed: \(TerminalText.sanitize(message))")
+                throw .redis(
+                    "looking for documents without FaceScope's fields failed: \(TerminalText.sanitize(message))")
             }
-            let missing = (reply.array ?? []).dropFirst().compactMap(\.string)
+            let missing = (reply.array ?? []).dropFirst().compactMap(\.string).filter { !done.contains($0) }
             if missing.isEmpty { return }
-            let replies = try runScript(
-                RedisStore.facesOrderScript, sha: RedisStore.facesOrderSHA, calls: missing.map { ([$0], []) })
+            done.formUnion(missing)
+            let names = try connection.pipeline(missing.map { ["JSON.GET", $0, "$.filename"] })
+            var calls: [(keys: [String], args: [String])] = []
+            for (key, name) in zip(missing, names) {
+                guard let text = name.string, case .array(let values)? = try? JSONValue.parse(text),
+                    let filename = values.first?.stringValue
+                else { continue }
+                calls.append(([key], [filename, FilenameWords.indexed(filename)]))
+            }
+            if calls.isEmpty { continue }
+            let replies = try runScript(RedisStore.derivedFieldsScript, sha: RedisStore.derivedFieldsSHA, calls: calls)
             for reply in replies {
                 if case .error(let message) = reply {
-                    if RedisStore.isPermissionError(message) { return }  // a read-only user: they sort last
-                    throw .redis("setting a document's face count failed: \(TerminalText.sanitize(message))")
+                    if RedisStore.isPermissionError(message) { return }
+                    throw .redis("setting a document's derived fields failed: \(TerminalText.sanitize(message))")
                 }
             }
-            if replies.allSatisfy({ $0.integer == 0 }) { return }
         }
     }
 
-    static let facesOrderScript = """
+    static let derivedFieldsScript = """
         local name = redis.call('JSON.GET', KEYS[1], '$.filename')
         if not name then return 0 end
         local decoded = cjson.decode(name)[1]
-        if type(decoded) ~= 'string' then return 0 end
+        if type(decoded) ~= 'string' or decoded ~= ARGV[1] then return 0 end
         local lengths = redis.call('JSON.ARRLEN', KEYS[1], '$.faces')
         local count = 0
         if type(lengths) == 'table' and type(lengths[1]) == 'number' then count = lengths[1] end
         if count > 999999 then count = 999999 end
         redis.call('JSON.SET', KEYS[1], '$.faces_order', cjson.encode(string.format('%06d ', count) .. decoded))
+        redis.call('JSON.SET', KEYS[1], '$.filename_words', cjson.encode(ARGV[2]))
         return 1
         """
-    static let facesOrderSHA = SHA1.hexDigest(facesOrderScript)
+    static let derivedFieldsSHA = SHA1.hexDigest(derivedFieldsScript)
 
     /// Runs a script once per (keys, args), pipelined, loading it first if the server lacks it.
     func runScript(_ script: String, sha: String, calls: [(keys: [String], args: [String])])
@@ -602,6 +618,8 @@ public final class RedisStore: Sendable {
     public struct SearchResult: Sendable {
         public var total: Int
         public var documents: [ImageDocument]
+        /// Nothing matched exactly: these are close matches (one typo per word).
+        public var closeMatches: Bool = false
     }
 
     /// What to search for.
@@ -625,24 +643,69 @@ public final class RedisStore: Sendable {
         case .prefix(let prefix):
             guard hasIndex else { return SearchResult(total: 0, documents: []) }
             let filter = "startswith(@filename, \(RedisStore.expressionString(prefix)))"
-            let counted = try connection.send([
-                "FT.AGGREGATE", layout.ownIndex, "*", "FILTER", filter, "GROUPBY", "0", "REDUCE", "COUNT", "0", "AS",
-                "n",
-            ])
-            if case .error(let message) = counted {
-                throw .redis("the search failed: \(TerminalText.sanitize(message))")
-            }
-            let row = (counted.array ?? []).dropFirst().first?.array ?? []
-            let total = row.count >= 2 ? Int(row[1].string ?? "") ?? Int(row[1].integer ?? 0) : 0
             var docs: [ImageDocument] = []
             try forEachPage(filter: filter, offset: offset, limit: limit) { docs += $0 }
-            return SearchResult(total: total, documents: docs)
+            return SearchResult(total: try total(query: "*", filter: filter), documents: docs)
         case .text(let text):
-            let query = SearchQuery.fullText(field: "filename_fts", text: text)
-            var docs: [ImageDocument] = []
-            try forEachPage(query: query, offset: offset, limit: limit) { docs += $0 }
-            return SearchResult(total: try total(query: query), documents: docs)
+            return try searchWords(SearchPlan(text), offset: offset, limit: limit)
         }
+    }
+
+    /// A search by words (see ``SearchPlan``): whole words through the index, word starts
+    /// through an exact filter (RediSearch's own prefix queries stop expanding at
+    /// MAXPREFIXEXPANSIONS, which would cut results short silently), a person's name through
+    /// the labels it names. When nothing matches, words within one typo are tried (a word still
+    /// being typed as a whole word), and the result says so.
+    public func searchWords(_ plan: SearchPlan, offset: Int = 0, limit: Int? = nil) throws(FaceScopeError)
+        -> SearchResult
+    {
+        guard hasIndex else { return SearchResult(total: 0, documents: []) }
+        try fillDerivedFields()
+        let field = KeyLayout.filenameWordsField
+        let labels = plan.isEmpty ? [] : try peopleNames().filter { plan.matches(name: $0.value) }.keys.sorted()
+        var query = plan.wordQuery(field: field)
+        var filter: String?
+        if !labels.isEmpty {
+            // Filenames or the named people: word starts through the index here (a filter cannot
+            // be joined with the people's clause).
+            let terms =
+                plan.words.map(SearchQuery.escapeTag)
+                + plan.prefixes.filter { $0.count >= 2 }.map {
+                    SearchQuery.escapeTag($0) + "*"
+                }
+            let people = labels.map { "@label:[\($0) \($0)]" }
+            query = ((terms.isEmpty ? [] : ["@\(field):(\(terms.joined(separator: " ")))"]) + people)
+                .map { "(\($0))" }.joined(separator: " | ")
+        } else if !plan.prefixes.isEmpty {
+            filter = plan.prefixes.map { "contains(@\(field), \(RedisStore.expressionString(" " + $0))) > 0" }
+                .joined(separator: " && ")
+        }
+        var result = try run(query: query, filter: filter, offset: offset, limit: limit)
+        if result.total == 0, labels.isEmpty, !plan.isEmpty {
+            // Close matches: every word (one still being typed too) within one typo of a word.
+            let whole = SearchPlan(words: plan.words + plan.prefixes, prefixes: [])
+            result = try run(
+                query: whole.wordQuery(field: field, fuzzy: true), filter: nil, offset: offset, limit: limit)
+            result.closeMatches = result.total > 0
+        }
+        return result
+    }
+
+    private func run(query: String, filter: String?, offset: Int, limit: Int?) throws(FaceScopeError) -> SearchResult {
+        var docs: [ImageDocument] = []
+        try forEachPage(query: query, filter: filter, offset: offset, limit: limit) { docs += $0 }
+        guard let filter else { return SearchResult(total: try total(query: query), documents: docs) }
+        return SearchResult(total: try total(query: query, filter: filter), documents: docs)
+    }
+
+    /// How many documents match a query and an aggregation filter.
+    func total(query: String, filter: String) throws(FaceScopeError) -> Int {
+        let counted = try connection.send([
+            "FT.AGGREGATE", layout.ownIndex, query, "FILTER", filter, "GROUPBY", "0", "REDUCE", "COUNT", "0", "AS", "n",
+        ])
+        if case .error(let message) = counted { throw .redis("the search failed: \(TerminalText.sanitize(message))") }
+        let row = (counted.array ?? []).dropFirst().first?.array ?? []
+        return row.count >= 2 ? Int(row[1].string ?? "") ?? Int(row[1].integer ?? 0) : 0
     }
 
     // MARK: - Every document, from the keys themselves
@@ -736,16 +799,22 @@ public final class RedisStore: Sendable {
         return results
     }
 
-    /// The JSON stored for a document: redis-om's layout plus FaceScope's face-count order field.
+    /// Fields FaceScope derives from a document and stores inside it for its index (never read
+    /// back as the document's own extra fields).
+    static let derivedFields: Set<String> = [KeyLayout.facesOrderField, KeyLayout.filenameWordsField]
+
+    /// The JSON stored for a document: redis-om's layout plus FaceScope's derived fields (the
+    /// face-count order and the filename's words).
     static func storedJSON(_ document: ImageDocument) -> String {
         var json = document.json
         if case .object(var members) = json {
-            members.removeAll { $0.0 == KeyLayout.facesOrderField }
+            members.removeAll { derivedFields.contains($0.0) }
             members.append(
                 (
                     KeyLayout.facesOrderField,
                     .string(KeyLayout.facesOrder(faceCount: document.faceCount, filename: document.filename))
                 ))
+            members.append((KeyLayout.filenameWordsField, .string(FilenameWords.indexed(document.filename))))
             json = .object(members)
         }
         return json.serialized

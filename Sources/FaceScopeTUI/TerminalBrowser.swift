@@ -174,7 +174,7 @@ final class BrowserApp {
 
     private func noteResult(_ result: WorkResult) {
         switch result {
-        case .page(let token, _, _, _):
+        case .page(let token, _, _, _, _):
             if let pending = searchPending, pending.token == token {
                 searchLanded = pending.at
                 searchPending = nil

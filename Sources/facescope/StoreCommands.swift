@@ -71,11 +71,17 @@ func checkIndexComplete(_ store: RedisStore) throws {
 struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
-        abstract: "Search stored filenames.",
+        abstract: "Search stored images by the words of their filenames, or by a person's name.",
         discussion: """
-            TEXT matches the words of filenames (split on punctuation as RediSearch indexes them);
-            a word ending in * matches as a prefix: 'holi*' finds holiday-2023.jpg. Any text is
-            safe: quotes, dashes and @ are searched for, never read as query syntax.
+            TEXT's words match the words of filenames as you would say them: split at any
+            punctuation, between letters and digits and at capitals, folder names included, case
+            and accents ignored. 'biden' finds examples/obama_and_biden.jpg, '000123' finds
+            IMG_000123.jpg, 'wedding' finds grandpaWedding.png, 'cafe' finds Café.jpg. The last
+            word matches as a prefix unless a space follows it ('holi' finds holiday-2023.jpg);
+            'holi*' asks for a prefix anywhere. A person's name (see 'facescope people') finds the
+            photos where that person is. When nothing matches, words within one typo are shown,
+            and the command says so. Counts are exact, however many images match. The browser's
+            '/' search is the same search.
             """)
 
     @OptionGroup var store: StoreOptions
@@ -90,6 +96,9 @@ struct SearchCommand: ParsableCommand {
     @Flag(help: "Match filenames that start with TEXT (case-sensitive).")
     var prefix = false
 
+    @Flag(help: "Print only the number of matching images.")
+    var count = false
+
     @Option(help: "Skip this many results.")
     var offset = 0
 
@@ -99,13 +108,21 @@ struct SearchCommand: ParsableCommand {
     func validate() throws {
         if exact && prefix { throw ValidationError("--exact and --prefix exclude each other") }
         if offset < 0 { throw ValidationError("--offset must be 0 or more") }
+        if !exact, !prefix, SearchPlan(text).isEmpty {
+            throw ValidationError("give a word to search for ('facescope list' shows every image)")
+        }
     }
 
     func run() throws {
         let s = try store.openStore()
         defer { reportSkipped(s) }
         let kind: RedisStore.SearchKind = exact ? .exact(text) : prefix ? .prefix(text) : .text(text)
-        let result = try s.search(kind, offset: offset, limit: limit)
+        let result = try s.search(kind, offset: offset, limit: count ? 0 : limit)
+        if result.closeMatches { printNote("no exact match; showing close matches") }
+        if count {
+            print(result.total)
+            return
+        }
         if !output.json && result.documents.isEmpty {
             print("no image matches '\(TerminalText.sanitize(text))'")
             throw ExitCode(1)

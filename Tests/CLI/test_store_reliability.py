@@ -109,13 +109,11 @@ def test_a_malformed_foreign_document_is_skipped_with_its_key_named(prefix):
 def test_read_commands_under_a_mistyped_prefix_create_nothing():
     typo = f"typo{uuid.uuid4().hex[:8]}:utils.Modle:"
     r = redis_client()
-    before = {i.decode() for i in r.execute_command("FT._LIST")}
     for command in (["list"], ["search", "x"], ["show", "x.jpg"], ["export"], ["people"],
                     ["doctor", "--no-triton"]):
         done = fs(typo, *command)
         assert done.returncode in (0, 1), (command, done.stderr)
-    after = {i.decode() for i in r.execute_command("FT._LIST")}
-    assert after == before
+    assert not [i for i in r.execute_command("FT._LIST") if typo.encode() in i]
     assert not list(r.scan_iter(match=f"*{typo}*"))
     assert "nothing is stored under the key prefix" in fs(typo, "doctor", "--no-triton").stdout
 

@@ -99,18 +99,19 @@ struct SearchStateTests {
     func asYouType() {
         #expect(SearchState.storeQuery(for: "") == nil)
         #expect(SearchState.storeQuery(for: "   ") == nil)
-        #expect(SearchState.storeQuery(for: "grou") == "grou*")
-        #expect(SearchState.storeQuery(for: "group ") == "group")
-        #expect(SearchState.storeQuery(for: "a-b") == "a-b*")
-        #expect(SearchState.storeQuery(for: "a.") == "a.")
-        #expect(SearchState.storeQuery(for: "été") == "été*")
+        // The text goes to the store as typed: the same search as `facescope search TEXT`.
+        #expect(SearchState.storeQuery(for: "grou") == "grou")
+        #expect(SearchState.storeQuery(for: "group ") == "group ")
+        #expect(SearchState.storeQuery(for: "a-b") == "a-b")
+        #expect(SearchState.storeQuery(for: "été") == "été")
+        #expect(SearchState.storeQuery(for: "-.") == nil)
     }
 
     @Test("editing")
     func editing() {
         var s = SearchState()
         s.insert("ab")
-        #expect(s.query == "ab*")
+        #expect(s.query == "ab")
         var deleted = s.deleteBackward()
         #expect(deleted && s.text == "a")
         deleted = s.deleteBackward()

@@ -526,3 +526,21 @@ def test_a_malformed_document_does_not_take_the_browser_down(prefix, tuis):
     tui = tuis(*browse_args(prefix))
     screen = tui.wait(lambda s: "fine-1.jpg" in s and "Redis ok" in s.split("\n")[39], "the list with Redis ok")
     assert "DOWN" not in screen
+
+
+def test_the_browser_and_the_command_line_search_the_same_way(prefix, tuis):
+    names = ["examples/obama_and_biden.jpg", "examples/obama1.jpg", "IMG_000123.jpg", "pascal/2008_001009.jpg",
+             "pascal/2008_002000.jpg", "family/grandpaWedding.png", "trips/Café.jpg"]
+    store(prefix, [json.dumps({"pk": "", "filename": n, "faces": [], "channels": 3, "height": 10, "width": 20,
+                               "portrait": 0}) for n in names])
+    tui = tuis(*browse_args(prefix))
+    tui.wait("trips/Café.jpg", "the list")
+    for query in ("biden", "2008", "obama", "wedding", "cafe", "obma"):
+        cli = facescope("search", query, "--count", "--redis-url", REDIS_URL, "--key-prefix", prefix)
+        expected = int(cli.stdout.strip())
+        tui.keys("/")
+        tui.type(query)
+        word = "match" if expected == 1 else "matches"
+        tui.wait(f"{expected} {'close ' if query == 'obma' else ''}{word}", f"the count for {query!r}")
+        tui.keys("Escape")
+        tui.wait(lambda s: "trips/Café.jpg" in s and "IMG_000123.jpg" in s, "the whole list again")

@@ -249,6 +249,8 @@ struct Browser: Sendable {
 
     /// True when a search is applied and matched nothing.
     var searchFoundNothing: Bool { search.query != nil && list.total == 0 }
+    /// The search found nothing exactly and shows words within one typo.
+    var searchCloseMatches = false
 
     private mutating func nextToken() -> UInt64 {
         tokens += 1
@@ -660,9 +662,10 @@ struct Browser: Sendable {
     /// A background worker answered.
     mutating func apply(_ result: WorkResult, now: Double) -> [Effect] {
         switch result {
-        case .page(let token, let page, let rows, let total):
+        case .page(let token, let page, let rows, let total, let closeMatches):
             guard pendingPages[page] == token else { return pump(now: now) }
             pendingPages[page] = nil
+            if page == 0 { searchCloseMatches = closeMatches }
             if !redis.isUp { redis = .up("ok") }
             list.store(page: page, rows: rows, total: total, viewHeight: viewHeight)
             if let focus = pendingFocus, let doc = list.current {

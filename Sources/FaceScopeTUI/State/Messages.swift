@@ -90,7 +90,7 @@ enum Effect: Sendable, Equatable {
 
 /// An answer from a background worker.
 enum WorkResult: Sendable, Equatable {
-    case page(token: UInt64, page: Int, rows: [ImageDocument], total: Int)
+    case page(token: UInt64, page: Int, rows: [ImageDocument], total: Int, closeMatches: Bool = false)
     case pageFailed(token: UInt64, page: Int, error: String)
     case redisPing(total: Int?, error: String?)
     case triton(up: Bool, detail: String)

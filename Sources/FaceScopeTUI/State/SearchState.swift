@@ -1,3 +1,5 @@
+import FaceScopeCore
+
 /// The search line: what is typed, whether it is being typed, and the search that filters the
 /// list.
 struct SearchState: Sendable, Equatable {
@@ -30,14 +32,12 @@ struct SearchState: Sendable, Equatable {
         text = ""
     }
 
-    /// The text handed to the store's full-text search for what the user typed: trimmed, and
-    /// while the last word is still being typed (no space after it) matched as a prefix, so
-    /// `grou` already finds `group-6-faces.jpg`. Nil for blank text.
+    /// The text handed to the store's search for what the user typed, exactly as
+    /// `facescope search` hands it over (see `SearchPlan`: the last word is a prefix while no
+    /// space follows it, so `grou` already finds `group-6-faces.jpg`). Nil while it holds no
+    /// word.
     static func storeQuery(for text: String) -> String? {
-        let trimmed = text.trimmingBlanks()
-        guard !trimmed.isEmpty else { return nil }
-        guard let last = text.unicodeScalars.last, isWordScalar(last) else { return trimmed }
-        return trimmed + "*"
+        SearchPlan(text).isEmpty ? nil : text
     }
 
     static func isWordScalar(_ s: Unicode.Scalar) -> Bool {

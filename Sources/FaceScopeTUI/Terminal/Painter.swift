@@ -419,6 +419,7 @@ struct Painter {
         guard b.search.query != nil else { return "type to search filenames · Enter keeps · Esc clears" }
         guard let total = b.list.total else { return "searching…" }
         if total == 0 { return "no match for \"\(TerminalText.sanitize(b.search.text))\"" }
+        if b.searchCloseMatches { return "no exact match; \(total) close match\(total == 1 ? "" : "es") · Esc clears" }
         return "\(total) match\(total == 1 ? "" : "es") · n / N move · Esc clears"
     }
 

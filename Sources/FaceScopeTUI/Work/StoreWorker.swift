@@ -30,7 +30,10 @@ final class StoreWorker: @unchecked Sendable {
             }
             switch result {
             case .success(let page):
-                mailbox.post(.page(token: request.token, page: request.page, rows: page.rows, total: page.total))
+                mailbox.post(
+                    .page(
+                        token: request.token, page: request.page, rows: page.rows, total: page.total,
+                        closeMatches: page.closeMatches))
             case .failure(let error):
                 mailbox.post(.pageFailed(token: request.token, page: request.page, error: error.description))
             }
@@ -126,21 +129,21 @@ struct ListSourceKey: Equatable, Sendable {
 extension RedisStore {
     /// A page of a listing and the listing's length.
     func page(of source: ListSource, offset: Int, limit: Int) throws(FaceScopeError) -> (
-        rows: [ImageDocument], total: Int
+        rows: [ImageDocument], total: Int, closeMatches: Bool
     ) {
         switch source {
         case .all(let order, let descending):
             let rows = try list(order: order, descending: descending, offset: offset, limit: limit)
-            return (rows, try count())
+            return (rows, try count(), false)
         case .search(let text):
             let found = try search(.text(text), offset: offset, limit: limit)
-            return (found.documents, found.total)
+            return (found.documents, found.total, found.closeMatches)
         case .person(let label):
             let found = try documents(withLabel: label, offset: max(0, offset), limit: max(0, limit))
-            return (found.documents, found.total)
+            return (found.documents, found.total, false)
         case .image(let filename):
             let all = try get(filename: filename).map { [$0] } ?? []
-            return (offset == 0 ? all : [], all.count)
+            return (offset == 0 ? all : [], all.count, false)
         }
     }
 }

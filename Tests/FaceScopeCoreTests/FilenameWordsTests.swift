@@ -1,0 +1,69 @@
+import Testing
+
+@testable import FaceScopeCore
+
+@Suite("Filename words and search plans")
+struct FilenameWordsTests {
+    @Test(
+        "filenames split the way people type them",
+        arguments: [
+            ("examples/obama_and_biden.jpg", ["examples", "obama", "and", "biden", "jpg"]),
+            ("IMG_000123.JPG", ["img", "000123", "jpg"]),
+            ("pascal/2008_001009.jpg", ["pascal", "2008", "001009", "jpg"]),
+            ("grandpaWedding2008.png", ["grandpa", "wedding", "2008", "png"]),
+            ("XMLHttpRequest.gif", ["xml", "http", "request", "gif"]),
+            ("DSC00042.JPG", ["dsc", "00042", "jpg"]),
+            ("Café/Crème brûlée.jpeg", ["cafe", "creme", "brulee", "jpeg"]),
+            ("ÉCOLE-été 2.jpg", ["ecole", "ete", "2", "jpg"]),
+            ("日本語の写真.jpg", ["日本語の写真", "jpg"]),
+            ("a\tb\nc.jpg", ["a", "b", "c", "jpg"]),
+            ("---", []),
+            ("x", ["x"]),
+        ] as [(String, [String])])
+    func split(name: String, words: [String]) {
+        #expect(FilenameWords.split(name) == words)
+    }
+
+    @Test("the indexed value puts a space before every word")
+    func indexed() {
+        #expect(FilenameWords.indexed("IMG_1.jpg") == " img 1 jpg")
+        #expect(FilenameWords.indexed("--") == "")
+    }
+
+    @Test(
+        "search text: whole words, typed prefixes, and the last word while it is being typed",
+        arguments: [
+            ("biden", [], ["biden"]),
+            ("biden ", ["biden"], []),
+            ("obama biden", ["obama"], ["biden"]),
+            ("holi* 2023 ", ["2023"], ["holi"]),
+            ("grandpaWed", ["grandpa"], ["wed"]),
+            ("IMG_000123.jpg", ["img", "000123"], ["jpg"]),
+            ("img_000123.", ["img", "000123"], []),
+            ("Café", [], ["cafe"]),
+            ("\"-|", [], []),
+            ("", [], []),
+            ("a*b", ["a"], ["b"]),
+        ] as [(String, [String], [String])])
+    func plan(text: String, words: [String], prefixes: [String]) {
+        #expect(SearchPlan(text) == SearchPlan(words: words, prefixes: prefixes))
+    }
+
+    @Test("word queries contain nothing but words, and a typo-tolerant form")
+    func queries() {
+        #expect(SearchPlan("obama biden ").wordQuery(field: "w") == "@w:(obama biden)")
+        #expect(SearchPlan("obma ").wordQuery(field: "w", fuzzy: true) == "@w:(%obma%)")
+        #expect(SearchPlan("ab ").wordQuery(field: "w", fuzzy: true) == "@w:(ab)")
+        #expect(SearchPlan("holi").wordQuery(field: "w") == "*")
+        #expect(SearchPlan("user@host-a-b:c 100% ").wordQuery(field: "w") == "@w:(user host a b c 100)")
+    }
+
+    @Test("a person's name matches by whole words and word starts, case and accents ignored")
+    func names() {
+        #expect(SearchPlan("joe biden ").matches(name: "Joe Biden"))
+        #expect(SearchPlan("bid").matches(name: "Joe Biden"))
+        #expect(SearchPlan("jose").matches(name: "José Martí"))
+        #expect(!SearchPlan("biden joe obama ").matches(name: "Joe Biden"))
+        #expect(!SearchPlan("").matches(name: "Joe Biden"))
+    }
+}
