@@ -107,11 +107,15 @@ enum Bench {
         }
         _ = try store.list(limit: 50)
         let listFirst = try measure(200) { _ = try store.list(limit: 50) }
-        let listDeep = try measure(200) { _ = try store.list(offset: 90_000 * count / 100_000, limit: 50) }
+        let listDeep = try measure(50) { _ = try store.list(offset: 90_000 * count / 100_000, limit: 50) }
+        let listMiddle = try measure(10) { _ = try store.list(offset: count / 2, limit: 50) }
         let listFaces = try measure(200) { _ = try store.list(order: .faces, descending: true, limit: 50) }
-        let searchWide = try measure(200) { _ = try store.search(.text("holiday"), limit: 50) }
-        let searchPrefix = try measure(200) { _ = try store.search(.text("birth*"), limit: 50) }
-        let searchNarrow = try measure(200) { _ = try store.search(.text("img_000123"), limit: 50) }
+        let searchWide = try measure(200) { _ = try store.search(.text("holiday "), limit: 50) }
+        let searchTyped = try measure(100) { _ = try store.search(.text("holi"), limit: 50) }
+        let searchPrefix = try measure(100) { _ = try store.search(.text("birth*"), limit: 50) }
+        let searchNarrow = try measure(100) { _ = try store.search(.text("img_000123"), limit: 50) }
+        let searchTypo = try measure(100) { _ = try store.search(.text("holidy "), limit: 50) }
+        let showOne = try measure(200) { _ = try store.get(filename: "photos/holiday-0/img_000000.jpg") }
         let countAll = try measure(200) { _ = try store.count() }
         let rawMedian = percentile(rawRates, 0.5)
         let storeMedian = percentile(storeRates, 0.5)
@@ -124,11 +128,15 @@ enum Bench {
         )
         for (name, values, note) in [
             ("list first page (50, by filename)", listFirst, ""),
-            ("list page at 90% offset (50)", listDeep, "past the 10,000 cap"),
+            ("list page at 90% offset (50)", listDeep, "past the 10,000 cap: read from the other end"),
+            ("list page at 50% offset (50)", listMiddle, "past the cap: keyset windows of 10,000"),
             ("list first page by face count (50)", listFaces, ""),
-            ("full-text search 'holiday' (1/8 match), first 50", searchWide, ""),
-            ("full-text prefix 'birth*', first 50", searchPrefix, ""),
-            ("full-text 'img_000123' (1 match)", searchNarrow, ""),
+            ("search 'holiday ' (whole word, 1/8 match), first 50", searchWide, ""),
+            ("search 'holi' (as typed: a word start, exact filter), first 50", searchTyped, ""),
+            ("search 'birth*', first 50", searchPrefix, ""),
+            ("search 'img_000123' (as typed), first 50", searchNarrow, ""),
+            ("search 'holidy ' (a typo: nothing exact, then close matches)", searchTypo, ""),
+            ("show one filename (index lookup)", showOne, ""),
             ("count", countAll, ""),
         ] {
             print(

@@ -34,9 +34,16 @@ struct ClusterCommand: ParsableCommand {
             print("no faces with descriptors yet: run 'facescope detect' with the facerec model on the server")
             return
         }
+        // Two faces of one photo are never one person.
+        var photos: [String: Int] = [:]
+        let groups = faces.map { face in
+            if let known = photos[face.documentPK] { return known }
+            photos[face.documentPK] = photos.count
+            return photos.count - 1
+        }
         let labels = FaceIdentities.assign(
             descriptors: faces.compactMap(\.face.embedding), existing: faces.map(\.face.label),
-            threshold: Float(settings.clusterThreshold), relabelAll: rebuild)
+            threshold: Float(settings.clusterThreshold), relabelAll: rebuild, groups: groups)
         let changes = zip(faces, labels).filter { $0.0.face.label != $0.1 }.map { (face: $0.0, label: Optional($0.1)) }
         let updated = try s.setLabels(changes)
         let people = Set(labels).count

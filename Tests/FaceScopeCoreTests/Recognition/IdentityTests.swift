@@ -28,6 +28,34 @@ struct IdentityTests {
         #expect(labels == [0, 0, 0, 0, 0, 1, 1, 1, 1, 2])
     }
 
+    @Test("two faces of one photo are never one person, in every way labels are given")
+    func cannotLink() {
+        // Six faces all within the threshold of each other (as a group photo's faces were with a
+        // loose threshold), four of them in photo 0; two more photos of one face each.
+        let faces = Self.group(0, count: 6, spread: 0.2, seed: 9)
+        let photos = [0, 0, 0, 0, 1, 2]
+        let unconstrained = FaceIdentities.cluster(faces, threshold: 0.5)
+        #expect(Set(unconstrained).count == 1, "the faces are close enough to merge without the rule")
+        func check(_ labels: [Int], _ what: String) {
+            let photo0 = labels[0..<4]
+            #expect(Set(photo0).count == 4, "\(what): \(labels)")
+        }
+        check(FaceIdentities.cluster(faces, threshold: 0.5, groups: photos), "cluster")
+        check(
+            FaceIdentities.assign(
+                descriptors: faces, existing: Array(repeating: nil, count: 6), threshold: 0.5, groups: photos),
+            "assign")
+        check(
+            FaceIdentities.assign(
+                descriptors: faces, existing: [1, 1, 1, 1, 1, 1], threshold: 0.5, relabelAll: true, groups: photos),
+            "rebuild")
+        // A new face of photo 0 does not join a label photo 0 already has.
+        let incremental = FaceIdentities.assign(
+            descriptors: faces, existing: [1, 2, 3, nil, 1, 2], threshold: 0.5, groups: photos)
+        #expect(Set(incremental[0..<4]).count == 4, "\(incremental)")
+        #expect(incremental[0..<3] == [1, 2, 3])
+    }
+
     @Test("nothing closer than the threshold: everyone alone")
     func alone() {
         let points = (0..<5).map { k in (0..<128).map { $0 == k ? Float(1) : 0 } }
