@@ -34,6 +34,7 @@ let package = Package(
         .systemLibrary(name: "CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
         .systemLibrary(name: "CExif", pkgConfig: "libexif", providers: [.apt(["libexif-dev"])]),
         .systemLibrary(name: "CHeif", pkgConfig: "libheif", providers: [.apt(["libheif-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "FaceScopeCore"),
         // Image decoding (JPEG, PNG, WebP, HEIF, EXIF orientation) and the tensors the models take.
         .target(
@@ -44,7 +45,7 @@ let package = Package(
         // Images in, documents out: decoding, Triton and the store working together.
         .target(
             name: "FaceScopePipeline",
-            dependencies: ["FaceScopeCore", "FaceScopeImaging", "FaceScopeTriton", "FaceScopeRedis"]),
+            dependencies: ["FaceScopeCore", "FaceScopeImaging", "FaceScopeTriton", "FaceScopeRedis", "CCrypto"]),
         // The terminal browser (ncurses + chafa); `facescope` with no subcommand.
         .target(
             name: "FaceScopeTUI",

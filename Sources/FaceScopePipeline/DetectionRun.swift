@@ -26,6 +26,12 @@ public struct DetectionSummary: Sendable, Equatable {
     /// Images not processed (or processed but not stored) when the run stopped or was cancelled:
     /// a rerun does them.
     public var left = 0
+    /// How the files stood against the store (see ``SourceCheck``): new, changed, unchanged
+    /// (touched ones included: same content, a new modification time, which was recorded).
+    public var new = 0
+    public var changed = 0
+    public var unchanged = 0
+    public var touched = 0
 
     public init() {}
 
@@ -95,7 +101,8 @@ public final class DetectionRun: Sendable {
         }
     }
 
-    /// Processes `files`; those already stored are skipped unless `force`. While Triton or Redis is
+    /// Processes `files`; those stored and unchanged since are skipped unless `force` (see
+    /// ``sourceCheck(_:store:force:)``). While Triton or Redis is
     /// unavailable, workers pause (one of them tries again after each of `outagePauses`) instead
     /// of failing every file; when it stays unavailable the run stops with `stopped` set.
     public func run(
@@ -103,13 +110,9 @@ public final class DetectionRun: Sendable {
         events: @escaping @Sendable (DetectionEvent) -> Void
     ) throws(FaceScopeError) -> DetectionSummary {
         let started = DispatchTime.now().uptimeNanoseconds
-        var work = files
-        var skipped = 0
-        if let store, !force {
-            let stored = try store.existing(filenames: files.map(\.filename))
-            work = files.filter { !stored.contains($0.filename) }
-            skipped = files.count - work.count
-        }
+        let check = try store.map { store throws(FaceScopeError) in try sourceCheck(files, store: store, force: force) }
+        let work = check?.work ?? files
+        let skipped = files.count - work.count
         events(.started(total: work.count, skipped: skipped))
         let state = RunState(storeBatch: storeBatch)
         let queue = WorkQueue(work)
@@ -117,7 +120,7 @@ public final class DetectionRun: Sendable {
         let workers = min(concurrency, max(1, work.count))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             while !cancel.isCancelled, gate.enter(worker), let file = queue.next() {
-                switch Result(catching: { () throws(FaceScopeError) in try pipeline.analyze(file) }) {
+                switch Result(catching: { () throws(FaceScopeError) in try analyzeRecordingSource(file) }) {
                 case .success(let document):
                     gate.succeeded(worker)
                     if let ready = state.add(document) { flush(ready, state: state, gate: gate, events: events) }
@@ -140,6 +143,7 @@ public final class DetectionRun: Sendable {
         }
         var summary = state.summary
         summary.skipped = skipped
+        if let check { summary.count(check) }
         summary.stopped = gate.stopped
         if summary.stopped != nil { summary.left = queue.remaining + state.outageLeft }
         summary.cancelled = cancel.isCancelled && queue.remaining > 0

@@ -75,6 +75,7 @@ final class BrowserApp {
     private let previews: PreviewWorker
     private let detector: DetectionWorker
     private let tritonChecks: TritonWorker
+    private let fileChecks: FileCheckWorker
     private let painter: Painter
     /// The sixel or kitty renderer, when pictures are drawn in pixels.
     private let pixelRenderer: PixelRenderer?
@@ -116,6 +117,7 @@ final class BrowserApp {
             mailbox: mailbox, timings: timings)
         detector = DetectionWorker(settings: options.settings, mailbox: mailbox)
         tritonChecks = TritonWorker(settings: options.settings, mailbox: mailbox)
+        fileChecks = FileCheckWorker(imagesRoot: options.settings.imagesDir, mailbox: mailbox)
         painter = Painter(screen: screen, graphics: detection.mode)
     }
 
@@ -205,6 +207,7 @@ final class BrowserApp {
             case .loadPeople(let token): store.loadPeople(token: token)
             case .changePeople(let token, let change): store.changePeople(token: token, change: change)
             case .findSimilar(let request): store.findSimilar(request)
+            case .checkFiles(let names): fileChecks.check(names)
             case .redraw:
                 screen.invalidate()
                 placedPicture = nil

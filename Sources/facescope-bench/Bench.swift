@@ -23,9 +23,11 @@ enum Bench {
                 try RecognitionBench.run(
                     redisURL: redisURL, faces: Int(env["BENCH_FACES"] ?? "") ?? 100_000,
                     clusterFaces: Int(env["BENCH_CLUSTER_FACES"] ?? "") ?? 10_000)
+            case "hash":
+                try HashBench.run(sizesMB: [1, 5, 20], rounds: Int(env["BENCH_ROUNDS"] ?? "") ?? 9)
             default:
                 FileHandle.standardError.write(
-                    Data("usage: facescope-bench [store|detect|preprocess|recognition]\n".utf8))
+                    Data("usage: facescope-bench [store|detect|preprocess|recognition|hash]\n".utf8))
                 exit(2)
             }
         } catch {

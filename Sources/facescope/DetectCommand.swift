@@ -15,7 +15,14 @@ struct DetectCommand: ParsableCommand {
         discussion: """
             PATHs are image files or folders (searched recursively; hidden ones skipped; .jpg .jpeg
             .png .webp .heic). Images already stored are skipped unless --force, so a run that was
-            stopped (Ctrl-C) continues where it left off.
+            stopped (Ctrl-C) continues where it left off; an image whose file changed since it was
+            stored (another size or modification time, and other content: SHA-256) is detected
+            again, keeping the labels of faces that still overlap. A file only touched (same
+            content) is not sent to Triton; its new time is stored. The summary says how many
+            files were new, changed and unchanged. Documents stored before FaceScope recorded
+            file sources count as unchanged: --force detects them again and records their sources.
+            Documents of deleted files stay until 'facescope prune'; 'facescope watch' keeps
+            detecting as files are added or changed.
 
             Ctrl-C or SIGTERM stops after the images in flight: what is finished is stored, and
             the exit status is 130 (Ctrl-C) or 143 (SIGTERM); a second one quits at once. While
@@ -323,8 +330,15 @@ final class ProgressReporter: @unchecked Sendable {
         var line = "\(summary.images) images, \(summary.faces) faces"
         line += ", \(summary.skipped) skipped, \(summary.failed) failed, \(rate) images/s"
         line += String(format: " (%.1f s)", summary.seconds)
+        if !dryRun { line += "; " + Self.changes(summary) }
         if dryRun { line += ", nothing stored (dry run)" }
         if summary.cancelled || summary.stopped != nil { line += "; stopped early: run again to continue" }
         printNote(line)
+    }
+
+    /// How the files stood against the store: `2 new, 1 changed, 40 unchanged (3 touched: ...)`.
+    static func changes(_ summary: DetectionSummary) -> String {
+        "\(summary.new) new, \(summary.changed) changed, \(summary.unchanged) unchanged"
+            + (summary.touched > 0 ? " (\(summary.touched) only touched: modification time updated)" : "")
     }
 }

@@ -82,6 +82,12 @@ final class ProgressLine {
     func finish() {
         if enabled, last != .distantPast { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
+
+    /// Clears the line before other output; the next advance draws it again.
+    func clear() {
+        finish()
+        last = .distantPast
+    }
 }
 
 struct OutputOptions: ParsableArguments {

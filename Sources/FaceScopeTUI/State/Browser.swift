@@ -167,6 +167,8 @@ struct Browser: Sendable {
     /// How many documents are stored (the last count), whatever the list shows.
     private(set) var collectionSize: Int?
     private(set) var quitRequested = false
+    /// Which listed images' files are missing (the rows on screen are checked).
+    private(set) var files = FileChecks()
     /// Whether Triton is configured at all (re-detection needs it).
     var tritonConfigured = true
 
@@ -332,6 +334,7 @@ struct Browser: Sendable {
     private mutating func reloadList() {
         list.invalidate()
         pendingPages = [:]
+        files.forget()
     }
 
     private mutating func perform(_ action: Action, now: Double) -> [Effect] {
@@ -754,6 +757,8 @@ struct Browser: Sendable {
             similarToken = nil
             similarError = error
             similar.setTotal(0, viewHeight: viewHeight)
+        case .filesChecked(let results):
+            files.store(results)
         }
         return pump(now: now)
     }
@@ -802,6 +807,9 @@ struct Browser: Sendable {
             view = .browse
             relayout()
         }
+        let onScreen = (list.top..<list.top + viewHeight).compactMap { list.row(at: $0)?.filename }
+        let unchecked = files.toCheck(onScreen)
+        if !unchecked.isEmpty { effects.append(.checkFiles(unchecked)) }
         let subject = previewSubject
         if let area = layout.image, !area.isEmpty, let (doc, focus) = subject {
             let key = PreviewKey(document: doc, area: area, boxes: showBoxes, landmarks: showLandmarks, focus: focus)

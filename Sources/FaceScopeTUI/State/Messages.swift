@@ -83,6 +83,8 @@ enum Effect: Sendable, Equatable {
     /// Rename or merge people; answered with ``WorkResult/peopleChanged(token:message:error:)``.
     case changePeople(token: UInt64, change: PeopleChange)
     case findSimilar(SimilarRequest)
+    /// Check whether these stored images' files exist; answered with ``WorkResult/filesChecked(_:)``.
+    case checkFiles([String])
     /// Repaint the whole terminal (it may hold garbage).
     case redraw
     case quit
@@ -105,6 +107,8 @@ enum WorkResult: Sendable, Equatable {
     case peopleChanged(token: UInt64, message: String, error: String?)
     case similar(token: UInt64, faces: [SimilarFace])
     case similarFailed(token: UInt64, error: String)
+    /// Filename → whether its file is missing.
+    case filesChecked([String: Bool])
 }
 
 /// The state of a service as the status line shows it.

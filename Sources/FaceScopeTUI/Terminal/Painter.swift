@@ -110,7 +110,8 @@ struct Painter {
                 continue
             }
             let selected = b.selection.contains(doc.pk)
-            let mark = selected ? (screen.unicode ? "● " : "* ") : "  "
+            let gone = b.files.isMissing(doc.filename)
+            let mark = selected ? (screen.unicode ? "● " : "* ") : gone ? (screen.unicode ? "✗ " : "x ") : "  "
             let faces = doc.faces == nil ? "-" : String(doc.faceCount)
             let size = "\(doc.width.map(String.init) ?? "?")x\(doc.height.map(String.init) ?? "?")"
             let text =
@@ -118,7 +119,7 @@ struct Painter {
                 + String(repeating: " ", count: max(0, 5 - faces.count)) + faces + " "
                 + TerminalText.pad(size, columns: 11)
             var style = TextStyle.plain
-            if selected { style = .warn }
+            if selected { style = .warn } else if gone { style = .dim }
             if index == b.list.cursor { style.reverse = true }
             screen.text(text, x: rect.x, y: y, width: rect.width, style: style, fill: true)
         }
@@ -203,7 +204,9 @@ struct Painter {
             }
             return
         }
-        let size = "\(doc.width.map(String.init) ?? "?")×\(doc.height.map(String.init) ?? "?")"
+        let size =
+            "\(doc.width.map(String.init) ?? "?")×\(doc.height.map(String.init) ?? "?")"
+            + (b.files.isMissing(doc.filename) ? " · file missing" : "")
         screen.text(
             " " + TerminalText.sanitize(doc.filename), x: titleRect.x, y: titleRect.y,
             width: max(1, titleRect.width - TerminalText.width(size) - 2), style: .bold)
