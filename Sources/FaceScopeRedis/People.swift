@@ -162,6 +162,34 @@ extension RedisStore {
         return SearchResult(total: try total(query: query), documents: page)
     }
 
+    /// The label a person is known by: a label number that has faces or a name, or a name (case
+    /// and accents ignored), whole or a prefix that only one name starts with.
+    public func person(matching text: String) throws(FaceScopeError) -> Int {
+        let names = try peopleNames()
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let label = Int(trimmed) {
+            if names[label] != nil { return label }
+            if try total(query: "@label:[\(label) \(label)]") > 0 { return label }
+            throw .notFound("no person with label \(label) (see 'facescope people')")
+        }
+        let wanted = FilenameWords.fold(trimmed)
+        guard !wanted.isEmpty else { throw .usage("give a person's label or name") }
+        let folded = names.map { (label: $0.key, name: $0.value, folded: FilenameWords.fold($0.value)) }
+        let exact = folded.filter { $0.folded == wanted }
+        if exact.count == 1, let only = exact.first { return only.label }
+        let candidates = exact.isEmpty ? folded.filter { $0.folded.hasPrefix(wanted) } : exact
+        if candidates.count == 1, let only = candidates.first { return only.label }
+        if candidates.isEmpty {
+            throw .notFound("no person named '\(TerminalText.sanitize(trimmed))' (see 'facescope people')")
+        }
+        let listed = candidates.sorted { $0.label < $1.label }.prefix(5).map {
+            "\(TerminalText.sanitize($0.name)) (\($0.label))"
+        }
+        throw .notFound(
+            "'\(TerminalText.sanitize(trimmed))' could be \(listed.joined(separator: ", "))\(candidates.count > 5 ? ", …" : ""): "
+                + "give more of the name or the label")
+    }
+
     /// Gives every face of label `from` the label `into`, and keeps `into`'s name (or takes
     /// `from`'s when `into` has none). Returns how many faces moved.
     @discardableResult

@@ -99,10 +99,12 @@ struct PeopleShow: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "The images of one person.")
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
-    @Argument(help: "The person's label.") var label: Int
+    @Argument(help: "The person: a label, or a name (or the start of one).") var person: String
 
     func run() throws {
-        let docs = try store.openStore().documents(withLabel: label)
+        let s = try store.openStore()
+        let label = try s.person(matching: person)
+        let docs = try s.documents(withLabel: label)
         if docs.isEmpty { throw FaceScopeError.notFound("no faces with label \(label)") }
         DocumentPrinter.print(docs, json: output.json)
     }
@@ -112,11 +114,13 @@ struct PeopleRename: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rename", abstract: "Name a person (an empty name removes it).")
     @OptionGroup var store: StoreOptions
-    @Argument(help: "The person's label.") var label: Int
-    @Argument(help: "The name.") var name: String
+    @Argument(help: "The person: a label, or a name (or the start of one).") var person: String
+    @Argument(help: "The new name.") var name: String
 
     func run() throws {
-        try store.openStore(.write).rename(label: label, to: name)
+        let s = try store.openStore(.write)
+        let label = try s.person(matching: person)
+        try s.rename(label: label, to: name)
         print(
             name.isEmpty ? "label \(label) has no name now" : "label \(label) is now '\(TerminalText.sanitize(name))'")
     }
@@ -124,14 +128,22 @@ struct PeopleRename: ParsableCommand {
 
 struct PeopleMerge: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "merge", abstract: "Make two people one: every face of FROM takes the label INTO.")
+        commandName: "merge", abstract: "Make two people one: every face of FROM takes the label of INTO.")
     @OptionGroup var store: StoreOptions
-    @Argument(help: "The label to merge away.") var from: Int
-    @Argument(help: "The label to keep.") var into: Int
+    @Argument(help: "The person to merge away: a label or a name.") var from: String
+    @Argument(help: "The person to keep: a label or a name.") var into: String
 
     func run() throws {
-        let moved = try store.openStore(.write).merge(label: from, into: into)
-        print("\(moved) faces moved from label \(from) to \(into)")
+        let s = try store.openStore(.write)
+        let source = try s.person(matching: from)
+        let target = try s.person(matching: into)
+        if source == target {
+            throw FaceScopeError.notFound(
+                "'\(TerminalText.sanitize(from))' and '\(TerminalText.sanitize(into))' are the same person (label \(source))"
+            )
+        }
+        let moved = try s.merge(label: source, into: target)
+        print("\(moved) faces moved from label \(source) to \(target)")
     }
 }
 
@@ -169,6 +181,7 @@ struct SimilarCommand: ParsableCommand {
             )
         }
         let similar = try s.similarFaces(to: embedding, limit: limit, excludingFace: faces[face - 1].pk)
+        let names = try s.peopleNames()
         var out = Output()
         if output.json {
             for item in similar {
@@ -177,17 +190,20 @@ struct SimilarCommand: ParsableCommand {
                         ("filename", .string(item.stored.filename)), ("face", .int(Int64(item.stored.faceIndex + 1))),
                         ("distance", .double(Double(item.distance))),
                         ("label", item.stored.face.label.map { .int(Int64($0)) } ?? .null),
+                        ("name", item.stored.face.label.flatMap { names[$0] }.map(JSONValue.string) ?? .null),
                     ]).serialized)
             }
         } else if similar.isEmpty {
             out.line("no other faces with descriptors")
         } else {
-            out.line("DISTANCE  FACE  LABEL  FILENAME")
+            out.line("DISTANCE  FACE  LABEL  PERSON                FILENAME")
             for item in similar {
                 let label = item.stored.face.label.map(String.init) ?? "-"
+                let name = item.stored.face.label.flatMap { names[$0] } ?? "-"
                 out.line(
                     String(format: "%8.3f  %4d  ", item.distance, item.stored.faceIndex + 1)
                         + String(repeating: " ", count: max(0, 5 - label.count)) + label + "  "
+                        + TerminalText.pad(TerminalText.sanitize(name), columns: 20) + "  "
                         + TerminalText.sanitize(item.stored.filename))
             }
         }

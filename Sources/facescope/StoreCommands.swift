@@ -154,6 +154,7 @@ struct ShowCommand: ParsableCommand {
             print(doc.json.serialized)
             return
         }
+        let names = try s.peopleNames()
         var out = Output()
         out.line("filename  \(TerminalText.sanitize(doc.filename))")
         out.line("pk        \(TerminalText.sanitize(doc.pk))")
@@ -172,6 +173,7 @@ struct ShowCommand: ParsableCommand {
             var line = "  #\(i + 1)  box (\(b.x1),\(b.y1))-(\(b.x2),\(b.y2))  probability \(face.probability)"
             if let r = face.rotation { line += "  rotation \(r)°" }
             line += "  label \(face.label.map(String.init) ?? "-")"
+            if let label = face.label, let name = names[label] { line += " (\(TerminalText.sanitize(name)))" }
             if case .object(let regions) = face.descriptors ?? .null {
                 let points = regions.reduce(0) { n, region in
                     if case .object(let pts) = region.1 { return n + pts.count }
