@@ -16,6 +16,7 @@ enum Bench {
             switch args.first ?? "store" {
             case "store": try storeBenchmark(redisURL: redisURL, count: count)
             case "detect": try DetectBench.fromEnvironment(env).run()
+            case "phone": try PhoneBench(detect: DetectBench.fromEnvironment(env)).run()
             case "preprocess":
                 try DetectBench.fromEnvironment(env).runPreprocessingOnly(
                     mode: ResizeMode(rawValue: env["BENCH_RESIZE"] ?? "letterbox") ?? .letterbox)
@@ -25,7 +26,7 @@ enum Bench {
                     clusterFaces: Int(env["BENCH_CLUSTER_FACES"] ?? "") ?? 10_000)
             default:
                 FileHandle.standardError.write(
-                    Data("usage: facescope-bench [store|detect|preprocess|recognition]\n".utf8))
+                    Data("usage: facescope-bench [store|detect|phone|preprocess|recognition]\n".utf8))
                 exit(2)
             }
         } catch {
