@@ -415,8 +415,9 @@ public final class ImageViews {
     }
 
     /// The view each face's FPENet crop comes from (boxes in full-size pixels): one with at least
-    /// min(1, side / 80) pixels per crop pixel.
-    public func forLandmarks(_ boxes: [DetectionBox]) throws(FaceScopeError) -> [ImageView] {
+    /// min(1, side / 80) pixels per crop pixel. With `chips`, a region decoded for a face is made
+    /// fine enough for its descriptor chip too; without, only for the crop.
+    public func forLandmarks(_ boxes: [DetectionBox], chips: Bool = true) throws(FaceScopeError) -> [ImageView] {
         let view = views[0]
         return try provide(
             boxes.map { b in
@@ -424,10 +425,11 @@ public final class ImageViews {
                     box: (b.x1, b.y1, b.x2, b.y2), imageWidth: view.fullWidth, imageHeight: view.fullHeight)
                 let side = square.width
                 let need = (square.x0, square.y0, square.x0 + side, square.y0 + side)
+                let scale = DecodePlan.cropScale(fullPixelsPerOutput: side / Double(Preprocess.landmarkSize))
+                guard chips else { return (need, scale, need, scale) }
                 let m = side * Self.regionMargin
                 return (
-                    need, DecodePlan.cropScale(fullPixelsPerOutput: side / Double(Preprocess.landmarkSize)),
-                    (need.0 - m, need.1 - m, need.2 + m, need.3 + m),
+                    need, scale, (need.0 - m, need.1 - m, need.2 + m, need.3 + m),
                     DecodePlan.cropScale(fullPixelsPerOutput: side / Self.chipPixelsPerSquarePixel)
                 )
             })

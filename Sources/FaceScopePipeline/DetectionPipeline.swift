@@ -240,7 +240,7 @@ public final class DetectionPipeline: Sendable {
         faces.reserveCapacity(detections.count)
         var keypoints: [[Keypoint]] = []
         if options.landmarks && !detections.isEmpty {
-            let crops = try views.forLandmarks(detections.map(\.box))
+            let crops = try views.forLandmarks(detections.map(\.box), chips: recognition != nil)
             keypoints = try runLandmarks(crops, detections: detections, name: name)
         }
         var embeddings: [Int: [Float]] = [:]

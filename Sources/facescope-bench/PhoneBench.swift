@@ -135,7 +135,7 @@ struct PhoneBench {
 
         // 2. Decode CPU per scale, and a face region's finer decode.
         DetectBench.log("decode CPU per scale, \(detect.prepRepeats) repeats")
-        let decodes = try decodeCosts(photos: photos, documents: documents)
+        let decodes = try decodeCosts(photos: photos, documents: documents, mode: reduced.resizeMode)
 
         print("")
         print("### Client CPU per 12-megapixel photo")
@@ -184,8 +184,9 @@ struct PhoneBench {
         }
         print("")
         print(
-            "A face's region (its landmark square and the margin for its chip, "
-                + "\(fmt(decodes.regionSide, 0)) pixels square on average) at a finer scale than the detector's:")
+            "The smallest face of each photo whose chip needs a finer decode than the detector's "
+                + "(\(decodes.regionCount) photos): its region (landmark square and the margin for its chip, "
+                + "\(fmt(decodes.regionSide, 0)) pixels square on average), against the whole image at that scale:")
         print("")
         print("| finer decode | ms per face | note |")
         print("| --- | --- | --- |")
@@ -221,6 +222,7 @@ struct PhoneBench {
         var scales: [DecodeScale: Double] = [:]
         var regions: [DecodeScale: Double] = [:]
         var regionSide = 0.0
+        var regionCount = 0
     }
 
     /// Median thread CPU ms of `body` over the repeats.
@@ -234,7 +236,7 @@ struct PhoneBench {
         return Measure.median(samples)
     }
 
-    func decodeCosts(photos: [String], documents: [String: ImageDocument]) throws -> Decodes {
+    func decodeCosts(photos: [String], documents: [String: ImageDocument], mode: ResizeMode) throws -> Decodes {
         var result = Decodes()
         var perScale: [DecodeScale: [Double]] = [:]
         var perRegion: [DecodeScale: [Double]] = [:]
@@ -245,26 +247,29 @@ struct PhoneBench {
             for scale in DecodeScale.all {
                 perScale[scale, default: []].append(try cpu { _ = try jpeg.decode(scale: scale) })
             }
-            // The first face's region, as ImageViews asks for it, at 1/2 and 1/1.
-            guard let face = documents[photo]?.faces?.first else { continue }
+            // The smallest face's region, as ImageViews asks for it with descriptors on, where its
+            // chip needs a finer decode than the detector's.
+            let detector = try ImageViews(jpeg: jpeg, resizeMode: mode).detection.scale
+            guard let face = documents[photo]?.faces?.min(by: { $0.bbox.width < $1.bbox.width }) else { continue }
             let b = face.bbox
             let square = Preprocess.landmarkSquare(
                 box: (Double(b.x1), Double(b.y1), Double(b.x2), Double(b.y2)), imageWidth: jpeg.width,
                 imageHeight: jpeg.height)
+            let scale = DecodePlan.cropScale(fullPixelsPerOutput: square.width / ImageViews.chipPixelsPerSquarePixel)
+            guard scale > detector else { continue }
             let m = square.width * ImageViews.regionMargin
             sides.append(square.width + 2 * m)
-            for scale in [DecodeScale.half, .full] {
-                let region = (square.x0 - m, square.y0 - m, square.x0 + square.width + m, square.y0 + square.width + m)
-                perRegion[scale, default: []].append(
-                    try cpu {
-                        guard jpeg.decodeRegions([(region.0, region.1, region.2, region.3, scale)]) != nil else {
-                            throw BenchError("\(photo): the region could not be cropped")
-                        }
-                    })
-            }
+            let region = (square.x0 - m, square.y0 - m, square.x0 + square.width + m, square.y0 + square.width + m)
+            perRegion[scale, default: []].append(
+                try cpu {
+                    guard jpeg.decodeRegions([(region.0, region.1, region.2, region.3, scale)]) != nil else {
+                        throw BenchError("\(photo): the region could not be cropped")
+                    }
+                })
         }
         result.scales = perScale.mapValues { Measure.median($0) }
         result.regions = perRegion.mapValues { Measure.median($0) }
+        result.regionCount = sides.count
         result.regionSide = sides.isEmpty ? .nan : sides.reduce(0, +) / Double(sides.count)
         return result
     }
