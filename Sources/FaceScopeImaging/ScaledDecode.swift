@@ -360,6 +360,10 @@ public final class ImageViews {
     /// A region decoded for a face reaches this many square sides past each edge of the square
     /// (room for the chip, which covers about 1.2 sides, rotated).
     public static let regionMargin = 0.5
+    /// Regions covering more than this fraction of the image are not cropped: the whole image is
+    /// decoded at their scale instead (a lossless crop re-encodes what it keeps, so a large one
+    /// costs more than decoding everything; docs/benchmarks.md).
+    public static let regionAreaLimit = 0.25
 
     /// An image decoded at full size: every crop comes from it.
     public init(full image: DecodedImage) {
@@ -386,15 +390,21 @@ public final class ImageViews {
     }
 
     /// A view for each request: one that holds `need` at `scale` or finer, else `fetch` decoded
-    /// at `fetchScale` (all missing regions in one pass), else the whole image at the finest
-    /// scale still missing.
+    /// at `fetchScale` (all missing regions in one pass, when they cover at most
+    /// ``regionAreaLimit`` of the image), else the whole image at the finest scale still missing.
     func provide(_ requests: [(need: Rect, scale: DecodeScale, fetch: Rect, fetchScale: DecodeScale)])
         throws(FaceScopeError) -> [ImageView]
     {
         var result = requests.map { find($0.need, scale: $0.scale) }
         var missing = result.indices.filter { result[$0] == nil }
         guard !missing.isEmpty, let jpeg else { return result.map { $0 ?? views[0] } }
-        if cropRegions,
+        let area = missing.reduce(0.0) { sum, i in
+            let f = requests[i].fetch
+            let w = min(f.x1, Double(jpeg.width)) - max(f.x0, 0)
+            let h = min(f.y1, Double(jpeg.height)) - max(f.y0, 0)
+            return sum + max(0, w) * max(0, h)
+        }
+        if cropRegions, area <= Self.regionAreaLimit * Double(jpeg.width * jpeg.height),
             let decoded = jpeg.decodeRegions(
                 missing.map { i in
                     let r = requests[i]

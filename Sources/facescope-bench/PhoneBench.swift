@@ -256,8 +256,12 @@ struct PhoneBench {
                 box: (Double(b.x1), Double(b.y1), Double(b.x2), Double(b.y2)), imageWidth: jpeg.width,
                 imageHeight: jpeg.height)
             let scale = DecodePlan.cropScale(fullPixelsPerOutput: square.width / ImageViews.chipPixelsPerSquarePixel)
-            guard scale > detector else { continue }
             let m = square.width * ImageViews.regionMargin
+            // Regions over ImageViews.regionAreaLimit of the image are not cropped.
+            let side = min(Double(jpeg.width), square.width + 2 * m) * min(Double(jpeg.height), square.width + 2 * m)
+            guard scale > detector, side <= ImageViews.regionAreaLimit * Double(jpeg.width * jpeg.height) else {
+                continue
+            }
             sides.append(square.width + 2 * m)
             let region = (square.x0 - m, square.y0 - m, square.x0 + square.width + m, square.y0 + square.width + m)
             perRegion[scale, default: []].append(
