@@ -6,6 +6,8 @@
 #                             decode, vs what Triton sustains, HTTP vs shared memory, peak RSS of
 #                             `facescope detect` over 100 and 1,000 files (~5-8 minutes;
 #                             BENCH_QUICK=1: smaller counts, under a minute)
+#   scripts/bench.sh phone    12-megapixel JPEGs: client CPU vs the Python client, decode CPU per
+#                             DCT scale, accuracy against full-size decoding (~3 minutes)
 # Installs what is missing and starts the local services (scripts/setup.sh, scripts/services.sh),
 # then builds in release mode into .build-bench (a scratch path of its own, so it never waits on
 # another build's lock). Other knobs: BENCH_ROUNDS, BENCH_IMAGES_PER_ROUND, BENCH_CONCURRENCY,
@@ -16,13 +18,13 @@ cd "$FS_ROOT"
 
 what="${1:-all}"
 case "$what" in
-  all | store | detect) ;;
-  -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
-  *) fs_die "unknown benchmark: $what (store, detect or nothing for both)" ;;
+  all | store | detect | phone) ;;
+  -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+  *) fs_die "unknown benchmark: $what (store, detect, phone or nothing for store and detect)" ;;
 esac
 
 scripts/setup.sh
-if [ "$what" != detect ]; then scripts/services.sh start redis; fi
+if [ "$what" = all ] || [ "$what" = store ]; then scripts/services.sh start redis; fi
 if [ "$what" != store ]; then scripts/services.sh start triton; fi
 
 # A source edited while the build runs fails it ("modified during the build"): try again.
@@ -37,7 +39,7 @@ build() {
 }
 fs_log "building (release, .build-bench)"
 build facescope-bench
-if [ "$what" != store ]; then build facescope; fi
+if [ "$what" = all ] || [ "$what" = detect ]; then build facescope; fi
 
 export REDIS_OM_URL="$FS_REDIS_URL" TRITON_SERVER_URL="$FS_TRITON_URL"
 export BENCH_PYTHON="$FS_VENV/bin/python" FACESCOPE_BIN="$FS_ROOT/.build-bench/release/facescope"
@@ -45,15 +47,20 @@ bench="$FS_ROOT/.build-bench/release/facescope-bench"
 
 echo "FaceScope benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs: $(lscpu | sed -n 's/^Model name: *//p')"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-if [ "$what" != detect ]; then
+if [ "$what" = all ] || [ "$what" = store ]; then
   echo
   fs_log "store benchmark (BENCH_DOCS=${BENCH_DOCS:-100000})"
   "$bench" store
 fi
-if [ "$what" != store ]; then
+if [ "$what" = all ] || [ "$what" = detect ]; then
   echo
   fs_log "detection benchmark${BENCH_QUICK:+ (BENCH_QUICK)}"
   "$bench" detect
+fi
+if [ "$what" = phone ]; then
+  echo
+  fs_log "phone-photo benchmark (BENCH_ROUNDS=${BENCH_ROUNDS:-8})"
+  "$bench" phone
 fi
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

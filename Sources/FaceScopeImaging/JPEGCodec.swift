@@ -8,6 +8,8 @@ enum JPEGCodec {
         /// 1 gray, 3 YCbCr/RGB, 4 CMYK/YCCK.
         let channels: Int
         let colorspace: Int32
+        /// TurboJPEG's chroma subsampling (TJSAMP_*); -1 when it is none of those.
+        var subsampling: Int32 = -1
     }
 
     /// A TurboJPEG decompressor handle, destroyed on deinit.
@@ -56,7 +58,8 @@ enum JPEGCodec {
             case Int32(TJCS_CMYK.rawValue), Int32(TJCS_YCCK.rawValue): channels = 4
             default: channels = 3
             }
-            return Header(width: Int(w), height: Int(h), channels: channels, colorspace: colorspace)
+            return Header(
+                width: Int(w), height: Int(h), channels: channels, colorspace: colorspace, subsampling: subsampling)
         }
 
         /// Decodes to RGB8 at `width` x `height`, which must be the full size or one of

@@ -124,8 +124,16 @@ public enum Preprocess {
         _ image: DecodedImage, box: (x1: Double, y1: Double, x2: Double, y2: Double),
         into output: UnsafeMutableBufferPointer<Float>
     ) -> FaceCrop {
+        landmarkCrop(
+            image, square: landmarkSquare(box: box, imageWidth: image.width, imageHeight: image.height), into: output)
+    }
+
+    /// FPENet's input from a given square of `image` (its pixels; it may reach past the edges,
+    /// which are then clamped): stretched to 80x80, gray, as ``landmarkCrop(_:box:into:)`` writes it.
+    public static func landmarkCrop(
+        _ image: DecodedImage, square: FaceCrop, into output: UnsafeMutableBufferPointer<Float>
+    ) -> FaceCrop {
         precondition(output.count >= landmarkInputCount, "the FPENet input needs \(landmarkInputCount) floats")
-        let square = landmarkSquare(box: box, imageWidth: image.width, imageHeight: image.height)
         guard let base = output.baseAddress else { return square }
         let n = landmarkSize
         let scale = Double(n) / square.width

@@ -25,13 +25,23 @@ public struct PipelineOptions: Sendable {
     /// A detector that takes each image file's bytes and decodes and resizes on the server
     /// (`FACESCOPE_ENCODED_MODEL`, e.g. `facenet_encoded`); nil sends FaceNet's raw input tensor.
     public var encodedModel: String?
+    /// Whether JPEGs are decoded at reduced DCT scales (1/2, 1/4, 1/8): the coarsest that still
+    /// gives FaceNet its input without enlarging, then face regions at the scale their crops need
+    /// (see ``DecodePlan``). Off: every image decoded at full size.
+    public var reducedDecode: Bool
+    /// Where a face needs a finer scale than the detector's decode: its region cropped from the
+    /// JPEG (`tjTransform`) and decoded, or (false) the whole image decoded at that scale.
+    public var cropRegions: Bool
 
     public init(
         faceDetectModel: String = "facenet", landmarkModel: String = "fpenet", modelVersion: String? = nil,
         resizeMode: ResizeMode? = nil, detection: DetectionSettings = DetectionSettings(),
         maxPixels: Int = 100_000_000, landmarks: Bool = true, recognitionModel: String? = "facerec",
-        requireRecognition: Bool = false, encodedModel: String? = nil
+        requireRecognition: Bool = false, encodedModel: String? = nil, reducedDecode: Bool = true,
+        cropRegions: Bool = true
     ) {
+        self.reducedDecode = reducedDecode
+        self.cropRegions = cropRegions
         self.encodedModel = encodedModel
         self.recognitionModel = recognitionModel
         self.requireRecognition = requireRecognition
@@ -186,7 +196,16 @@ public final class DetectionPipeline: Sendable {
             let detections = try runEncodedDetector(bytes, image: image, model: encoded, name: file.path)
             faces = try describeFaces(detections, in: image, name: file.path)
         } else {
-            image = try ImageDecoder.decode(path: file.path, maxPixels: options.maxPixels)
+            let bytes = try ImageDecoder.readFile(file.path)
+            if options.reducedDecode,
+                let jpeg = try ScaledJPEG(bytes: bytes, name: file.path, maxPixels: options.maxPixels)
+            {
+                let faces = try detectFaces(in: jpeg)
+                return ImageDocument(
+                    pk: "", filename: file.filename, faces: faces, channels: jpeg.channels, height: jpeg.height,
+                    width: jpeg.width, portrait: jpeg.height > jpeg.width ? 1 : 0)
+            }
+            image = try ImageDecoder.decode(data: bytes, name: file.path, maxPixels: options.maxPixels)
             faces = try detectFaces(in: image, name: file.path)
         }
         return ImageDocument(
@@ -196,22 +215,37 @@ public final class DetectionPipeline: Sendable {
 
     /// Faces in a decoded image (boxes in its pixels).
     public func detectFaces(in image: DecodedImage, name: String) throws(FaceScopeError) -> [Face] {
-        try describeFaces(try runDetector(image, name: name), in: image, name: name)
+        let views = ImageViews(full: image)
+        return try describeFaces(try runDetector(views.detection, name: name), views: views, name: name)
+    }
+
+    /// Faces in a JPEG decoded at reduced scales (boxes and landmarks in full-size pixels): the
+    /// detector sees the coarsest decode that gives FaceNet its input without enlarging; each
+    /// face's landmark crop and chip come from that decode when it has enough pixels for them,
+    /// else from the face's region decoded at the scale it needs.
+    public func detectFaces(in jpeg: ScaledJPEG) throws(FaceScopeError) -> [Face] {
+        let views = try ImageViews(jpeg: jpeg, resizeMode: resizeMode, cropRegions: options.cropRegions)
+        return try describeFaces(try runDetector(views.detection, name: jpeg.name), views: views, name: jpeg.name)
     }
 
     /// Landmarks, roll and descriptors of the detector's faces.
     func describeFaces(_ detections: [Detection], in image: DecodedImage, name: String) throws(FaceScopeError)
         -> [Face]
     {
+        try describeFaces(detections, views: ImageViews(full: image), name: name)
+    }
+
+    func describeFaces(_ detections: [Detection], views: ImageViews, name: String) throws(FaceScopeError) -> [Face] {
         var faces: [Face] = []
         faces.reserveCapacity(detections.count)
         var keypoints: [[Keypoint]] = []
         if options.landmarks && !detections.isEmpty {
-            keypoints = try runLandmarks(image, detections: detections, name: name)
+            let crops = try views.forLandmarks(detections.map(\.box), chips: recognition != nil)
+            keypoints = try runLandmarks(crops, detections: detections, name: name)
         }
         var embeddings: [Int: [Float]] = [:]
         if recognition != nil {
-            embeddings = try runRecognition(image, keypoints: keypoints, name: name)
+            embeddings = try runRecognition(views, keypoints: keypoints, name: name)
         }
         for (i, detection) in detections.enumerated() {
             let points = i < keypoints.count ? keypoints[i] : []
@@ -225,12 +259,14 @@ public final class DetectionPipeline: Sendable {
         return faces
     }
 
-    func runDetector(_ image: DecodedImage, name: String) throws(FaceScopeError) -> [Detection] {
+    /// FaceNet on a view; boxes in full-size pixels.
+    func runDetector(_ view: ImageView, name: String) throws(FaceScopeError) -> [Detection] {
         let mode = resizeMode
-        let transform =
+        let image = view.image
+        let transform = view.toFull(
             mode == .letterbox
-            ? ImageTransform.letterbox(imageWidth: image.width, imageHeight: image.height)
-            : ImageTransform.stretch(imageWidth: image.width, imageHeight: image.height)
+                ? ImageTransform.letterbox(imageWidth: image.width, imageHeight: image.height)
+                : ImageTransform.stretch(imageWidth: image.width, imageHeight: image.height))
         // The tensor is written straight into the request body (or shared-memory region).
         let input = TensorInput.converting(
             name: "input_1", written: .fp32, sent: detectorInput,
@@ -313,7 +349,8 @@ public final class DetectionPipeline: Sendable {
             settings: options.detection)
     }
 
-    func runLandmarks(_ image: DecodedImage, detections: [Detection], name: String) throws(FaceScopeError)
+    /// FPENet on each detection's square, cut from the view given for it (`views[i]` for face i).
+    func runLandmarks(_ views: [ImageView], detections: [Detection], name: String) throws(FaceScopeError)
         -> [[Keypoint]]
     {
         var result: [[Keypoint]] = []
@@ -321,6 +358,7 @@ public final class DetectionPipeline: Sendable {
         var start = 0
         let side = FPENet.inputSize
         while start < detections.count {
+            let first = start
             let batch = Array(detections[start..<min(detections.count, start + landmarkBatch)])
             start += batch.count
             let crops = CropRecorder(count: batch.count)
@@ -332,7 +370,7 @@ public final class DetectionPipeline: Sendable {
                     let slice = UnsafeMutableBufferPointer(
                         rebasing: floats[(i * side * side)..<((i + 1) * side * side)])
                     let b = face.box
-                    let crop = Preprocess.landmarkCrop(image, box: (b.x1, b.y1, b.x2, b.y2), into: slice)
+                    let crop = Preprocess.landmarkCrop(views[first + i], box: (b.x1, b.y1, b.x2, b.y2), into: slice)
                     crops.set(i, crop)
                 }
             }
@@ -357,7 +395,12 @@ public final class DetectionPipeline: Sendable {
 extension DetectionPipeline {
     /// The detector's faces for an image (the first step of `detectFaces`), for tests and tools.
     public func runDetectorForTesting(_ image: DecodedImage, name: String) throws(FaceScopeError) -> [Detection] {
-        try runDetector(image, name: name)
+        try runDetector(ImageView(full: image), name: name)
+    }
+
+    /// The detector's faces (full-size pixels) from a view, for tests and tools.
+    public func runDetectorForTesting(_ view: ImageView, name: String) throws(FaceScopeError) -> [Detection] {
+        try runDetector(view, name: name)
     }
 
     /// The input `analyze` sends the encoded-image model for a file (nil without one), for tests.
@@ -370,19 +413,22 @@ extension DetectionPipeline {
     public func runLandmarksForTesting(_ image: DecodedImage, detections: [Detection], name: String)
         throws(FaceScopeError) -> [[Keypoint]]
     {
-        try runLandmarks(image, detections: detections, name: name)
+        try runLandmarks(
+            Array(repeating: ImageView(full: image), count: detections.count), detections: detections, name: name)
     }
 
     /// 128-D descriptors of the faces whose landmarks allow an aligned chip, by face index.
-    func runRecognition(_ image: DecodedImage, keypoints: [[Keypoint]], name: String) throws(FaceScopeError)
+    func runRecognition(_ views: ImageViews, keypoints: [[Keypoint]], name: String) throws(FaceScopeError)
         -> [Int: [Float]]
     {
         guard let recognition else { return [:] }
         let aligned = keypoints.enumerated().compactMap { i, points in FaceAlignment.align(points).map { (i, $0) } }
+        let chipViews = try views.forChips(aligned.map(\.1))
         var result: [Int: [Float]] = [:]
         var start = 0
         let side = FaceAlignment.chipSize
         while start < aligned.count {
+            let first = start
             let batch = Array(aligned[start..<min(aligned.count, start + recognition.batch)])
             start += batch.count
             let input = TensorInput.converting(
@@ -392,7 +438,7 @@ extension DetectionPipeline {
                 for (k, item) in batch.enumerated() {
                     let slice = UnsafeMutableBufferPointer(
                         rebasing: bytes[(k * side * side * 3)..<((k + 1) * side * side * 3)])
-                    Preprocess.faceChip(image, alignment: item.1, into: slice)
+                    Preprocess.faceChip(chipViews[first + k], alignment: item.1, into: slice)
                 }
             }
             let outputs = try client.infer(

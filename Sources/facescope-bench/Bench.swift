@@ -16,6 +16,7 @@ enum Bench {
             switch args.first ?? "store" {
             case "store": try storeBenchmark(redisURL: redisURL, count: count)
             case "detect": try DetectBench.fromEnvironment(env).run()
+            case "phone": try PhoneBench(detect: DetectBench.fromEnvironment(env)).run()
             case "preprocess":
                 try DetectBench.fromEnvironment(env).runPreprocessingOnly(
                     mode: ResizeMode(rawValue: env["BENCH_RESIZE"] ?? "letterbox") ?? .letterbox)
@@ -27,7 +28,8 @@ enum Bench {
                 try HashBench.run(sizesMB: [1, 5, 20], rounds: Int(env["BENCH_ROUNDS"] ?? "") ?? 9)
             default:
                 FileHandle.standardError.write(
-                    Data("usage: facescope-bench [store|detect|preprocess|recognition|hash]\n".utf8))
+                    Data("usage: facescope-bench [store|detect|phone|preprocess|recognition|hash]
+".utf8))
                 exit(2)
             }
         } catch {
