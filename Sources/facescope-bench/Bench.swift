@@ -28,8 +28,7 @@ enum Bench {
                 try HashBench.run(sizesMB: [1, 5, 20], rounds: Int(env["BENCH_ROUNDS"] ?? "") ?? 9)
             default:
                 FileHandle.standardError.write(
-                    Data("usage: facescope-bench [store|detect|phone|preprocess|recognition|hash]
-".utf8))
+                    Data("usage: facescope-bench [store|detect|phone|preprocess|recognition|hash]\n".utf8))
                 exit(2)
             }
         } catch {
