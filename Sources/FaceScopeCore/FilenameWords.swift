@@ -41,6 +41,26 @@ public enum FilenameWords {
         split(filename).map { " " + $0 }.joined()
     }
 
+    /// The longest word start FaceScope indexes as a tag of its own (``starts(_:)``); longer typed
+    /// starts are narrowed by this one, then checked exactly.
+    public static let longestIndexedStart = 12
+
+    /// Every start of every word of `filename`, one to ``longestIndexedStart`` characters, each
+    /// once, space-separated: the tags that make a typed word start an exact index lookup
+    /// (RediSearch's own prefix queries stop expanding at 200 words).
+    public static func starts(_ filename: String) -> String {
+        var seen = Set<String>()
+        var out: [String] = []
+        for word in split(filename) {
+            var start = ""
+            for c in word.prefix(longestIndexedStart) {
+                start.append(c)
+                if seen.insert(start).inserted { out.append(start) }
+            }
+        }
+        return out.joined(separator: " ")
+    }
+
     /// Lower case without accents (`Émile` is `emile`); letters that have no plain form stay.
     public static func fold(_ word: String) -> String {
         word.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)

@@ -50,8 +50,9 @@ public struct KeyLayout: Sendable, Equatable {
 
     /// Version 3: listing, filename lookups and the face-count order are served by the index
     /// itself (sortable `filename` and `faces_order`), so other writers are seen at once.
-    /// Version 4: search by the words of filenames as people type them (`filename_words`).
-    public static let ownIndexVersion = 4
+    /// Version 5: search by the words of filenames as people type them (`filename_words`, and
+    /// `filename_starts` for word starts).
+    public static let ownIndexVersion = 5
 
     public var ownIndex: String { "facescope:" + prefix + "index" }
     /// Holds the version of FaceScope's own index schema.
@@ -75,6 +76,10 @@ public struct KeyLayout: Sendable, Equatable {
     /// the filename's folded words (``FilenameWords/indexed(_:)``).
     public static let filenameWordsField = "filename_words"
 
+    /// The document field (FaceScope's own) with every start of every filename word, a tag each
+    /// (``FilenameWords/starts(_:)``).
+    public static let filenameStartsField = "filename_starts"
+
     /// The value of ``facesOrderField`` for a document.
     public static func facesOrder(faceCount: Int, filename: String) -> String {
         let digits = String(min(max(0, faceCount), 999_999))
@@ -87,6 +92,8 @@ public struct KeyLayout: Sendable, Equatable {
             "$.filename", "AS", "filename", "TAG", "SEPARATOR", KeyLayout.ownTagSeparator, "CASESENSITIVE", "SORTABLE",
             "$.\(KeyLayout.filenameWordsField)", "AS", KeyLayout.filenameWordsField, "TEXT", "NOSTEM", "INDEXMISSING",
             "SORTABLE", "UNF",
+            "$.\(KeyLayout.filenameStartsField)", "AS", KeyLayout.filenameStartsField, "TAG", "SEPARATOR", " ",
+            "CASESENSITIVE",
             "$.\(KeyLayout.facesOrderField)", "AS", KeyLayout.facesOrderField, "TAG", "SEPARATOR",
             KeyLayout.ownTagSeparator, "CASESENSITIVE", "INDEXMISSING", "SORTABLE",
             "$.faces[*].label", "AS", "label", "NUMERIC",

@@ -570,7 +570,7 @@ public final class RedisStore: Sendable {
                 guard let text = name.string, case .array(let values)? = try? JSONValue.parse(text),
                     let filename = values.first?.stringValue
                 else { continue }
-                calls.append(([key], [filename, FilenameWords.indexed(filename)]))
+                calls.append(([key], [filename, FilenameWords.indexed(filename), FilenameWords.starts(filename)]))
             }
             if calls.isEmpty { continue }
             let replies = try runScript(RedisStore.derivedFieldsScript, sha: RedisStore.derivedFieldsSHA, calls: calls)
@@ -594,6 +594,7 @@ public final class RedisStore: Sendable {
         if count > 999999 then count = 999999 end
         redis.call('JSON.SET', KEYS[1], '$.faces_order', cjson.encode(string.format('%06d ', count) .. decoded))
         redis.call('JSON.SET', KEYS[1], '$.filename_words', cjson.encode(ARGV[2]))
+        redis.call('JSON.SET', KEYS[1], '$.filename_starts', cjson.encode(ARGV[3]))
         return 1
         """
     static let derivedFieldsSHA = SHA1.hexDigest(derivedFieldsScript)
@@ -651,8 +652,8 @@ public final class RedisStore: Sendable {
         }
     }
 
-    /// A search by words (see ``SearchPlan``): whole words through the index, word starts
-    /// through an exact filter (RediSearch's own prefix queries stop expanding at
+    /// A search by words (see ``SearchPlan``): whole words through the text index, word starts
+    /// through tags of every word start (RediSearch's own prefix queries stop expanding at
     /// MAXPREFIXEXPANSIONS, which would cut results short silently), a person's name through
     /// the labels it names. When nothing matches, words within one typo are tried (a word still
     /// being typed as a whole word), and the result says so.
@@ -663,22 +664,28 @@ public final class RedisStore: Sendable {
         try fillDerivedFields()
         let field = KeyLayout.filenameWordsField
         let labels = plan.isEmpty ? [] : try peopleNames().filter { plan.matches(name: $0.value) }.keys.sorted()
-        var query = plan.wordQuery(field: field)
-        var filter: String?
-        if !labels.isEmpty {
-            // Filenames or the named people: word starts through the index here (a filter cannot
-            // be joined with the people's clause).
-            let terms =
-                plan.words.map(SearchQuery.escapeTag)
-                + plan.prefixes.filter { $0.count >= 2 }.map {
-                    SearchQuery.escapeTag($0) + "*"
-                }
-            let people = labels.map { "@label:[\($0) \($0)]" }
-            query = ((terms.isEmpty ? [] : ["@\(field):(\(terms.joined(separator: " ")))"]) + people)
-                .map { "(\($0))" }.joined(separator: " | ")
-        } else if !plan.prefixes.isEmpty {
-            filter = plan.prefixes.map { "contains(@\(field), \(RedisStore.expressionString(" " + $0))) > 0" }
+        // Whole words through the text index, word starts through their tags (exact, no
+        // expansion); a start longer than the indexed ones is narrowed by its indexed part, then
+        // checked exactly by a filter.
+        var clauses: [String] = plan.words.isEmpty ? [] : [plan.wordQuery(field: field)]
+        var longStarts: [String] = []
+        for start in plan.prefixes {
+            let indexed = String(start.prefix(FilenameWords.longestIndexedStart))
+            clauses.append("@\(KeyLayout.filenameStartsField):{\(SearchQuery.escapeTag(indexed))}")
+            if start.count > indexed.count { longStarts.append(start) }
+        }
+        var query = clauses.isEmpty ? "*" : clauses.joined(separator: " ")
+        var filter: String? =
+            longStarts.isEmpty
+            ? nil
+            : longStarts.map { "contains(@\(field), \(RedisStore.expressionString(" " + $0))) > 0" }
                 .joined(separator: " && ")
+        if !labels.isEmpty {
+            // Filenames or the named people (a long start is then matched by its indexed part).
+            let people = labels.map { "@label:[\($0) \($0)]" }
+            query = ((clauses.isEmpty ? [] : [clauses.joined(separator: " ")]) + people).map { "(\($0))" }
+                .joined(separator: " | ")
+            filter = nil
         }
         var result = try run(query: query, filter: filter, offset: offset, limit: limit)
         if result.total == 0, labels.isEmpty, !plan.isEmpty {
@@ -801,7 +808,9 @@ public final class RedisStore: Sendable {
 
     /// Fields FaceScope derives from a document and stores inside it for its index (never read
     /// back as the document's own extra fields).
-    static let derivedFields: Set<String> = [KeyLayout.facesOrderField, KeyLayout.filenameWordsField]
+    static let derivedFields: Set<String> = [
+        KeyLayout.facesOrderField, KeyLayout.filenameWordsField, KeyLayout.filenameStartsField,
+    ]
 
     /// The JSON stored for a document: redis-om's layout plus FaceScope's derived fields (the
     /// face-count order and the filename's words).
@@ -815,6 +824,7 @@ public final class RedisStore: Sendable {
                     .string(KeyLayout.facesOrder(faceCount: document.faceCount, filename: document.filename))
                 ))
             members.append((KeyLayout.filenameWordsField, .string(FilenameWords.indexed(document.filename))))
+            members.append((KeyLayout.filenameStartsField, .string(FilenameWords.starts(document.filename))))
             json = .object(members)
         }
         return json.serialized

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FaceScopeCore
+import FaceScopePipeline
 import FaceScopeRedis
 import Foundation
 
@@ -35,6 +36,37 @@ struct StoreOptions: ParsableArguments {
     func openStore(_ access: StoreAccess = .read) throws -> RedisStore {
         try RedisStore.open(settings: try settings(), access: access)
     }
+}
+
+/// The stored document a user means by FILE: the filename exactly as stored, a pk, or a path to
+/// the file as it was given to `detect` (relative, `./…`, absolute, through links) under the
+/// images folder. When nothing matches, the error suggests stored names with the same words.
+func lookUpImage(_ file: String, in store: RedisStore, options: StoreOptions) throws -> ImageDocument {
+    if let doc = try store.get(filename: file) { return doc }
+    if ULIDGenerator.isValid(file), let doc = try store.get(pk: file) { return doc }
+    let root = try options.settings().imagesDir
+    var candidates: [String] = []
+    if !root.isEmpty {
+        let canonicalRoot = ImageFiles.canonical(root)
+        candidates.append(
+            ImageFiles.storedName(
+                path: ImageFiles.canonical(file), root: canonicalRoot, realRoot: ImageFiles.realPath(canonicalRoot)))
+    }
+    var trimmed = Substring(file)
+    while trimmed.hasPrefix("./") { trimmed = trimmed.dropFirst(2) }
+    candidates.append(String(trimmed))
+    for name in candidates where name != file {
+        if let doc = try store.get(filename: name) { return doc }
+    }
+    let base = file.split(separator: "/").last.map(String.init) ?? file
+    let near = try store.searchWords(SearchPlan(base + " "), limit: 5).documents.map(\.filename)
+    var message = "no stored image '\(TerminalText.sanitize(file))'"
+    if near.isEmpty {
+        message += " (try 'facescope search')"
+    } else {
+        message += "; did you mean " + near.map { "'\(TerminalText.sanitize($0))'" }.joined(separator: ", ") + "?"
+    }
+    throw FaceScopeError.notFound(message)
 }
 
 /// Tells on standard error which stored documents a command had to skip, and why.

@@ -167,10 +167,14 @@ struct SimilarCommand: ParsableCommand {
 
     func run() throws {
         let s = try store.openStore()
-        var doc = try s.get(filename: file)
-        if doc == nil, ULIDGenerator.isValid(file) { doc = try s.get(pk: file) }
-        guard let doc else { throw FaceScopeError.notFound("no stored image '\(TerminalText.sanitize(file))'") }
+        let doc = try lookUpImage(file, in: s, options: store)
         let faces = doc.faces ?? []
+        if faces.isEmpty {
+            throw FaceScopeError.notFound(
+                doc.faces == nil
+                    ? "'\(TerminalText.sanitize(doc.filename))' has not been through detection yet"
+                    : "'\(TerminalText.sanitize(doc.filename))' has no faces")
+        }
         guard face >= 1, face <= faces.count else {
             throw FaceScopeError.usage(
                 "'\(TerminalText.sanitize(file))' has \(faces.count) faces; --face takes 1 to \(faces.count)")

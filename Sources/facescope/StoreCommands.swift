@@ -135,7 +135,12 @@ struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show one stored image and its faces.",
-        discussion: "FILE is the filename exactly as stored (see 'facescope list'); a 26-character pk works too.")
+        discussion: """
+            FILE is the filename as stored (see 'facescope list'), the path of the file as given to
+            'facescope detect' (relative, ./…, or absolute under the images folder, IMAGES_DIR), or
+            the document's 26-character pk. When nothing matches, stored names with the same words
+            are suggested.
+            """)
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
@@ -145,11 +150,7 @@ struct ShowCommand: ParsableCommand {
 
     func run() throws {
         let s = try store.openStore()
-        var doc = try s.get(filename: file)
-        if doc == nil, ULIDGenerator.isValid(file) { doc = try s.get(pk: file) }
-        guard let doc else {
-            throw FaceScopeError.notFound("no stored image '\(TerminalText.sanitize(file))' (try 'facescope search')")
-        }
+        let doc = try lookUpImage(file, in: s, options: store)
         if output.json {
             print(doc.json.serialized)
             return

@@ -24,6 +24,14 @@ struct FilenameWordsTests {
         #expect(FilenameWords.split(name) == words)
     }
 
+    @Test("every start of every word, once, up to the longest indexed start")
+    func starts() {
+        #expect(FilenameWords.starts("IMG_12.jpg") == "i im img 1 12 j jp jpg")
+        #expect(FilenameWords.starts("aa/ab") == "a aa ab")
+        let long = FilenameWords.starts("photographically.jpg").split(separator: " ")
+        #expect(long.contains("photographic") && !long.contains("photographica"))
+    }
+
     @Test("the indexed value puts a space before every word")
     func indexed() {
         #expect(FilenameWords.indexed("IMG_1.jpg") == " img 1 jpg")
