@@ -30,6 +30,7 @@ struct FaceScopeCommand: ParsableCommand {
             ExportCommand.self,
             ImportCommand.self,
             DeleteCommand.self, ClusterCommand.self, PeopleCommand.self, SimilarCommand.self, DoctorCommand.self,
+            EnqueueCommand.self, WorkerCommand.self, QueueCommand.self,
         ],
         defaultSubcommand: BrowseCommand.self
     )
