@@ -19,13 +19,14 @@ enum Bench {
             case "preprocess":
                 try DetectBench.fromEnvironment(env).runPreprocessingOnly(
                     mode: ResizeMode(rawValue: env["BENCH_RESIZE"] ?? "letterbox") ?? .letterbox)
+            case "queue": try QueueBench.fromEnvironment(env).run()
             case "recognition":
                 try RecognitionBench.run(
                     redisURL: redisURL, faces: Int(env["BENCH_FACES"] ?? "") ?? 100_000,
                     clusterFaces: Int(env["BENCH_CLUSTER_FACES"] ?? "") ?? 10_000)
             default:
                 FileHandle.standardError.write(
-                    Data("usage: facescope-bench [store|detect|preprocess|recognition]\n".utf8))
+                    Data("usage: facescope-bench [store|detect|preprocess|recognition|queue]\n".utf8))
                 exit(2)
             }
         } catch {
