@@ -6,6 +6,9 @@
 #                             decode, vs what Triton sustains, HTTP vs shared memory, peak RSS of
 #                             `facescope detect` over 100 and 1,000 files (~5-8 minutes;
 #                             BENCH_QUICK=1: smaller counts, under a minute)
+#   scripts/bench.sh queue    the detection queue: 1, 2, 4 workers against one and two Triton
+#                             servers (a second CPU backend is started on port 18100 for the run
+#                             and stopped after; BENCH_TRITON_SECOND=none: one server only)
 # Installs what is missing and starts the local services (scripts/setup.sh, scripts/services.sh),
 # then builds in release mode into .build-bench (a scratch path of its own, so it never waits on
 # another build's lock). Other knobs: BENCH_ROUNDS, BENCH_IMAGES_PER_ROUND, BENCH_CONCURRENCY,
@@ -16,9 +19,9 @@ cd "$FS_ROOT"
 
 what="${1:-all}"
 case "$what" in
-  all | store | detect) ;;
-  -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
-  *) fs_die "unknown benchmark: $what (store, detect or nothing for both)" ;;
+  all | store | detect | queue) ;;
+  -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+  *) fs_die "unknown benchmark: $what (store, detect, queue or nothing for store and detect)" ;;
 esac
 
 scripts/setup.sh
@@ -45,12 +48,29 @@ bench="$FS_ROOT/.build-bench/release/facescope-bench"
 
 echo "FaceScope benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs: $(lscpu | sed -n 's/^Model name: *//p')"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-if [ "$what" != detect ]; then
+if [ "$what" != detect ] && [ "$what" != queue ]; then
   echo
   fs_log "store benchmark (BENCH_DOCS=${BENCH_DOCS:-100000})"
   "$bench" store
 fi
-if [ "$what" != store ]; then
+if [ "$what" = queue ]; then
+  second_pid=""
+  if [ "${BENCH_TRITON_SECOND:-}" = none ]; then
+    unset BENCH_TRITON_SECOND
+  elif [ -z "${BENCH_TRITON_SECOND:-}" ]; then
+    fs_log "starting a second Triton CPU backend on 127.0.0.1:18100"
+    setsid "$FS_VENV/bin/python" "$FS_ROOT/backends/cpu/serve.py" --http-port 18100 --grpc-port 18101 \
+      --metrics-port 18102 >"$FS_STATE/triton-bench.log" 2>&1 </dev/null &
+    second_pid=$!
+    trap '[ -n "$second_pid" ] && kill -TERM -- "-$second_pid" 2>/dev/null || true' EXIT
+    second_ready() { curl -sf http://127.0.0.1:18100/v2/health/ready >/dev/null; }
+    fs_wait_for 180 second_ready || fs_die "the second Triton did not start; see $FS_STATE/triton-bench.log"
+    export BENCH_TRITON_SECOND=127.0.0.1:18100
+  fi
+  echo
+  fs_log "queue benchmark${BENCH_QUICK:+ (BENCH_QUICK)}"
+  "$bench" queue
+elif [ "$what" != store ]; then
   echo
   fs_log "detection benchmark${BENCH_QUICK:+ (BENCH_QUICK)}"
   "$bench" detect

@@ -106,18 +106,22 @@ public final class QueueWorker: Sendable {
     public let store: RedisStore
     /// For taking and finishing entries (a connection of its own: a blocking read holds it).
     public let queue: DetectionQueue
-    /// For heartbeats, on a third connection, so a blocking read does not delay them.
+    /// For heartbeats, on a connection of their own, so nothing delays them.
     public let heartbeatQueue: DetectionQueue
+    /// For blocking reads while the queue is empty, on a connection of their own, so the
+    /// acknowledgements of files finishing meanwhile do not wait for them.
+    public let waitQueue: DetectionQueue
     public let options: Options
 
     public init(
         run: DetectionRun, store: RedisStore, queue: DetectionQueue, heartbeatQueue: DetectionQueue,
-        options: Options
+        waitQueue: DetectionQueue, options: Options
     ) {
         self.run = run
         self.store = store
         self.queue = queue
         self.heartbeatQueue = heartbeatQueue
+        self.waitQueue = waitQueue
         self.options = options
     }
 
@@ -133,7 +137,7 @@ public final class QueueWorker: Sendable {
     /// How long a blocking read waits at most: under the command timeout, and short enough to
     /// notice Ctrl-C and entries to reclaim.
     var blockSeconds: Double {
-        min(2, max(0.05, options.reclaimAfter / 2), queue.longestBlock)
+        min(2, max(0.05, options.reclaimAfter / 2), waitQueue.longestBlock)
     }
 
     /// Works until the queue is drained (or for ever with `follow`), Ctrl-C, or a failure of
@@ -170,7 +174,7 @@ public final class QueueWorker: Sendable {
         }
         if summary.stopped == nil { summary.stopped = detection.stopped }
         summary.cancelled = cancel.isCancelled
-        if !options.follow || cancel.isCancelled { try? queue.leave(consumer: consumer) }
+        try? queue.leave(consumer: consumer)
         summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return summary
     }
@@ -198,7 +202,7 @@ public final class QueueWorker: Sendable {
                 if entries.isEmpty {
                     // Drained when every entry left is one of ours (in the run's hands).
                     if !options.follow, try queue.length() <= state.count { return [] }
-                    entries = try queue.read(consumer: options.consumer, count: 1, block: blockSeconds)
+                    entries = try waitQueue.read(consumer: options.consumer, count: 1, block: blockSeconds)
                     if entries.isEmpty { continue }
                 }
                 let files = try admit(entries, state: state, events: events)

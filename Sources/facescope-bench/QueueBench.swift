@@ -32,10 +32,12 @@ struct QueueBench {
             photo: env["BENCH_QUEUE_PHOTO"] ?? "samples/portrait-grace-hopper.jpg")
     }
 
-    /// One measured run: wall seconds, and the servers' compute seconds meanwhile.
+    /// One measured run: wall seconds, the servers' compute seconds (Triton's statistics) and
+    /// CPU seconds (their processes on this machine) meanwhile.
     struct Sample {
         var seconds: Double
         var compute: Double
+        var cpu: Double
     }
 
     func run() throws {
@@ -78,8 +80,10 @@ struct QueueBench {
                         .utf8))
         }
         let referenceRate = Double(files) / Measure.median(reference.map(\.seconds))
-        print("| run | servers | images/s (median) | ratio to detect | server busy (compute / wall) |")
-        print("| --- | --- | --- | --- | --- |")
+        print(
+            "| run | servers | images/s (median) | ratio to detect | facenet busy (compute / wall, per server) | servers' share of the machine's CPU |"
+        )
+        print("| --- | --- | --- | --- | --- | --- |")
         print(
             "| `facescope detect` (reference) | 1 | \(Bench.fmt(referenceRate)) | 1.00 | \(busy(reference, servers: 1)) |"
         )
@@ -97,10 +101,40 @@ struct QueueBench {
         try overhead(referenceRate: referenceRate)
     }
 
-    /// Server compute seconds over wall seconds (medians), per server.
+    /// The detector's compute time over wall time per server, and the servers' CPU seconds over
+    /// the machine's CPU seconds (wall x CPUs) (medians).
     func busy(_ samples: [Sample], servers: Int) -> String {
-        let fraction = Measure.median(samples.map { $0.compute / ($0.seconds * Double(servers)) })
-        return "\(Bench.fmt(fraction * 100, 0)) %"
+        let cpus = Double(ProcessInfo.processInfo.activeProcessorCount)
+        let share = Measure.median(samples.map { $0.cpu / ($0.seconds * cpus) })
+        let compute = Measure.median(samples.map { $0.compute / ($0.seconds * Double(servers)) })
+        return "\(Bench.fmt(compute * 100, 0)) % | \(Bench.fmt(share * 100, 0)) %"
+    }
+
+    /// CPU seconds (user + system) of every process in the sessions of the local Triton servers
+    /// among the first `servers` (found by the `--http-port=` of their tritonserver process).
+    func serverCPU(servers: Int) -> Double {
+        let ports = Set(tritonURLs.prefix(servers).compactMap { $0.split(separator: ":").last.map(String.init) })
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var stats: [(session: Int, cpu: Double, command: String)] = []
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(entry) != nil {
+            guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // Fields after the command: state ppid pgrp session ... utime(14) stime(15).
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 13, let session = Int(fields[3]), let user = Double(fields[11]),
+                let system = Double(fields[12])
+            else { continue }
+            let command =
+                (try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8))?
+                .replacingOccurrences(of: "\u{0}", with: " ") ?? ""
+            stats.append((session, (user + system) / ticks, command))
+        }
+        let sessions = Set(
+            stats.filter { item in
+                item.command.contains("tritonserver") && ports.contains { item.command.contains("--http-port=\($0) ") }
+            }.map(\.session))
+        return stats.filter { sessions.contains($0.session) }.reduce(0) { $0 + $1.cpu }
     }
 
     /// Times `body` on a fresh key prefix (removed afterwards), with the servers' compute time.
@@ -109,10 +143,13 @@ struct QueueBench {
         let prefix = ":bq\(generator.next().suffix(8).lowercased()).Model:"
         defer { drop(prefix) }
         let before = computeSeconds(servers: servers)
+        let cpuBefore = serverCPU(servers: servers)
         let started = Bench.now()
         try body(prefix)
         let seconds = Bench.now() - started
-        return Sample(seconds: seconds, compute: computeSeconds(servers: servers) - before)
+        return Sample(
+            seconds: seconds, compute: computeSeconds(servers: servers) - before,
+            cpu: serverCPU(servers: servers) - cpuBefore)
     }
 
     /// Runs `facescope` commands at once and waits for all; any failure stops the benchmark.
@@ -135,13 +172,15 @@ struct QueueBench {
         for (process, arguments) in zip(processes, commands) {
             process.waitUntilExit()
             guard process.terminationStatus == 0 else {
-                throw BenchError("facescope \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
+                throw BenchError(
+                    "facescope \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
             }
         }
     }
 
-    /// The servers' cumulative compute time (every model's compute_infer), from Triton's
-    /// statistics endpoint.
+    /// The servers' cumulative execution time of the detector (`facenet`, one instance per server
+    /// on the CPU backend: the busiest model), from Triton's statistics endpoint: its executions'
+    /// compute time, so a dynamic batch counts once.
     func computeSeconds(servers: Int) -> Double {
         var total = 0.0
         for url in tritonURLs.prefix(servers) {
@@ -155,9 +194,11 @@ struct QueueBench {
             let data = pipe.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
             guard let json = try? JSONValue.parse(String(decoding: data, as: UTF8.self)) else { continue }
-            for model in json["model_stats"]?.arrayValue ?? [] {
-                let ns = model["inference_stats"]?["compute_infer"]?["ns"]?.intValue ?? 0
-                total += Double(ns) / 1e9
+            for model in json["model_stats"]?.arrayValue ?? [] where model["name"]?.stringValue == "facenet" {
+                // Per execution (a dynamic batch counts once), not per request.
+                for batch in model["batch_stats"]?.arrayValue ?? [] {
+                    total += Double(batch["compute_infer"]?["ns"]?.intValue ?? 0) / 1e9
+                }
             }
         }
         return total

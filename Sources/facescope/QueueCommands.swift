@@ -207,9 +207,10 @@ struct WorkerCommand: ParsableCommand {
             if pipeline.recognitionUnfit { printWarning(note) } else { printNote(note) }
         }
         let redis = try RedisStore.open(settings: settings)
-        // The queue's connections: one for taking and finishing entries, one for heartbeats.
+        // The queue's connections: taking and finishing entries, heartbeats, waiting for entries.
         let queue = try DetectionQueue.open(settings: settings)
         let heartbeat = try DetectionQueue.open(settings: settings)
+        let wait = try DetectionQueue.open(settings: settings)
         var options = QueueWorker.Options(
             consumer: name ?? QueueWorker.defaultConsumerName(), imagesRoot: settings.imagesDir)
         options.follow = follow
@@ -219,7 +220,8 @@ struct WorkerCommand: ParsableCommand {
         let run = DetectionRun(
             pipeline: pipeline, store: redis, concurrency: settings.concurrency, storeBatch: 1,
             mergeMode: replaceLabels ? .replace : .keepLabels, outageWait: settings.outageWait)
-        let worker = QueueWorker(run: run, store: redis, queue: queue, heartbeatQueue: heartbeat, options: options)
+        let worker = QueueWorker(
+            run: run, store: redis, queue: queue, heartbeatQueue: heartbeat, waitQueue: wait, options: options)
         if verbose || isatty(STDERR_FILENO) == 1 {
             printNote("worker \(options.consumer) on \(redis.layout.queueStream)\(follow ? " (following)" : "")")
         }
