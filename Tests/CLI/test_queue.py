@@ -220,3 +220,43 @@ def test_sigterm_stops_the_worker_and_gives_its_files_back(prefix, tmp_path):
     assert status["waiting"] == len(names) - stored and stored < len(names)
     assert facescope(prefix, images, "worker").returncode == 0
     assert stored_per_filename(prefix) == {name: 1 for name in names}
+
+
+def test_a_following_worker_waits_for_new_files_and_clear_empties_the_queue(prefix, tmp_path):
+    images = tmp_path / "images"
+    photos(images, 1)
+    worker = start_worker(prefix, images, "--follow", "--name", "follower")
+    try:
+        out = Lines(worker)
+        # The worker is waiting on an empty queue (its consumer is in the group) before any file is queued.
+        wait_for(lambda: any(c["name"] == "follower"
+                             for c in _consumers(prefix)), 60, "the worker to join the group")
+        assert worker.poll() is None
+        assert facescope(prefix, images, "enqueue", str(images)).returncode == 0
+        wait_for(lambda: len(out.lines) >= 1, 120, "the queued file to be stored")
+        assert json.loads(out.lines[0])["filename"] == "photo-00.jpg"
+        assert worker.poll() is None  # still following
+        worker.send_signal(signal.SIGTERM)
+        worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert worker.returncode == 143
+    # A failed file, then clear: the queue is empty, the stored document stays.
+    (images / "bad.jpg").write_text("not an image")
+    assert facescope(prefix, images, "enqueue", str(images / "bad.jpg")).returncode == 0
+    assert facescope(prefix, images, "worker").returncode == 0
+    assert len(queue_status(prefix, images)["failed"]) == 1
+    cleared = facescope(prefix, images, "queue", "clear")
+    assert cleared.returncode == 0 and "1 failed removed" in cleared.stderr
+    status = queue_status(prefix, images)
+    assert (status["waiting"], status["in_progress"], status["done"], status["failed"]) == (0, 0, 0, [])
+    assert list(stored_per_filename(prefix)) == ["photo-00.jpg"]
+
+
+def _consumers(prefix: str) -> list[dict]:
+    try:
+        return redis_client().xinfo_consumers(f"facescope:{prefix}queue", "workers")
+    except Exception:
+        return []
