@@ -8,6 +8,9 @@
 #                             BENCH_QUICK=1: smaller counts, under a minute)
 #   scripts/bench.sh phone    12-megapixel JPEGs: client CPU vs the Python client, decode CPU per
 #                             DCT scale, accuracy against full-size decoding (~3 minutes)
+#   scripts/bench.sh queue    the detection queue: 1, 2, 4 workers against one and two Triton
+#                             servers (a second CPU backend is started on port 18100 for the run
+#                             and stopped after; BENCH_TRITON_SECOND=none: one server only)
 # Installs what is missing and starts the local services (scripts/setup.sh, scripts/services.sh),
 # then builds in release mode into .build-bench (a scratch path of its own, so it never waits on
 # another build's lock). Other knobs: BENCH_ROUNDS, BENCH_IMAGES_PER_ROUND, BENCH_CONCURRENCY,
@@ -18,9 +21,9 @@ cd "$FS_ROOT"
 
 what="${1:-all}"
 case "$what" in
-  all | store | detect | phone) ;;
-  -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
-  *) fs_die "unknown benchmark: $what (store, detect, phone or nothing for store and detect)" ;;
+  all | store | detect | phone | queue) ;;
+  -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+  *) fs_die "unknown benchmark: $what (store, detect, phone, queue or nothing for store and detect)" ;;
 esac
 
 scripts/setup.sh
@@ -39,7 +42,7 @@ build() {
 }
 fs_log "building (release, .build-bench)"
 build facescope-bench
-if [ "$what" = all ] || [ "$what" = detect ]; then build facescope; fi
+if [ "$what" = all ] || [ "$what" = detect ] || [ "$what" = queue ]; then build facescope; fi
 
 export REDIS_OM_URL="$FS_REDIS_URL" TRITON_SERVER_URL="$FS_TRITON_URL"
 export BENCH_PYTHON="$FS_VENV/bin/python" FACESCOPE_BIN="$FS_ROOT/.build-bench/release/facescope"
@@ -61,6 +64,24 @@ if [ "$what" = phone ]; then
   echo
   fs_log "phone-photo benchmark (BENCH_ROUNDS=${BENCH_ROUNDS:-8})"
   "$bench" phone
+fi
+if [ "$what" = queue ]; then
+  second_pid=""
+  if [ "${BENCH_TRITON_SECOND:-}" = none ]; then
+    unset BENCH_TRITON_SECOND
+  elif [ -z "${BENCH_TRITON_SECOND:-}" ]; then
+    fs_log "starting a second Triton CPU backend on 127.0.0.1:18100"
+    setsid "$FS_VENV/bin/python" "$FS_ROOT/backends/cpu/serve.py" --http-port 18100 --grpc-port 18101 \
+      --metrics-port 18102 >"$FS_STATE/triton-bench.log" 2>&1 </dev/null &
+    second_pid=$!
+    trap '[ -n "$second_pid" ] && kill -TERM -- "-$second_pid" 2>/dev/null || true' EXIT
+    second_ready() { curl -sf http://127.0.0.1:18100/v2/health/ready >/dev/null; }
+    fs_wait_for 180 second_ready || fs_die "the second Triton did not start; see $FS_STATE/triton-bench.log"
+    export BENCH_TRITON_SECOND=127.0.0.1:18100
+  fi
+  echo
+  fs_log "queue benchmark${BENCH_QUICK:+ (BENCH_QUICK)}"
+  "$bench" queue
 fi
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

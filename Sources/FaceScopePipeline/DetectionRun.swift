@@ -105,8 +105,11 @@ public final class DetectionRun: Sendable {
     /// ``sourceCheck(_:store:force:)``). While Triton or Redis is
     /// unavailable, workers pause (one of them tries again after each of `outagePauses`) instead
     /// of failing every file; when it stays unavailable the run stops with `stopped` set.
+    /// `more`, when given, is asked for further files (one worker at a time) whenever those handed
+    /// out so far are taken; its empty answer ends that worker (a queue feeding the run as it goes).
     public func run(
         _ files: [ImageFile], force: Bool, cancel: CancellationFlag = CancellationFlag(),
+        more: (@Sendable () -> [ImageFile])? = nil,
         events: @escaping @Sendable (DetectionEvent) -> Void
     ) throws(FaceScopeError) -> DetectionSummary {
         let started = DispatchTime.now().uptimeNanoseconds
@@ -115,9 +118,9 @@ public final class DetectionRun: Sendable {
         let skipped = files.count - work.count
         events(.started(total: work.count, skipped: skipped))
         let state = RunState(storeBatch: storeBatch)
-        let queue = WorkQueue(work)
+        let queue = WorkQueue(work, more: more)
         let gate = OutageGate(pauses: outagePauses, cancel: cancel)
-        let workers = min(concurrency, max(1, work.count))
+        let workers = more == nil ? min(concurrency, max(1, work.count)) : concurrency
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             while !cancel.isCancelled, gate.enter(worker), let file = queue.next() {
                 switch Result(catching: { () throws(FaceScopeError) in try analyzeRecordingSource(file) }) {
@@ -198,15 +201,23 @@ public final class DetectionRun: Sendable {
 /// Hands out files to workers.
 final class WorkQueue: @unchecked Sendable {
     private let lock = NSLock()
-    private let files: [ImageFile]
+    private var files: [ImageFile]
     private var index = 0
     private var returned: [ImageFile] = []
+    private let more: (@Sendable () -> [ImageFile])?
 
-    init(_ files: [ImageFile]) { self.files = files }
+    init(_ files: [ImageFile], more: (@Sendable () -> [ImageFile])? = nil) {
+        self.files = files
+        self.more = more
+    }
 
     func next() -> ImageFile? {
         lock.withLock {
             if let file = returned.popLast() { return file }
+            if index >= files.count, let more {
+                files = more()
+                index = 0
+            }
             guard index < files.count else { return nil }
             defer { index += 1 }
             return files[index]

@@ -20,6 +20,7 @@ enum Bench {
             case "preprocess":
                 try DetectBench.fromEnvironment(env).runPreprocessingOnly(
                     mode: ResizeMode(rawValue: env["BENCH_RESIZE"] ?? "letterbox") ?? .letterbox)
+            case "queue": try QueueBench.fromEnvironment(env).run()
             case "recognition":
                 try RecognitionBench.run(
                     redisURL: redisURL, faces: Int(env["BENCH_FACES"] ?? "") ?? 100_000,
@@ -28,7 +29,7 @@ enum Bench {
                 try HashBench.run(sizesMB: [1, 5, 20], rounds: Int(env["BENCH_ROUNDS"] ?? "") ?? 9)
             default:
                 FileHandle.standardError.write(
-                    Data("usage: facescope-bench [store|detect|phone|preprocess|recognition|hash]\n".utf8))
+                    Data("usage: facescope-bench [store|detect|phone|preprocess|recognition|hash|queue]\n".utf8))
                 exit(2)
             }
         } catch {

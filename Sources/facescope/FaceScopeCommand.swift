@@ -31,6 +31,7 @@ struct FaceScopeCommand: ParsableCommand {
             ImportCommand.self,
             DeleteCommand.self, ClusterCommand.self, PeopleCommand.self, SimilarCommand.self, DoctorCommand.self,
             PruneCommand.self, WatchCommand.self,
+            EnqueueCommand.self, WorkerCommand.self, QueueCommand.self,
         ],
         defaultSubcommand: BrowseCommand.self
     )

@@ -153,7 +153,10 @@ def test_the_client_gets_every_setting_and_the_image_folder(project):
     for name, value in environment.items():
         assert value == fixed.get(name, env.get(name)), name
     assert client["volumes"] == [f"{env['HOST_IMAGES_DIR']}:/images:ro"]
-    assert client["command"] == ["facescope", "detect", "/images"]
+    # Every replica (--scale triton-client=N) queues the new images (a file is queued once however
+    # many do) and then works on the one queue until it is drained.
+    assert client["command"] == ["sh", "-c", "facescope enqueue /images; exec facescope worker"]
+    assert "container_name" not in client and "ports" not in client, "replicas must not collide"
 
 
 def test_redis_persists_and_is_checked(project):

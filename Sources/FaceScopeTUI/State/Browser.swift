@@ -164,6 +164,8 @@ struct Browser: Sendable {
     private(set) var similar = PagedList<SimilarFace>(pageSize: Browser.wholeList)
     private(set) var similarOrigin: SimilarOrigin?
     private(set) var similarError: String?
+    /// The detection queue's progress (`facescope worker`s running), if a queue has work.
+    private(set) var queueProgress: String?
     /// How many documents are stored (the last count), whatever the list shows.
     private(set) var collectionSize: Int?
     private(set) var quitRequested = false
@@ -698,6 +700,8 @@ struct Browser: Sendable {
             }
         case .triton(let up, let detail):
             triton = up ? .up(detail) : .down(detail)
+        case .queueProgress(let text):
+            queueProgress = text
         case .preview(let token, let content):
             guard token == preview.token else { return [] }
             preview.content = content

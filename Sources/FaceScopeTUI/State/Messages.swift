@@ -95,6 +95,8 @@ enum WorkResult: Sendable, Equatable {
     case page(token: UInt64, page: Int, rows: [ImageDocument], total: Int, closeMatches: Bool = false)
     case pageFailed(token: UInt64, page: Int, error: String)
     case redisPing(total: Int?, error: String?)
+    /// The detection queue's progress for the status line (nil: no queue running).
+    case queueProgress(String?)
     case triton(up: Bool, detail: String)
     case preview(token: UInt64, content: PreviewContent)
     case detectionStarted(token: UInt64, total: Int)

@@ -456,6 +456,7 @@ struct Painter {
         let selected = b.selection.count(total: b.list.total ?? 0)
         if selected > 0 { rest += " · \(selected) selected" }
         if let total = b.list.total, total > 0 { rest += " · \(b.list.cursor + 1)/\(total)" }
+        if let queue = b.queueProgress { rest += " · \(queue)" }
         rest += " · \(graphics.rawValue)"
         part(rest, .plain)
     }

@@ -49,6 +49,11 @@ final class StoreWorker: @unchecked Sendable {
             case .success(let total): mailbox.post(.redisPing(total: total, error: nil))
             case .failure(let error): mailbox.post(.redisPing(total: nil, error: error.description))
             }
+            // The detection queue in one round trip; a queue that cannot be read shows nothing.
+            if let store {
+                let queue = DetectionQueue(connection: store.connection, layout: store.layout)
+                mailbox.post(.queueProgress((try? queue.summary())?.statusText))
+            }
         }
     }
 
