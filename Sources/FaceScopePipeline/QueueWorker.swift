@@ -20,25 +20,30 @@ public struct QueueCandidate: Sendable, Equatable {
 
 /// Which files `enqueue` puts on the queue.
 public enum QueueSelection {
-    /// The files to do among `candidates`: all of them with `force`, else those not stored yet.
-    ///
-    /// The one place that decides what needs detection: a check for stored files whose content
-    /// changed belongs here (return such a file with `force: true`, so the worker detects it
-    /// again although it is stored).
+    /// The files to do among `candidates`: all of them with `force`, else those not stored yet
+    /// and those whose content changed since their documents were stored (size and time, then
+    /// the content hash, as `detect` decides).
     public static func filesToDo(_ candidates: [ImageFile], force: Bool, store: RedisStore) throws(FaceScopeError)
         -> [QueueCandidate]
     {
         if force { return candidates.map { QueueCandidate(filename: $0.filename, force: true) } }
-        var stored: Set<String> = []
+        // New files, and changed ones (their content differs from what their documents were
+        // computed from: forced, so the worker detects them again although they are stored).
+        var todo: [QueueCandidate] = []
         var start = 0
         while start < candidates.count {
-            let chunk = candidates[start..<min(candidates.count, start + 1000)]
-            stored.formUnion(try store.existing(filenames: chunk.map(\.filename)))
+            let chunk = candidates[start..<min(candidates.count, start + 500)]
             start += chunk.count
+            let stored = try store.documents(filenames: chunk.map(\.filename))
+            for file in chunk {
+                switch (try? SourceFiles.compare(file.path, stored: stored[file.filename])) ?? .changed {
+                case .new: todo.append(QueueCandidate(filename: file.filename, force: false))
+                case .changed: todo.append(QueueCandidate(filename: file.filename, force: true))
+                case .unchanged, .touched: break
+                }
+            }
         }
-        return candidates.filter { !stored.contains($0.filename) }.map {
-            QueueCandidate(filename: $0.filename, force: false)
-        }
+        return todo
     }
 }
 

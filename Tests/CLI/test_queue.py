@@ -194,6 +194,12 @@ def test_enqueue_skips_stored_and_queued_files_unless_forced(prefix, tmp_path):
     assert "queued 1 file;" in forced.stderr
     assert facescope(prefix, images, "worker").returncode == 0
     assert stored_per_filename(prefix) == {"photo-00.jpg": 1, "photo-01.jpg": 1, "photo-02.jpg": 1}
+    # A file whose content changed is queued again (as detect would detect it again).
+    shutil.copy(SMALL[0], images / "photo-01.jpg")
+    changed = facescope(prefix, images, "enqueue", str(images))
+    assert "queued 1 file" in changed.stderr, changed.stderr
+    assert facescope(prefix, images, "worker").returncode == 0
+    assert stored_per_filename(prefix) == {"photo-00.jpg": 1, "photo-01.jpg": 1, "photo-02.jpg": 1}
     outside = facescope(prefix, images, "enqueue", str(SMALL[0]))
     assert outside.returncode == 1 and "lies outside the images folder" in outside.stderr
 
