@@ -89,7 +89,8 @@ public struct KeyLayout: Sendable, Equatable {
     public var ownCreateArguments: [String] {
         [
             "FT.CREATE", ownIndex, "ON", "JSON", "PREFIX", "1", prefix, "STOPWORDS", "0", "SCHEMA",
-            "$.filename", "AS", "filename", "TAG", "SEPARATOR", KeyLayout.ownTagSeparator, "CASESENSITIVE", "SORTABLE",
+            "$.filename", "AS", "filename", "TAG", "SEPARATOR", KeyLayout.ownTagSeparator, "CASESENSITIVE",
+            "INDEXMISSING", "SORTABLE",
             "$.\(KeyLayout.filenameWordsField)", "AS", KeyLayout.filenameWordsField, "TEXT", "NOSTEM", "INDEXMISSING",
             "SORTABLE", "UNF",
             "$.\(KeyLayout.filenameStartsField)", "AS", KeyLayout.filenameStartsField, "TAG", "SEPARATOR", " ",

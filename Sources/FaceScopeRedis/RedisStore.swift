@@ -379,7 +379,7 @@ public final class RedisStore: Sendable {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         let awkward =
             trimmed.isEmpty || name.unicodeScalars.contains { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }
-        if awkward { return (false, "@filename == \(expressionString(name))") }
+        if awkward { return (false, "exists(@filename) && @filename == \(expressionString(name))") }
         return (true, SearchQuery.tagEquals(field: "filename", value: trimmed))
     }
 
@@ -434,10 +434,11 @@ public final class RedisStore: Sendable {
             return
         }
         if filter == nil, limit != nil, offset > RedisStore.resultCap {
-            // Deep pages: count from the other end when that is nearer.
+            // Deep pages: count from the other end when that is nearer (only when every match
+            // has the sort field: RediSearch puts the others last in both directions).
             let all = try total(query: query)
             let end = min(all, offset + wanted)
-            if end > offset, all - offset <= RedisStore.resultCap {
+            if end > offset, all - offset <= RedisStore.resultCap, try missing(order.field, query: query) == 0 {
                 let keys = try searchKeys(
                     query: query, field: order.field, descending: !descending, offset: all - end, limit: end - offset)
                 try body(try load(keys: keys.reversed()))
@@ -455,6 +456,17 @@ public final class RedisStore: Sendable {
             }
         }
         if !pending.isEmpty { try body(try load(keys: pending)) }
+    }
+
+    /// How many matches of `query` lack `field` (indexed with INDEXMISSING).
+    private func missing(_ field: String, query: String) throws(FaceScopeError) -> Int {
+        let clause = "ismissing(@\(field))"
+        let reply = try connection.send([
+            "FT.SEARCH", layout.ownIndex, query == "*" ? clause : "(\(query)) \(clause)", "LIMIT", "0", "0",
+            "DIALECT", "2",
+        ])
+        if case .error(let message) = reply { throw .redis("the listing failed: \(TerminalText.sanitize(message))") }
+        return Int(reply.array?.first?.integer ?? 0)
     }
 
     /// Keys in order from one FT.SEARCH (within RediSearch's result cap).
@@ -486,7 +498,11 @@ public final class RedisStore: Sendable {
             if let filter { args += ["FILTER", filter] }
             if let boundary {
                 args += [
-                    "FILTER", "@\(field) \(descending ? "<=" : ">=") \(RedisStore.expressionString(boundary.value))",
+                    // `exists` first: a document written meanwhile without the field must not fail
+                    // the comparison (RediSearch stops the whole query on a missing value).
+                    "FILTER",
+                    "exists(@\(field)) && @\(field) \(descending ? "<=" : ">=") "
+                        + RedisStore.expressionString(boundary.value),
                 ]
             }
             args += [
@@ -643,7 +659,7 @@ public final class RedisStore: Sendable {
             return SearchResult(total: docs.count, documents: Array(docs.dropFirst(offset).prefix(limit ?? Int.max)))
         case .prefix(let prefix):
             guard hasIndex else { return SearchResult(total: 0, documents: []) }
-            let filter = "startswith(@filename, \(RedisStore.expressionString(prefix)))"
+            let filter = "exists(@filename) && startswith(@filename, \(RedisStore.expressionString(prefix)))"
             var docs: [ImageDocument] = []
             try forEachPage(filter: filter, offset: offset, limit: limit) { docs += $0 }
             return SearchResult(total: try total(query: "*", filter: filter), documents: docs)
@@ -678,8 +694,10 @@ public final class RedisStore: Sendable {
         var filter: String? =
             longStarts.isEmpty
             ? nil
-            : longStarts.map { "contains(@\(field), \(RedisStore.expressionString(" " + $0))) > 0" }
-                .joined(separator: " && ")
+            : longStarts.map {
+                "exists(@\(field)) && contains(@\(field), \(RedisStore.expressionString(" " + $0))) > 0"
+            }
+            .joined(separator: " && ")
         if !labels.isEmpty {
             // Filenames or the named people (a long start is then matched by its indexed part).
             let people = labels.map { "@label:[\($0) \($0)]" }

@@ -176,6 +176,10 @@ struct OtherWritersTests {
         let count = 10_030
         let docs = (0..<count).map { document(String(format: "deep/%05d.jpg", $0), faces: $0 % 3) }
         _ = try store.saveAll(docs, batchSize: 1000)
+        // Another tool's document without a filename (nor any field FaceScope sorts on): a
+        // window's comparison must pass it by, not fail the whole listing.
+        let stray = pks(1)[0]
+        try writeForeign(store, pk: stray, #"{"pk":"\#(stray)","faces":[]}"#)
         let byFaces = docs.sorted { a, b in
             a.faceCount != b.faceCount
                 ? a.faceCount < b.faceCount : a.filename.utf8.lexicographicallyPrecedes(b.filename.utf8)

@@ -56,7 +56,11 @@ def drop_prefix(prefix: str) -> None:
     import redis
 
     r = redis.Redis.from_url(REDIS_URL)
-    for name in (f"{prefix}index", f"facescope:{prefix}index"):
+    tag = prefix.split(":")[0]
+    # FaceScope's and redis-om's indexes (redis-om's Migrator also makes Face and Bbox ones).
+    for name in {f"{prefix}index", f"facescope:{prefix}index"} | {
+        i.decode() for i in r.execute_command("FT._LIST") if i.decode().startswith(tag + ":")
+    }:
         try:
             r.execute_command("FT.DROPINDEX", name, "DD")
         except redis.ResponseError:
