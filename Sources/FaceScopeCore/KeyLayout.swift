@@ -92,7 +92,6 @@ public struct KeyLayout: Sendable, Equatable {
             "$.filename", "AS", "filename", "TAG", "SEPARATOR", KeyLayout.ownTagSeparator, "CASESENSITIVE",
             "INDEXMISSING", "SORTABLE",
             "$.\(KeyLayout.filenameWordsField)", "AS", KeyLayout.filenameWordsField, "TEXT", "NOSTEM", "INDEXMISSING",
-            "SORTABLE", "UNF",
             "$.\(KeyLayout.filenameStartsField)", "AS", KeyLayout.filenameStartsField, "TAG", "SEPARATOR", " ",
             "CASESENSITIVE",
             "$.\(KeyLayout.facesOrderField)", "AS", KeyLayout.facesOrderField, "TAG", "SEPARATOR",

@@ -681,31 +681,20 @@ public final class RedisStore: Sendable {
         let field = KeyLayout.filenameWordsField
         let labels = plan.isEmpty ? [] : try peopleNames().filter { plan.matches(name: $0.value) }.keys.sorted()
         // Whole words through the text index, word starts through their tags (exact, no
-        // expansion); a start longer than the indexed ones is narrowed by its indexed part, then
-        // checked exactly by a filter.
+        // expansion; a start longer than the indexed ones is matched by its first characters).
         var clauses: [String] = plan.words.isEmpty ? [] : [plan.wordQuery(field: field)]
-        var longStarts: [String] = []
         for start in plan.prefixes {
             let indexed = String(start.prefix(FilenameWords.longestIndexedStart))
             clauses.append("@\(KeyLayout.filenameStartsField):{\(SearchQuery.escapeTag(indexed))}")
-            if start.count > indexed.count { longStarts.append(start) }
         }
         var query = clauses.isEmpty ? "*" : clauses.joined(separator: " ")
-        var filter: String? =
-            longStarts.isEmpty
-            ? nil
-            : longStarts.map {
-                "exists(@\(field)) && contains(@\(field), \(RedisStore.expressionString(" " + $0))) > 0"
-            }
-            .joined(separator: " && ")
         if !labels.isEmpty {
-            // Filenames or the named people (a long start is then matched by its indexed part).
+            // Filenames or the named people.
             let people = labels.map { "@label:[\($0) \($0)]" }
             query = ((clauses.isEmpty ? [] : [clauses.joined(separator: " ")]) + people).map { "(\($0))" }
                 .joined(separator: " | ")
-            filter = nil
         }
-        var result = try run(query: query, filter: filter, offset: offset, limit: limit)
+        var result = try run(query: query, filter: nil, offset: offset, limit: limit)
         if result.total == 0, labels.isEmpty, !plan.isEmpty {
             // Close matches: every word (one still being typed too) within one typo of a word.
             let whole = SearchPlan(words: plan.words + plan.prefixes, prefixes: [])
