@@ -20,7 +20,7 @@ struct FaceScopeCommand: ParsableCommand {
               facescope                           browse the stored images in the terminal
               facescope detect ~/Pictures --images-dir ~/Pictures
               facescope list --sort faces --desc --limit 20
-              facescope search 'holi*'            words of filenames, prefixes with *
+              facescope search biden              words of filenames, people's names
               facescope search --exact 'trips/a b.jpg'
               facescope show trips/beach.jpg
               facescope doctor                    is everything set up right?
@@ -38,6 +38,10 @@ struct FaceScopeCommand: ParsableCommand {
 
     /// Runs the command line with FaceScope's exit statuses: 0 success, 1 failure, 2 usage.
     static func main() {
+        if let first = CommandLine.arguments.dropFirst().first, let message = unknownCommand(first) {
+            printError(message)
+            Foundation.exit(2)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -59,6 +63,47 @@ struct FaceScopeCommand: ParsableCommand {
             FileHandle.standardError.write(Data((message + "\n").utf8))
             Foundation.exit(2)
         }
+    }
+}
+
+extension FaceScopeCommand {
+    /// The names of the subcommands (and `help`).
+    static var commandNames: [String] {
+        configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"]
+    }
+
+    /// A message for a first argument that is no subcommand (the browser, the default, takes no
+    /// arguments): the nearest command names, or where to look.
+    static func unknownCommand(_ word: String) -> String? {
+        guard !word.hasPrefix("-"), !commandNames.contains(word) else { return nil }
+        let near = commandNames.map { (name: $0, distance: editDistance($0, word.lowercased())) }
+            .filter { $0.distance <= max(1, min(2, word.count / 3)) }
+            .sorted { ($0.distance, $0.name) < ($1.distance, $1.name) }
+        let shown = TerminalText.sanitize(word)
+        if near.isEmpty { return "unknown command '\(shown)' (see 'facescope --help')" }
+        return "unknown command '\(shown)'; did you mean "
+            + near.prefix(3).map { "'\($0.name)'" }.joined(separator: " or ") + "?"
+    }
+
+    /// Levenshtein distance (insertions, deletions, substitutions; a swap of neighbours counts one).
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let x = Array(a)
+        let y = Array(b)
+        if x.isEmpty { return y.count }
+        if y.isEmpty { return x.count }
+        var d = [[Int]](repeating: [Int](repeating: 0, count: y.count + 1), count: x.count + 1)
+        for i in 0...x.count { d[i][0] = i }
+        for j in 0...y.count { d[0][j] = j }
+        for i in 1...x.count {
+            for j in 1...y.count {
+                let cost = x[i - 1] == y[j - 1] ? 0 : 1
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] {
+                    d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+                }
+            }
+        }
+        return d[x.count][y.count]
     }
 }
 
