@@ -54,6 +54,7 @@ public final class RedisStore: Sendable {
     public let hasIndex: Bool
     private let keys = KeyGenerator()
     private let skipped = Mutex<[String: String]>([:])
+    private let checkpoints = WalkCheckpoints()
 
     /// FT.SEARCH's and FT.AGGREGATE's result caps on Redis Stack's defaults
     /// (MAXSEARCHRESULTS, MAXAGGREGATERESULTS); pages beyond are read window by window.
@@ -488,9 +489,16 @@ public final class RedisStore: Sendable {
         query: String, filter: String?, field: String, descending: Bool, offset: Int, limit: Int,
         _ visit: (String) throws(FaceScopeError) -> Void
     ) throws(FaceScopeError) {
-        var skippedRows = 0
+        // Start from the nearest place an earlier walk of the same listing passed (a browser
+        // scrolling down asks for one page after another), else from the top.
+        let walk = "\(query)\u{1}\(filter ?? "")\u{1}\(field)\u{1}\(descending)"
+        let start = checkpoints.nearest(walk, atOrBefore: offset)
+        var skippedRows = start?.offset ?? 0
         var visited = 0
-        var boundary: (value: String, keys: Set<String>)?
+        var boundary: (value: String, keys: Set<String>)? = start.map { ($0.value, $0.keys) }
+        defer {
+            if let boundary { checkpoints.record(walk, offset: skippedRows + visited, boundary.value, boundary.keys) }
+        }
         while visited < limit {
             let ahead = min(offset - skippedRows, RedisStore.resultCap) + min(limit - visited, RedisStore.resultCap)
             let need = min(RedisStore.resultCap, ahead + (boundary?.keys.count ?? 0))
@@ -901,6 +909,42 @@ public final class RedisStore: Sendable {
     @discardableResult
     public func delete(pk: String) throws(FaceScopeError) -> Bool {
         try write(["DEL", layout.key(pk: pk)], what: "delete a document").integer == 1
+    }
+}
+
+/// Where recent walks of a listing got to (rows passed, and the sort value and keys at that
+/// point), so the next page of the same listing continues there instead of walking again from the
+/// top. Kept a few seconds: a listing that others change meanwhile shifts by what they changed,
+/// never shows a document twice within one walk, and is walked afresh soon after.
+final class WalkCheckpoints: Sendable {
+    struct Checkpoint: Sendable {
+        var offset: Int
+        var value: String
+        var keys: Set<String>
+        var at: UInt64
+    }
+
+    static let lifetimeMillis: UInt64 = 5_000
+    private let state = Mutex<[String: [Checkpoint]]>([:])
+
+    func nearest(_ walk: String, atOrBefore offset: Int) -> Checkpoint? {
+        let now = ULIDGenerator.nowMillis()
+        return state.withLock { all in
+            all[walk]?.removeAll { $0.at + Self.lifetimeMillis < now }
+            return all[walk]?.filter { $0.offset <= offset }.max { $0.offset < $1.offset }
+        }
+    }
+
+    func record(_ walk: String, offset: Int, _ value: String, _ keys: Set<String>) {
+        let now = ULIDGenerator.nowMillis()
+        state.withLock { all in
+            if all.count > 64 { all.removeAll() }
+            var list = all[walk] ?? []
+            list.removeAll { $0.at + Self.lifetimeMillis < now || $0.offset == offset }
+            list.append(Checkpoint(offset: offset, value: value, keys: keys, at: now))
+            if list.count > 256 { list.removeFirst(list.count - 256) }
+            all[walk] = list
+        }
     }
 }
 

@@ -192,6 +192,19 @@ struct OtherWritersTests {
         #expect(
             try store.list(descending: true, offset: 10_001, limit: 3).map(\.filename)
                 == Array(docs.reversed()[10_001..<10_004].map(\.filename)))
+        // Page after page past the cap (a browser scrolling down continues where the last page
+        // ended), in both directions: the same rows as one walk.
+        var paged: [String] = []
+        for offset in stride(from: 10_000, to: 10_030, by: 7) {
+            paged += try store.list(order: .faces, offset: offset, limit: 7).map(\.filename)
+        }
+        #expect(paged == Array(byFaces[10_000..<10_030]))
+        var backwards: [String] = []
+        for offset in stride(from: 12, to: 10_030, by: 2_500) {
+            backwards += try store.list(descending: true, offset: offset, limit: 3).map(\.filename)
+        }
+        let reversed = Array(docs.reversed().map(\.filename))
+        #expect(backwards == stride(from: 12, to: 10_030, by: 2_500).flatMap { reversed[$0..<min($0 + 3, 10_030)] })
         #expect(try store.search(.prefix("deep/100")).total == 30)
         #expect(
             try store.search(.prefix("deep/"), offset: 10_025).documents.map(\.filename)
