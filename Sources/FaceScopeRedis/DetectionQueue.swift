@@ -244,7 +244,7 @@ public final class DetectionQueue: Sendable {
         while start < files.count {
             let chunk = files[start..<min(files.count, start + batch)]
             start += chunk.count
-            let replies = try runScript(
+            let replies = try connection.runScript(
                 Self.enqueueScript, sha: Self.enqueueSHA,
                 calls: chunk.map { ([stream, layout.queueNames], [$0.filename, $0.force ? "1" : "0"]) })
             for reply in replies {
@@ -352,7 +352,7 @@ public final class DetectionQueue: Sendable {
     /// Returns false when another worker finished it first (or the queue was cleared).
     @discardableResult
     public func complete(_ entry: QueueEntry, skipped: Bool = false) throws(FaceScopeError) -> Bool {
-        let reply = try runScript(
+        let reply = try connection.runScript(
             Self.completeScript, sha: Self.completeSHA,
             calls: [
                 (
@@ -381,7 +381,7 @@ public final class DetectionQueue: Sendable {
         let letter = DeadLetter(
             filename: entry.filename, error: error, attempts: entry.deliveries, force: entry.force, worker: worker,
             time: Date().timeIntervalSince1970)
-        let reply = try runScript(
+        let reply = try connection.runScript(
             Self.deadLetterScript, sha: Self.deadLetterSHA,
             calls: [
                 (
@@ -425,7 +425,7 @@ public final class DetectionQueue: Sendable {
     /// each is acknowledged and added again at the end, for any worker to take.
     public func release(_ entries: [QueueEntry]) throws(FaceScopeError) {
         guard !entries.isEmpty else { return }
-        let replies = try runScript(
+        let replies = try connection.runScript(
             Self.releaseScript, sha: Self.releaseSHA,
             calls: entries.map { ([stream], [Self.group, $0.id, $0.filename, $0.force ? "1" : "0"]) })
         for reply in replies {
@@ -528,19 +528,4 @@ public final class DetectionQueue: Sendable {
         if case .error(let message) = reply { throw refused("clear the queue", message) }
     }
 
-    /// Runs a script once per (keys, args), pipelined, loading it first if the server lacks it.
-    private func runScript(_ script: String, sha: String, calls: [(keys: [String], args: [String])])
-        throws(FaceScopeError) -> [RedisReply]
-    {
-        func commands(_ name: String, _ body: String) -> [[String]] {
-            calls.map { [name, body, String($0.keys.count)] + $0.keys + $0.args }
-        }
-        var replies = try connection.pipeline(commands("EVALSHA", sha))
-        if replies.contains(where: {
-            if case .error(let m) = $0 { return m.hasPrefix("NOSCRIPT") } else { return false }
-        }) {
-            replies = try connection.pipeline(commands("EVAL", script))
-        }
-        return replies
-    }
 }

@@ -248,3 +248,21 @@ public final class RedisConnection: @unchecked Sendable {
         return reply
     }
 }
+
+extension RedisConnection {
+    /// Runs a script once per (keys, args), pipelined, loading it first if the server lacks it.
+    func runScript(_ script: String, sha: String, calls: [(keys: [String], args: [String])])
+        throws(FaceScopeError) -> [RedisReply]
+    {
+        func commands(_ name: String, _ body: String) -> [[String]] {
+            calls.map { [name, body, String($0.keys.count)] + $0.keys + $0.args }
+        }
+        var replies = try pipeline(commands("EVALSHA", sha))
+        if replies.contains(where: {
+            if case .error(let m) = $0 { return m.hasPrefix("NOSCRIPT") } else { return false }
+        }) {
+            replies = try pipeline(commands("EVAL", script))
+        }
+        return replies
+    }
+}

@@ -597,7 +597,8 @@ public final class RedisStore: Sendable {
                 calls.append(([key], [filename, FilenameWords.indexed(filename), FilenameWords.starts(filename)]))
             }
             if calls.isEmpty { continue }
-            let replies = try runScript(RedisStore.derivedFieldsScript, sha: RedisStore.derivedFieldsSHA, calls: calls)
+            let replies = try connection.runScript(
+                RedisStore.derivedFieldsScript, sha: RedisStore.derivedFieldsSHA, calls: calls)
             for reply in replies {
                 if case .error(let message) = reply {
                     if RedisStore.isPermissionError(message) { return }
@@ -622,22 +623,6 @@ public final class RedisStore: Sendable {
         return 1
         """
     static let derivedFieldsSHA = SHA1.hexDigest(derivedFieldsScript)
-
-    /// Runs a script once per (keys, args), pipelined, loading it first if the server lacks it.
-    func runScript(_ script: String, sha: String, calls: [(keys: [String], args: [String])])
-        throws(FaceScopeError) -> [RedisReply]
-    {
-        func commands(_ name: String, _ body: String) -> [[String]] {
-            calls.map { [name, body, String($0.keys.count)] + $0.keys + $0.args }
-        }
-        var replies = try connection.pipeline(commands("EVALSHA", sha))
-        if replies.contains(where: {
-            if case .error(let m) = $0 { return m.hasPrefix("NOSCRIPT") } else { return false }
-        }) {
-            replies = try connection.pipeline(commands("EVAL", script))
-        }
-        return replies
-    }
 
     /// What a search matched: the total and the requested page, sorted by filename.
     public struct SearchResult: Sendable {
@@ -800,7 +785,7 @@ public final class RedisStore: Sendable {
                     ]
                 )
             }
-            let replies = try runScript(RedisStore.saveScript, sha: RedisStore.saveSHA, calls: calls)
+            let replies = try connection.runScript(RedisStore.saveScript, sha: RedisStore.saveSHA, calls: calls)
             for (doc, reply) in zip(batch, replies) {
                 let name = TerminalText.sanitize(doc.filename)
                 switch reply {

@@ -11,7 +11,7 @@ extension RedisStore {
         -> Int
     {
         guard !items.isEmpty else { return 0 }
-        let replies = try runScript(
+        let replies = try connection.runScript(
             RedisStore.recordSourceScript, sha: RedisStore.recordSourceSHA,
             calls: items.map { ([layout.key(pk: $0.pk)], [$0.filename, $0.source.json.serialized]) })
         var updated = 0
@@ -28,7 +28,7 @@ extension RedisStore {
     /// Returns the filenames deleted (a document renamed or deleted meanwhile is left alone).
     public func deleteDocuments(_ items: [(pk: String, filename: String)]) throws(FaceScopeError) -> [String] {
         guard !items.isEmpty else { return [] }
-        let replies = try runScript(
+        let replies = try connection.runScript(
             RedisStore.deleteNamedScript, sha: RedisStore.deleteNamedSHA,
             calls: items.map { ([layout.key(pk: $0.pk)], [$0.filename]) })
         var deleted: [String] = []
