@@ -10,7 +10,8 @@ struct BrowseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "browse",
         abstract: "Browse stored images in the terminal (the default when no subcommand is given).",
-        discussion: """
+        discussion: reflowed(
+            """
             A list of stored images (paged from Redis), a preview with face boxes and landmarks,
             full-text filename search (/), multi-select (Space, a, x) and re-detection through
             Triton (r). Press ? inside for every key.
@@ -20,7 +21,7 @@ struct BrowseCommand: ParsableCommand {
             'facescope doctor' says what was detected and why; --graphics forces a mode.
 
             Stored filenames are found under the images folder (IMAGES_DIR / --images-dir).
-            """)
+            """))
 
     @OptionGroup var store: StoreOptions
 

@@ -12,7 +12,8 @@ struct DetectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detect",
         abstract: "Find faces and their 80 landmarks in image files and store them in Redis.",
-        discussion: """
+        discussion: reflowed(
+            """
             PATHs are image files or folders (searched recursively; hidden ones skipped; .jpg .jpeg
             .png .webp .heic). Images already stored are skipped unless --force, so a run that was
             stopped (Ctrl-C) continues where it left off; an image whose file changed since it was
@@ -38,7 +39,7 @@ struct DetectCommand: ParsableCommand {
             Examples:
               facescope detect ~/Pictures --images-dir ~/Pictures
               facescope detect photo.jpg --dry-run --json     no Redis needed
-            """)
+            """))
 
     @OptionGroup var store: StoreOptions
 

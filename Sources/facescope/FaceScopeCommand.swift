@@ -7,7 +7,8 @@ struct FaceScopeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "facescope",
         abstract: "Find faces and facial landmarks in photo collections; browse the results in a terminal.",
-        discussion: """
+        discussion: reflowed(
+            """
             Results live in Redis Stack as one JSON document per image, in the layout the Python
             library redis-om writes, so data from the original Python services is found as is.
 
@@ -24,7 +25,7 @@ struct FaceScopeCommand: ParsableCommand {
               facescope search --exact 'trips/a b.jpg'
               facescope show trips/beach.jpg
               facescope doctor                    is everything set up right?
-            """,
+            """),
         subcommands: [
             BrowseCommand.self, DetectCommand.self, ListCommand.self, SearchCommand.self, ShowCommand.self,
             ExportCommand.self,

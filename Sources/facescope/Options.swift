@@ -183,3 +183,19 @@ enum DocumentPrinter {
         out.flush()
     }
 }
+
+/// Help text as paragraphs that ArgumentParser wraps to the terminal's width: the lines of a
+/// paragraph are joined (the source keeps them short); indented lines (examples, tables) and
+/// blank lines stay as they are.
+func reflowed(_ text: String) -> String {
+    var out: [String] = []
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+        let indented = line.hasPrefix(" ") || line.hasPrefix("\t")
+        if let last = out.last, !last.isEmpty, !line.isEmpty, !indented, !last.hasPrefix(" ") {
+            out[out.count - 1] = last + " " + line
+        } else {
+            out.append(line)
+        }
+    }
+    return out.joined(separator: "\n")
+}

@@ -7,13 +7,14 @@ struct ClusterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Give faces identity labels: faces whose descriptors are close are one person.",
-        discussion: """
+        discussion: reflowed(
+            """
             Faces without a label join the person most of their close neighbours belong to, or
             form new people among themselves (chinese whispers on the faces closer than the
             threshold); labels already given stay as they are, so running it after each detection
             keeps people stable. --rebuild clusters every face afresh and keeps each group's old
             label where most of its faces had one. Faces need descriptors (the facerec model).
-            """)
+            """))
 
     @OptionGroup var store: StoreOptions
 

@@ -8,7 +8,8 @@ struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Remove the documents of images whose files were deleted.",
-        discussion: """
+        discussion: reflowed(
+            """
             Reads every stored document (or those under PATH, a folder inside the images folder
             IMAGES_DIR) page by page and removes the documents whose image file no longer exists.
             --dry-run lists them and changes nothing. Each removed (or, with --dry-run, removable)
@@ -24,7 +25,7 @@ struct PruneCommand: ParsableCommand {
               facescope prune --dry-run              what would go
               facescope prune                        remove them
               facescope prune ~/Pictures/2019        only under this folder
-            """)
+            """))
 
     @OptionGroup var store: StoreOptions
 

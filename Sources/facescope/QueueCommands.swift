@@ -20,7 +20,8 @@ struct EnqueueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enqueue",
         abstract: "Put image files on the detection queue for `facescope worker`s to detect.",
-        discussion: """
+        discussion: reflowed(
+            """
             PATHs are image files or folders, found as `detect` finds them. Files already stored
             are left out unless --force; a file that is in the queue already is not added twice.
             Entries carry the filename relative to the images folder (IMAGES_DIR), so workers on
@@ -33,7 +34,7 @@ struct EnqueueCommand: ParsableCommand {
             Examples:
               facescope enqueue ~/Pictures --images-dir ~/Pictures
               facescope worker --images-dir ~/Pictures        on any number of machines
-            """)
+            """))
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var folder: ImagesFolderOption
@@ -83,7 +84,8 @@ struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Detect the files on the detection queue (run any number, on any machine).",
-        discussion: """
+        discussion: reflowed(
+            """
             A worker takes files from the queue `facescope enqueue` fills, detects them like
             `detect` does (same models, settings and storage; labels of faces found again are
             kept) and acknowledges each once its document is saved. Run as many as you like, on
@@ -106,7 +108,7 @@ struct WorkerCommand: ParsableCommand {
             Examples:
               facescope worker --images-dir /srv/photos --triton-url gpu1:8000,gpu2:8000
               facescope worker --follow --name scanner-1
-            """)
+            """))
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var folder: ImagesFolderOption
@@ -333,12 +335,13 @@ struct QueueStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show the detection queue (the default of `facescope queue`).",
-        discussion: """
+        discussion: reflowed(
+            """
             waiting: files no worker has taken; in progress: taken and not finished, per worker
             (a worker that died keeps its files here until another takes them over); done:
             stored through the queue (skipped: stored already when their turn came); failed:
             files that failed for good, each with its error (`facescope queue retry`).
-            """)
+            """))
 
     @OptionGroup var store: StoreOptions
 

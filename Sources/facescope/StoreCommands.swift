@@ -72,7 +72,8 @@ struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
         abstract: "Search stored images by the words of their filenames, or by a person's name.",
-        discussion: """
+        discussion: reflowed(
+            """
             TEXT's words match the words of filenames as you would say them: split at any
             punctuation, between letters and digits and at capitals, folder names included, case
             and accents ignored. 'biden' finds examples/obama_and_biden.jpg, '000123' finds
@@ -82,7 +83,7 @@ struct SearchCommand: ParsableCommand {
             photos where that person is. When nothing matches, words within one typo are shown,
             and the command says so. Counts are exact, however many images match. The browser's
             '/' search is the same search.
-            """)
+            """))
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
@@ -135,12 +136,13 @@ struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show one stored image and its faces.",
-        discussion: """
+        discussion: reflowed(
+            """
             FILE is the filename as stored (see 'facescope list'), the path of the file as given to
             'facescope detect' (relative, ./…, or absolute under the images folder, IMAGES_DIR), or
             the document's 26-character pk. When nothing matches, stored names with the same words
             are suggested.
-            """)
+            """))
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
@@ -192,12 +194,13 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write every stored document as JSON lines.",
-        discussion: """
+        discussion: reflowed(
+            """
             The output is what 'facescope import' reads back: a backup, or a way to move data. Every
             document under the key prefix is written, read straight from the keys (not from an
             index), a page at a time, so memory stays flat however large the library is. The order
             is Redis's own. Progress goes to standard error on a terminal.
-            """)
+            """))
 
     @OptionGroup var store: StoreOptions
 
@@ -241,7 +244,8 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Store documents from JSON lines files (as 'facescope export' writes them).",
-        discussion: """
+        discussion: reflowed(
+            """
             A document whose filename is already stored replaces it in place (same pk): importing
             twice never duplicates anything. A document whose pk belongs to another image is stored
             under a new pk (the other image's document is never replaced), and says so. A line
@@ -249,7 +253,7 @@ struct ImportCommand: ParsableCommand {
             not a 26-character ULID) is reported with its file and line number; the others are
             stored. Files are read a batch at a time, so memory stays flat; progress goes to
             standard error on a terminal.
-            """)
+            """))
 
     @OptionGroup var store: StoreOptions
 

@@ -9,7 +9,8 @@ struct WatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
         abstract: "Detect image files as they are added or changed, until Ctrl-C.",
-        discussion: """
+        discussion: reflowed(
+            """
             First does what 'facescope detect PATH' does (new and changed files), then watches
             PATH and every folder below it (new folders too; hidden ones skipped) with inotify.
             A file is detected once it has stopped changing: no event for --settle seconds and
@@ -28,7 +29,7 @@ struct WatchCommand: ParsableCommand {
             Examples:
               facescope watch ~/Pictures --images-dir ~/Pictures
               facescope watch /images --prune >> watch.log 2>&1
-            """)
+            """))
 
     @OptionGroup var store: StoreOptions
 

@@ -45,3 +45,17 @@ def test_show_and_similar_take_the_path_given_to_detect_and_suggest_near_names(p
     assert near.returncode == 1 and "did you mean 'trips/grace.jpg'" in near.stderr, near.stderr
     nofaces = run("similar", "trips/fruits.jpg", *base, env=env)
     assert nofaces.returncode == 1 and "has no faces" in nofaces.stderr
+
+
+def test_help_text_reflows_to_the_width_instead_of_breaking_mid_sentence():
+    for command in (["search"], ["show"], ["import"], ["export"], []):
+        out = run(*command, "--help").stdout
+        paragraphs = out.split("\n\n")
+        prose = [p for p in paragraphs[1:4] if p and not p.startswith(("USAGE", "OPTIONS", "ARGUMENTS"))
+                 and not any(line.startswith(" ") for line in p.splitlines())]
+        assert prose, command
+        for paragraph in prose:
+            lines = paragraph.splitlines()
+            # Greedy wrapping: every line of a paragraph but its last fills most of the width.
+            for line in lines[:-1]:
+                assert len(line) >= 55, (command, line)
