@@ -118,6 +118,7 @@ struct PreviewKey: Sendable, Equatable {
     var boxes: Bool
     var landmarks: Bool
     var focus: Int?
+    var names: [Int: String]
 }
 
 /// The browser's state and its rules: keys in, effects out, results in. No terminal, no I/O and
@@ -156,6 +157,8 @@ struct Browser: Sendable {
     private(set) var preview = PreviewSlot()
     /// What narrows the image list (a person, an image), if anything.
     private(set) var scope: ListScope?
+    /// Every person's name by label, for the face detail and the names on the boxes.
+    private(set) var names: [Int: String] = [:]
     /// Everyone with a face label, all in one page.
     private(set) var people = PagedList<Person>(pageSize: Browser.wholeList)
     /// Why the people could not be read, if they could not.
@@ -741,6 +744,8 @@ struct Browser: Sendable {
             peopleToken = nil
             peopleError = nil
             people.store(page: 0, rows: found, total: found.count, viewHeight: viewHeight)
+        case .names(let found):
+            names = found
         case .peopleFailed(let token, let error):
             guard token == peopleToken else { return pump(now: now) }
             peopleToken = nil
@@ -816,7 +821,9 @@ struct Browser: Sendable {
         if !unchecked.isEmpty { effects.append(.checkFiles(unchecked)) }
         let subject = previewSubject
         if let area = layout.image, !area.isEmpty, let (doc, focus) = subject {
-            let key = PreviewKey(document: doc, area: area, boxes: showBoxes, landmarks: showLandmarks, focus: focus)
+            let shownNames = names.filter { label, _ in doc.faces?.contains { $0.label == label } ?? false }
+            let key = PreviewKey(
+                document: doc, area: area, boxes: showBoxes, landmarks: showLandmarks, focus: focus, names: shownNames)
             if key != preview.key {
                 let token = nextToken()
                 preview.key = key
@@ -826,7 +833,7 @@ struct Browser: Sendable {
                     .loadPreview(
                         PreviewRequest(
                             token: token, document: doc, area: area, boxes: showBoxes, landmarks: showLandmarks,
-                            focus: focus)))
+                            focus: focus, names: shownNames)))
             }
         } else if subject == nil, view == .people || view == .similar || list.total == 0 {
             preview = PreviewSlot()

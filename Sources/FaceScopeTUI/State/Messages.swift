@@ -33,6 +33,8 @@ struct PreviewRequest: Sendable, Equatable {
     var landmarks: Bool
     /// The face to zoom on (face-detail view), nil for the whole image.
     var focus: Int?
+    /// The names of the labels of the image's faces, written on their boxes.
+    var names: [Int: String] = [:]
 }
 
 /// The images a detection run works on.
@@ -104,6 +106,8 @@ enum WorkResult: Sendable, Equatable {
     case detectionFailed(token: UInt64, file: String, error: String)
     case detectionFinished(token: UInt64, cancelled: Bool, error: String?)
     case people(token: UInt64, people: [Person])
+    /// Every person's name by label (read with the pages and the people).
+    case names([Int: String])
     case peopleFailed(token: UInt64, error: String)
     /// A rename or merge was done (`message` says what) or failed (`error`).
     case peopleChanged(token: UInt64, message: String, error: String?)

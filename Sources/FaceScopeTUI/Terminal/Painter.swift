@@ -67,6 +67,13 @@ struct Painter {
         }
     }
 
+    /// "2 · Joe Biden" (the label and its name, when it has one), or "-" without a label.
+    static func labelText(_ label: Int?, names: [Int: String]) -> String {
+        guard let label else { return "-" }
+        guard let name = names[label], !name.isEmpty else { return String(label) }
+        return "\(label) · \(name)"
+    }
+
     /// "person 3 "Ann"", the name sanitized.
     static func personTitle(label: Int, name: String?) -> String {
         "person \(label)" + (name.map { " \"\(TerminalText.sanitize($0))\"" } ?? "")
@@ -261,7 +268,7 @@ struct Painter {
         } else if let found = b.similar.current {
             text =
                 " face \(found.stored.faceIndex + 1) · distance \(String(format: "%.3f", Double(found.distance)))"
-                + " · label \(found.stored.face.label.map(String.init) ?? "-") · Enter shows the image"
+                + " · label \(Self.labelText(found.stored.face.label, names: b.names)) · Enter shows the image"
         } else {
             text = ""
         }
@@ -274,7 +281,7 @@ struct Painter {
         lines.append((" Face \(index + 1) of \(count)   (n / N or ← → for the others, Esc back)", .bold))
         lines.append(
             (
-                " probability \(face.probability)%   rotation \(face.rotation.map { "\($0)°" } ?? "-")   label \(face.label.map(String.init) ?? "-")   box (\(box.x1),\(box.y1))-(\(box.x2),\(box.y2)) \(box.x2 &- box.x1)×\(box.y2 &- box.y1)",
+                " probability \(face.probability)%   rotation \(face.rotation.map { "\($0)°" } ?? "-")   label \(Self.labelText(face.label, names: b.names))   box (\(box.x1),\(box.y1))-(\(box.x2),\(box.y2)) \(box.x2 &- box.x1)×\(box.y2 &- box.y1)",
                 .plain
             ))
         var counts: [LandmarkRegion: Int] = [:]

@@ -30,6 +30,8 @@ final class StoreWorker: @unchecked Sendable {
             }
             switch result {
             case .success(let page):
+                // The names with every page, so renames by other tools show up too.
+                if let store, let names = try? store.peopleNames() { mailbox.post(.names(names)) }
                 mailbox.post(
                     .page(
                         token: request.token, page: request.page, rows: page.rows, total: page.total,
@@ -61,7 +63,11 @@ final class StoreWorker: @unchecked Sendable {
     func loadPeople(token: UInt64) {
         queue.async { [self] in
             switch withStore({ store throws(FaceScopeError) in try store.people() }) {
-            case .success(let people): mailbox.post(.people(token: token, people: people))
+            case .success(let people):
+                var names: [Int: String] = [:]
+                for person in people { if let name = person.name { names[person.label] = name } }
+                mailbox.post(.names(names))
+                mailbox.post(.people(token: token, people: people))
             case .failure(let error): mailbox.post(.peopleFailed(token: token, error: error.description))
             }
         }
