@@ -66,3 +66,95 @@ struct NamesTests {
         #expect(hostile.allSatisfy { !$0.text.unicodeScalars.contains { $0.value == 0x1B } })
     }
 }
+
+@Suite("The people filter (no terminal)")
+struct PeopleFilterTests {
+    static let crowd = [
+        Person(label: 0, name: "Joe Biden", faces: 2, example: nil),
+        Person(label: 1, name: "Ann", faces: 5, example: nil),
+        Person(label: 2, name: nil, faces: 1, example: nil),
+        Person(label: 3, name: "Anna Karenina", faces: 1, example: nil),
+        Person(label: 4, name: nil, faces: 7, example: nil),
+    ]
+
+    func opened() -> Harness {
+        var h = Harness(labelled: 9)
+        h.start()
+        h.answerPages()
+        h.effects = []
+        h.press(.character("p"))
+        h.effects += h.browser.apply(.people(token: h.peopleLoads.last ?? 0, people: Self.crowd), now: h.now)
+        return h
+    }
+
+    func shown(_ h: Harness) -> [Int] {
+        (0..<(h.browser.people.total ?? 0)).compactMap { h.browser.people.row(at: $0)?.label }
+    }
+
+    @Test("most faces first; / types a name filter whose letters never run commands")
+    func typing() {
+        var h = opened()
+        #expect(shown(h) == [4, 1, 0, 2, 3])
+        h.press(.character("/"))
+        #expect(h.browser.context == .peopleFilter)
+        h.effects = []
+        // "ann" has n (next), a, and e renames, M merges in the people view: typed, not run.
+        h.type("aNn")
+        #expect(h.browser.peopleFilter.text == "aNn" && h.browser.prompt == nil && h.browser.message == nil)
+        #expect(h.peopleChanges.isEmpty && h.browser.view == .people)
+        #expect(shown(h) == [1, 3])
+        h.type("e")  // "anne": nobody
+        #expect(shown(h).isEmpty)
+        h.press(.backspace)
+        #expect(shown(h) == [1, 3])
+        h.press(.down)
+        #expect(h.browser.people.current?.label == 3)
+        // Enter keeps the filter; Enter again opens the person (no rename).
+        h.press(.enter)
+        #expect(h.browser.context == .people && h.browser.peopleFilter.text == "aNn")
+        h.press(.enter)
+        #expect(h.browser.view == .browse && h.peopleChanges.isEmpty)
+    }
+
+    @Test("u keeps the unnamed, 1 hides single faces; Esc clears the name first; the cursor stays on its person")
+    func toggles() {
+        var h = opened()
+        h.press(.character("j"))  // Ann
+        h.press(.character("1"))
+        #expect(shown(h) == [4, 1, 0])
+        #expect(h.browser.people.current?.label == 1)
+        h.press(.character("u"))
+        #expect(shown(h) == [4])
+        h.press(.character("u"), .character("1"))
+        #expect(shown(h) == [4, 1, 0, 2, 3])
+        #expect(h.browser.people.current?.label == 4)  // the one left highlighted while Ann was hidden
+        h.press(.character("/"))
+        h.type("joe")
+        h.press(.enter, .escape)
+        #expect(h.browser.view == .people && shown(h).count == 5)
+        h.press(.escape)
+        #expect(h.browser.view == .browse)
+        // A merge describes people the filter hides too.
+        h.press(.character("p"))
+        h.effects += h.browser.apply(.people(token: h.peopleLoads.last ?? 0, people: Self.crowd), now: h.now)
+        h.press(.character("/"))
+        h.type("joe")
+        h.press(.enter, .character("M"))
+        h.type("4")
+        h.press(.enter)
+        guard case .merge(_, _, let what)? = h.browser.prompt else {
+            Issue.record("no merge question")
+            return
+        }
+        #expect(what.contains("person 0 \"Joe Biden\" (2 faces) into person 4") && !what.contains("nobody"))
+    }
+
+    @Test("the help lists the people filter's keys")
+    func help() {
+        let text = Keymap.standard.helpText(width: 100).joined(separator: "\n")
+        #expect(text.contains("Filtering people"))
+        #expect(text.contains("filter the people by name"))
+        #expect(text.contains("unnamed people only"))
+        #expect(text.contains("hide / show people with a single face"))
+    }
+}

@@ -76,3 +76,60 @@ def test_names_on_boxes_and_in_the_face_detail(prefix, tuis):
     tui.keys("Enter")
     tui.wait(f"label {grace} · Amazing Grace", "the new name in the face detail")
     assert "facescope exited" not in tui.screen()
+
+
+def people_rows(screen: str) -> list[tuple[int, int, str]]:
+    return [(int(a), int(b), c.strip()) for a, b, c in
+            re.findall(r"(?m)^\s+(\d+)\s+(\d+)\s+(\S[^\n]*?)\s*$", "\n".join(l[:48] for l in screen.split("\n")[2:-2]))]
+
+
+def test_people_filter_types_names_with_command_letters(prefix, tuis):
+    labels = detect_and_cluster(prefix, ["faces/group-6-faces.jpg", GRACE, ASTRONAUT])
+    rename(prefix, labels[ASTRONAUT], "Ann")
+    rename(prefix, labels[GRACE], "Grace Hopper")
+
+    tui = tuis(*browse_args(prefix))
+    tui.wait("faces/portrait-astronaut", "the list")
+    tui.keys("p")
+    tui.wait(lambda s: len(people_rows(s)) == 8, "the eight people")
+    # "/Ann": n, a (and e, M...) are typed into the filter, not run.
+    tui.keys("/")
+    tui.wait("of 8 people", "the filter prompt")
+    tui.type("Ann")
+    screen = tui.wait(lambda s: people_rows(s) == [(labels[ASTRONAUT], 1, "Ann")] and "1 of 8 people" in s,
+                      "only Ann")
+    assert "no such key" not in screen and "Name for person" not in screen
+    tui.keys("Enter")
+    tui.wait(lambda s: "of 8 people" not in s and 'name "Ann"' in s.split("\n")[0], "the filter kept")
+    tui.keys("Enter")
+    tui.wait(lambda s: f'person {labels[ASTRONAUT]} "Ann"' in s.split("\n")[0], "Ann's images")
+    tui.keys("Escape")
+    tui.wait(lambda s: people_rows(s) == [(labels[ASTRONAUT], 1, "Ann")], "the filtered people again")
+    tui.keys("Escape")  # clears the name
+    tui.wait(lambda s: len(people_rows(s)) == 8, "everyone again")
+    # u: the unnamed only; 1: nobody has two faces.
+    tui.keys("u")
+    tui.wait(lambda s: len(people_rows(s)) == 6 and all(n == "-" for _, _, n in people_rows(s)), "the unnamed")
+    tui.keys("1")
+    tui.wait("nobody matches the filter", "nobody with two faces")
+    tui.keys("u", "1")
+    tui.wait(lambda s: len(people_rows(s)) == 8, "everyone again")
+    # The names were left alone.
+    done = facescope("people", "--json", "--redis-url", REDIS_URL, "--key-prefix", prefix)
+    names = {p["label"]: p["name"] for p in map(json.loads, done.stdout.splitlines())}
+    assert names[labels[ASTRONAUT]] == "Ann" and names[labels[GRACE]] == "Grace Hopper"
+    assert sum(1 for n in names.values() if n) == 2
+    # The help, generated from the keymap, lists the keys.
+    tui.keys("?")
+    tui.wait("People (p)", "the help")
+    seen = ""
+    for _ in range(80):
+        seen += tui.screen()
+        if "Filtering people" in seen:
+            break
+        tui.keys("j")
+    for text in ("Filtering people", "filter the people by name", "unnamed people only",
+                 "hide / show people with a single face"):
+        assert text in seen, text
+    tui.keys("Escape")
+    assert "facescope exited" not in tui.screen()

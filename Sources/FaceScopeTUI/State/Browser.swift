@@ -56,6 +56,35 @@ struct SimilarOrigin: Sendable, Equatable {
     var face: Int
 }
 
+/// What narrows the people view.
+struct PeopleFilter: Sendable, Equatable {
+    /// Typed text: a part of the name (any case), or the label.
+    var text = ""
+    /// Whether the text is being typed.
+    var editing = false
+    /// Only the people without a name.
+    var unnamedOnly = false
+    /// Leave out the people with a single face.
+    var hideSingles = false
+
+    /// Whether anything is filtered out.
+    var isActive: Bool { !text.isEmpty || unnamedOnly || hideSingles }
+
+    /// Whether `person` is shown.
+    func matches(_ person: Person) -> Bool {
+        if unnamedOnly, let name = person.name, !name.isEmpty { return false }
+        if hideSingles, person.faces < 2 { return false }
+        let needle = text.trimmingBlanks().lowercased()
+        if needle.isEmpty { return true }
+        return (person.name ?? "").lowercased().contains(needle) || String(person.label) == needle
+    }
+
+    /// The people shown, most faces first (then by label).
+    func apply(_ all: [Person]) -> [Person] {
+        all.filter(matches).sorted { ($0.faces, -$0.label) > ($1.faces, -$1.label) }
+    }
+}
+
 /// A listing left for a narrower one, to come back to with Esc.
 struct SavedListing: Sendable {
     var list: PagedList<ImageDocument>
@@ -159,8 +188,11 @@ struct Browser: Sendable {
     private(set) var scope: ListScope?
     /// Every person's name by label, for the face detail and the names on the boxes.
     private(set) var names: [Int: String] = [:]
-    /// Everyone with a face label, all in one page.
+    /// The people shown (filtered, most faces first), all in one page.
     private(set) var people = PagedList<Person>(pageSize: Browser.wholeList)
+    /// Everyone with a face label, as read.
+    private(set) var allPeople: [Person]?
+    private(set) var peopleFilter = PeopleFilter()
     /// Why the people could not be read, if they could not.
     private(set) var peopleError: String?
     /// The faces most like `similarOrigin`, nearest first, all in one page.
@@ -209,6 +241,7 @@ struct Browser: Sendable {
         }
         if helpScroll != nil { return .help }
         if search.editing { return .search }
+        if peopleFilter.editing, view == .people { return .peopleFilter }
         switch view {
         case .browse: return .browse
         case .detail: return .detail
@@ -304,6 +337,9 @@ struct Browser: Sendable {
             } else if context == .search, case .character(let c) = key {
                 search.insert(String(c))
                 searchChanged()
+            } else if context == .peopleFilter, case .character(let c) = key {
+                peopleFilter.text += String(c)
+                refilterPeople()
             } else if context == .input, case .character(let c) = key, let line = prompt?.text {
                 prompt = prompt?.with(text: line + String(c))
             } else if [.browse, .detail, .people, .similar].contains(context) {
@@ -375,8 +411,18 @@ struct Browser: Sendable {
                 goBack()
             }
         case .submitSearch:
+            if peopleFilter.editing {
+                peopleFilter.editing = false
+                return []
+            }
             search.editing = false
         case .cancelSearch:
+            if peopleFilter.editing {
+                peopleFilter.editing = false
+                peopleFilter.text = ""
+                refilterPeople()
+                return []
+            }
             search.editing = false
             if !search.text.isEmpty {
                 search.clearText()
@@ -385,6 +431,13 @@ struct Browser: Sendable {
         case .deleteBackward:
             if let line = prompt?.text {
                 prompt = prompt?.with(text: String(line.dropLast()))
+            } else if context == .peopleFilter {
+                if peopleFilter.text.isEmpty {
+                    peopleFilter.editing = false
+                } else {
+                    peopleFilter.text.removeLast()
+                    refilterPeople()
+                }
             } else if search.deleteBackward() {
                 searchChanged()
             } else {
@@ -393,6 +446,9 @@ struct Browser: Sendable {
         case .clearQuery:
             if prompt?.text != nil {
                 prompt = prompt?.with(text: "")
+            } else if context == .peopleFilter {
+                peopleFilter.text = ""
+                refilterPeople()
             } else {
                 search.clearText()
                 searchChanged()
@@ -451,6 +507,10 @@ struct Browser: Sendable {
                 } else {
                     view = .browse
                 }
+            case .people where !peopleFilter.text.isEmpty:
+                peopleFilter.text = ""
+                refilterPeople()
+                return []
             case .people, .detail, .browse:
                 view = .browse
             }
@@ -473,6 +533,14 @@ struct Browser: Sendable {
             view = .people
             relayout()
             return [loadPeople()]
+        case .filterPeople:
+            peopleFilter.editing = true
+        case .toggleUnnamed:
+            peopleFilter.unnamedOnly.toggle()
+            refilterPeople()
+        case .toggleSingles:
+            peopleFilter.hideSingles.toggle()
+            refilterPeople()
         case .openPerson:
             guard let person = people.current else { return [] }
             narrow(to: .person(person), returnTo: .people, keepWidest: true)
@@ -561,6 +629,18 @@ struct Browser: Sendable {
         }
     }
 
+    /// Shows the people the filter lets through, the highlighted person kept where still shown.
+    private mutating func refilterPeople() {
+        guard let all = allPeople else { return }
+        let keep = people.current?.label
+        let rows = peopleFilter.apply(all)
+        people = PagedList(pageSize: Self.wholeList)
+        people.store(page: 0, rows: rows, total: rows.count, viewHeight: viewHeight)
+        if let keep, let index = rows.firstIndex(where: { $0.label == keep }) {
+            people.moveTo(index, viewHeight: viewHeight)
+        }
+    }
+
     private mutating func loadPeople() -> Effect {
         let token = nextToken()
         peopleToken = token
@@ -622,7 +702,7 @@ struct Browser: Sendable {
                 message = StatusMessage(text: "a person cannot be merged into itself", isError: true)
                 return []
             }
-            let all = (0..<(people.total ?? 0)).compactMap { people.row(at: $0) }
+            let all = allPeople ?? []
             let from = all.first { $0.label == label }
             func describe(_ label: Int, _ person: Person?) -> String {
                 let name = person?.name.map { " \"\($0)\"" } ?? ""
@@ -743,7 +823,8 @@ struct Browser: Sendable {
             guard token == peopleToken else { return pump(now: now) }
             peopleToken = nil
             peopleError = nil
-            people.store(page: 0, rows: found, total: found.count, viewHeight: viewHeight)
+            allPeople = found
+            refilterPeople()
         case .names(let found):
             names = found
         case .peopleFailed(let token, let error):

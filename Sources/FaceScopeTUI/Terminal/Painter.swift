@@ -51,7 +51,7 @@ struct Painter {
             left += "  ·  \(TerminalText.sanitize(filename)) (more like this)"
         }
         switch b.view {
-        case .people: left = " FaceScope  ·  people"
+        case .people: left = " FaceScope  ·  people" + Self.filterSummary(b.peopleFilter)
         case .similar: left = " FaceScope  ·  more like this"
         case .browse, .detail: break
         }
@@ -72,6 +72,15 @@ struct Painter {
         guard let label else { return "-" }
         guard let name = names[label], !name.isEmpty else { return String(label) }
         return "\(label) · \(name)"
+    }
+
+    /// What the people filter leaves out, for the header ("" when nothing).
+    static func filterSummary(_ filter: PeopleFilter) -> String {
+        var parts: [String] = []
+        if !filter.text.isEmpty { parts.append("name \"\(TerminalText.sanitize(filter.text))\"") }
+        if filter.unnamedOnly { parts.append("unnamed only (u)") }
+        if filter.hideSingles { parts.append("2+ faces (1)") }
+        return parts.isEmpty ? "  ·  most faces first" : "  ·  " + parts.joined(separator: " · ")
     }
 
     /// "person 3 "Ann"", the name sanitized.
@@ -145,9 +154,11 @@ struct Painter {
             return
         }
         if total == 0 {
-            screen.text(
-                "  no people yet: 'facescope cluster' groups the faces", x: rect.x, y: rect.y + 1, width: rect.width,
-                style: .warn)
+            let text =
+                b.peopleFilter.isActive && !(b.allPeople ?? []).isEmpty
+                ? "  nobody matches the filter (Esc clears the name, u and 1 toggle)"
+                : "  no people yet: 'facescope cluster' groups the faces"
+            screen.text(text, x: rect.x, y: rect.y + 1, width: rect.width, style: .warn)
             return
         }
         for i in 0..<b.layout.listRows {
@@ -395,6 +406,13 @@ struct Painter {
             return
         case nil:
             break
+        }
+        if b.context == .peopleFilter {
+            let shown = b.people.total ?? 0
+            let all = b.allPeople?.count ?? 0
+            lineEditor(
+                "/", b.peopleFilter.text, hint: "\(shown) of \(all) people · Enter keeps · Esc clears", y: y)
+            return
         }
         if b.search.editing {
             let query = "/" + TerminalText.sanitize(b.search.text)
