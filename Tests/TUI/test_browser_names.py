@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
+import subprocess
+import time
 
-from test_tui import DATA, REDIS_URL, TRITON_URL, browse_args, facescope, prefix, sgr_cells, tuis
+from test_tui import DATA, REDIS_URL, TRITON_URL, browse_args, facescope, prefix, sgr_cells, store, tuis
 from test_tui import pytestmark  # noqa: F401  (the same skips)
 
 __all__ = ["prefix", "tuis"]
@@ -121,7 +124,7 @@ def test_people_filter_types_names_with_command_letters(prefix, tuis):
     assert sum(1 for n in names.values() if n) == 2
     # The help, generated from the keymap, lists the keys.
     tui.keys("?")
-    tui.wait("People (p)", "the help")
+    tui.wait("Keys (from the keymap)", "the help")
     seen = ""
     for _ in range(80):
         seen += tui.screen()
@@ -132,4 +135,53 @@ def test_people_filter_types_names_with_command_letters(prefix, tuis):
                  "hide / show people with a single face"):
         assert text in seen, text
     tui.keys("Escape")
+    assert "facescope exited" not in tui.screen()
+
+
+def test_short_names_open_copy_and_short_searches_at_80x24(prefix, tuis, tmp_path):
+    names = ["examples/people/family/john1.jpeg", "examples/people/family/john2.jpeg",
+             "photos/2019/summer-holidays-in-the-mountains/IMG_0001.jpg",
+             "photos/2020/summer-holidays-in-the-mountains/IMG_0001.jpg"]
+    store(prefix, [json.dumps({"pk": "", "filename": n, "faces": [], "channels": 3, "height": 10, "width": 20,
+                               "portrait": 0}) for n in names])
+    opened = tmp_path / "opened.txt"
+    opener = tmp_path / "opener.sh"
+    # Writes its argument where the test reads it, then fails, as a broken viewer would.
+    opener.write_text(f'#!/bin/sh\nprintf %s "$1" > {shlex.quote(str(opened))}\nexit 3\n')
+    opener.chmod(0o755)
+    tui = tuis(*browse_args(prefix), width=80, height=24, env={"FACESCOPE_OPENER": str(opener)})
+    tui.tmux("set-option", "-g", "set-clipboard", "on")
+    screen = tui.wait("examples/…", "the list")
+    rows = [line[2:].split("  ")[0].strip() for line in screen.split("\n")[2:6]]
+    # Shortened in the middle: the first folder and the file's own name; four different rows.
+    assert any(r.startswith("examples/…") and r.endswith("john1.jpeg") for r in rows), rows
+    assert len(set(rows)) == 4 and all("…" in r for r in rows if r.startswith("photos")), rows
+    assert all(len(r) < 40 for r in rows), rows
+
+    # o: the viewer gets the image's path; its failure shows on the status line.
+    tui.keys("o")
+    path = str(DATA / names[0])
+    deadline = time.monotonic() + 15
+    while not (opened.exists() and opened.read_text() == path):
+        assert time.monotonic() < deadline, f"the opener never got {path}"
+        time.sleep(0.05)
+    tui.wait("failed with status 3", "the viewer's failure")
+
+    # y: the path goes to the terminal as OSC 52, which tmux puts in its paste buffer.
+    tui.keys("y")
+    tui.wait("copied the path", "the copy notice")
+    deadline = time.monotonic() + 15
+    while True:
+        done = subprocess.run(["tmux", "-L", tui.socket, "show-buffer"], capture_output=True, text=True, timeout=10)
+        if done.returncode == 0 and done.stdout == path:
+            break
+        assert time.monotonic() < deadline, f"no clipboard: {done.stdout!r} {done.stderr!r}"
+        time.sleep(0.05)
+
+    # One character is too short to search: said so, not "no match".
+    tui.keys("/", "c")
+    screen = tui.wait("type 2+ characters", "the hint")
+    assert "no match" not in screen
+    tui.keys("BSpace", "p", "h")
+    tui.wait(lambda s: "photos/" in s and "2 matching" in s.split("\n")[-2], "a real search")
     assert "facescope exited" not in tui.screen()

@@ -287,6 +287,14 @@ struct Browser: Sendable {
         return nil
     }
 
+    /// True when a search is applied but no word in it has two characters (the index matches
+    /// word starts of 2 characters and more, so it can find nothing yet).
+    var searchTooShort: Bool {
+        guard search.query != nil else { return false }
+        let words = search.text.unicodeScalars.split { !SearchState.isWordScalar($0) }
+        return words.allSatisfy { $0.count < 2 }
+    }
+
     /// True when a search is applied and matched nothing.
     var searchFoundNothing: Bool { search.query != nil && list.total == 0 }
     /// The search found nothing exactly and shows words within one typo.
@@ -533,6 +541,17 @@ struct Browser: Sendable {
             view = .people
             relayout()
             return [loadPeople()]
+        case .openImage, .copyPath:
+            guard let doc = list.current else {
+                message = StatusMessage(text: "no image here", isError: false)
+                return []
+            }
+            if action == .openImage {
+                message = StatusMessage(text: "opening \(doc.filename)…", isError: false)
+                return [.openImage(filename: doc.filename)]
+            }
+            message = StatusMessage(text: "copied the path of \(doc.filename) (OSC 52)", isError: false)
+            return [.copyPath(filename: doc.filename)]
         case .filterPeople:
             peopleFilter.editing = true
         case .toggleUnnamed:
@@ -847,6 +866,8 @@ struct Browser: Sendable {
             similarToken = nil
             similarError = error
             similar.setTotal(0, viewHeight: viewHeight)
+        case .notice(let text, let isError):
+            message = StatusMessage(text: text, isError: isError)
         case .filesChecked(let results):
             files.store(results)
         }

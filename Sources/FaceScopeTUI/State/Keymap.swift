@@ -61,6 +61,7 @@ enum Action: String, Hashable, Sendable, CaseIterable {
     case showPeople, openPerson, renamePerson, mergePerson, confirmMerge, submitPrompt
     case moreLikeThis, jumpToFace
     case filterPeople, toggleUnnamed, toggleSingles
+    case openImage, copyPath
 }
 
 /// Where the user is; each context has its own bindings.
@@ -213,6 +214,12 @@ struct Keymap: Sendable {
             in: [.browse, .detail]),
         KeyBinding(
             [.character("c")], .cancelDetection, "cancel the detection run / close its panel",
+            in: [.browse, .detail]),
+        KeyBinding(
+            [.character("o")], .openImage, "open the image in the system viewer ($FACESCOPE_OPENER, else xdg-open)",
+            in: [.browse, .detail]),
+        KeyBinding(
+            [.character("y")], .copyPath, "copy the image's path (to the terminal's clipboard, OSC 52)",
             in: [.browse, .detail]),
         KeyBinding([.character("p")], .showPeople, "people: faces grouped by label", in: [.browse, .detail]),
         KeyBinding([.character("R")], .reload, "reload from Redis", in: [.browse, .people]),

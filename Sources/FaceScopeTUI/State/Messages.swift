@@ -87,6 +87,10 @@ enum Effect: Sendable, Equatable {
     case findSimilar(SimilarRequest)
     /// Check whether these stored images' files exist; answered with ``WorkResult/filesChecked(_:)``.
     case checkFiles([String])
+    /// Open this stored image's file in the system viewer.
+    case openImage(filename: String)
+    /// Put this stored image's path on the terminal's clipboard (OSC 52).
+    case copyPath(filename: String)
     /// Repaint the whole terminal (it may hold garbage).
     case redraw
     case quit
@@ -113,6 +117,8 @@ enum WorkResult: Sendable, Equatable {
     case peopleChanged(token: UInt64, message: String, error: String?)
     case similar(token: UInt64, faces: [SimilarFace])
     case similarFailed(token: UInt64, error: String)
+    /// A line for the status line (an image viewer that failed).
+    case notice(String, isError: Bool)
     /// Filename → whether its file is missing.
     case filesChecked([String: Bool])
 }

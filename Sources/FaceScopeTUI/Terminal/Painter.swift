@@ -101,8 +101,8 @@ struct Painter {
         }
         let layout = b.layout
         let head =
-            "  " + TerminalText.pad("FILENAME", columns: layout.filenameWidth) + " " + "FACES" + " "
-            + TerminalText.pad("SIZE", columns: 11)
+            "  " + TerminalText.pad("FILENAME", columns: layout.filenameWidth) + " " + "FACES"
+            + (layout.showsSize ? " " + TerminalText.pad("SIZE", columns: 11) : "")
         screen.text(head, x: rect.x, y: rect.y, width: rect.width, style: .bold, fill: true)
         guard let total = b.list.total else {
             let text = b.redis.isDown ? "waiting for Redis…" : "loading…"
@@ -111,12 +111,17 @@ struct Painter {
         }
         if total == 0 {
             let text =
-                b.search.query != nil
-                ? "no match for \"\(TerminalText.sanitize(b.search.text))\""
-                : "no images stored yet (facescope detect PATH stores some)"
+                b.searchTooShort
+                ? "type 2+ characters: filenames are searched by word starts"
+                : b.search.query != nil
+                    ? "no match for \"\(TerminalText.sanitize(b.search.text))\""
+                    : "no images stored yet (facescope detect PATH stores some)"
             screen.text("  " + text, x: rect.x, y: rect.y + 1, width: rect.width, style: .warn)
             return
         }
+        let visible = (0..<layout.listRows).map { b.list.row(at: b.list.top + $0) }
+        let shortNames = NameShortener.shortenAll(
+            visible.map { TerminalText.sanitize($0?.filename ?? "") }, columns: layout.filenameWidth)
         for i in 0..<layout.listRows {
             let index = b.list.top + i
             if index >= total { break }
@@ -131,9 +136,9 @@ struct Painter {
             let faces = doc.faces == nil ? "-" : String(doc.faceCount)
             let size = "\(doc.width.map(String.init) ?? "?")x\(doc.height.map(String.init) ?? "?")"
             let text =
-                mark + TerminalText.pad(TerminalText.sanitize(doc.filename), columns: layout.filenameWidth) + " "
-                + String(repeating: " ", count: max(0, 5 - faces.count)) + faces + " "
-                + TerminalText.pad(size, columns: 11)
+                mark + TerminalText.pad(shortNames[i], columns: layout.filenameWidth) + " "
+                + String(repeating: " ", count: max(0, 5 - faces.count)) + faces
+                + (layout.showsSize ? " " + TerminalText.pad(size, columns: 11) : "")
             var style = TextStyle.plain
             if selected { style = .warn } else if gone { style = .dim }
             if index == b.list.cursor { style.reverse = true }
@@ -446,6 +451,7 @@ struct Painter {
     private func searchSummary(_ b: Browser) -> String {
         guard b.search.query != nil else { return "type to search filenames · Enter keeps · Esc clears" }
         guard let total = b.list.total else { return "searching…" }
+        if total == 0, b.searchTooShort { return "type 2+ characters" }
         if total == 0 { return "no match for \"\(TerminalText.sanitize(b.search.text))\"" }
         if b.searchCloseMatches { return "no exact match; \(total) close match\(total == 1 ? "" : "es") · Esc clears" }
         return "\(total) match\(total == 1 ? "" : "es") · n / N move · Esc clears"
@@ -475,12 +481,25 @@ struct Painter {
             case .connecting, .unknown: part("Triton …", .dim)
             }
         }
-        let stored = b.collectionSize.map { "\($0) images" } ?? "? images"
-        var rest = " · \(stored)"
-        if let total = b.list.total, b.search.query != nil { rest += " · \(total) matching" }
-        let selected = b.selection.count(total: b.list.total ?? 0)
-        if selected > 0 { rest += " · \(selected) selected" }
-        if let total = b.list.total, total > 0 { rest += " · \(b.list.cursor + 1)/\(total)" }
+        var rest: String
+        switch b.view {
+        case .people:
+            // The people view's own counts: who is shown, of how many.
+            let all = b.allPeople?.count
+            rest = " · " + (all.map { "\($0) people" } ?? "? people")
+            if let shown = b.people.total, b.peopleFilter.isActive { rest += " · \(shown) shown" }
+            if let shown = b.people.total, shown > 0 { rest += " · \(b.people.cursor + 1)/\(shown)" }
+        case .similar:
+            rest = " · " + (b.similar.total.map { "\($0) similar faces" } ?? "searching")
+            if let total = b.similar.total, total > 0 { rest += " · \(b.similar.cursor + 1)/\(total)" }
+        case .browse, .detail:
+            let stored = b.collectionSize.map { "\($0) images" } ?? "? images"
+            rest = " · \(stored)"
+            if let total = b.list.total, b.search.query != nil { rest += " · \(total) matching" }
+            let selected = b.selection.count(total: b.list.total ?? 0)
+            if selected > 0 { rest += " · \(selected) selected" }
+            if let total = b.list.total, total > 0 { rest += " · \(b.list.cursor + 1)/\(total)" }
+        }
         if let queue = b.queueProgress { rest += " · \(queue)" }
         rest += " · \(graphics.rawValue)"
         part(rest, .plain)
