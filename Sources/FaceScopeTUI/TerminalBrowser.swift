@@ -211,6 +211,8 @@ final class BrowserApp {
             case .changePeople(let token, let change): store.changePeople(token: token, change: change)
             case .findSimilar(let request): store.findSimilar(request)
             case .checkFiles(let names): fileChecks.check(names)
+            case .locate(let token, let document, let order, let descending):
+                store.locate(token: token, document: document, order: order, descending: descending)
             case .openImage(let filename):
                 opener.open(ImageFiles.path(of: filename, imagesRoot: options.settings.imagesDir))
             case .copyPath(let filename):

@@ -1,3 +1,5 @@
+import FaceScopeCore
+import FaceScopeRedis
 import Testing
 
 @testable import FaceScopeTUI
@@ -59,5 +61,42 @@ struct OpenCopyTests {
         #expect(h.browser.searchTooShort)
         h.type("x")
         #expect(!h.browser.searchTooShort)
+    }
+}
+
+@Suite("The highlighted image stays highlighted (no terminal)")
+struct KeepHighlightedTests {
+    var locates: (Harness) -> [(UInt64, ImageDocument, ListOrder, Bool)] = { h in
+        h.effects.compactMap {
+            if case .locate(let t, let d, let o, let r) = $0 { return (t, d, o, r) } else { return nil }
+        }
+    }
+
+    @Test("Esc leaving a search and a new order look the image up and move to it, whichever answer comes first")
+    func keep() {
+        var h = Harness(count: 120)
+        h.start()
+        h.answerPages()
+        h.press(.character("/"))
+        h.type("00042")
+        h.press(.enter)
+        h.answerPages()
+        #expect(h.browser.list.current?.filename == "photos/img-00042.jpg")
+        h.effects = []
+        h.press(.escape)
+        let asked = locates(h)
+        #expect(asked.count == 1 && asked.first?.1.filename == "photos/img-00042.jpg" && asked.first?.2 == .filename)
+        // A stale answer is dropped; the right one, before the page, moves there once it comes.
+        _ = h.browser.apply(.located(token: (asked.first?.0 ?? 0) &+ 99, index: 3), now: h.now)
+        _ = h.browser.apply(.located(token: asked.first?.0 ?? 0, index: 42), now: h.now)
+        h.answerPages()
+        h.answerPages()
+        #expect(h.browser.list.cursor == 42 && h.browser.list.current?.filename == "photos/img-00042.jpg")
+        // S twice in a row, before any page came: the same image is looked up both times.
+        h.effects = []
+        h.press(.character("S"), .character("S"))
+        let again = locates(h)
+        #expect(again.count == 2 && again.allSatisfy { $0.1.filename == "photos/img-00042.jpg" })
+        #expect(again.last?.3 == false)
     }
 }

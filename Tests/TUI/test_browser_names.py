@@ -184,4 +184,15 @@ def test_short_names_open_copy_and_short_searches_at_80x24(prefix, tuis, tmp_pat
     assert "no match" not in screen
     tui.keys("BSpace", "p", "h")
     tui.wait(lambda s: "photos/" in s and "2 matching" in s.split("\n")[-2], "a real search")
+
+    # Leaving the search keeps the image highlighted, in its place among every image (4th of 4);
+    # so does changing the order.
+    tui.keys("Enter", "n")
+    tui.wait(lambda s: "2 matching · 2/2" in s, "the second match")
+    tui.keys("Escape")
+    tui.wait(lambda s: "4 images · 4/4 ·" in s and "matching" not in s, "the same image among every image")
+    tui.keys("S")
+    tui.wait(lambda s: "4 images · 1/4 ·" in s and "sorted by filename ↓" in s, "the same image, reversed")
+    tui.keys("S", "s")
+    tui.wait(lambda s: "4 images · 4/4 ·" in s and "sorted by face count ↑" in s, "the same image, by faces")
     assert "facescope exited" not in tui.screen()

@@ -221,6 +221,35 @@ struct Browser: Sendable {
     private var saved: [SavedListing] = []
     /// The face to zoom on once the image jumped to is loaded.
     private var pendingFocus: Int?
+    /// The image to keep highlighted in a new listing, while its place is looked up.
+    private var locating: (token: UInt64, document: ImageDocument)?
+    /// Its place, found before the new listing's length is known.
+    private var locatedIndex: Int?
+    private var locatedDocument: ImageDocument?
+
+    /// Looks up where the highlighted image is in the listing of every image (after a search is
+    /// left or the order changed), to highlight it there.
+    private mutating func keepHighlighted(_ current: ImageDocument?) -> [Effect] {
+        // Keys pressed before the new listing came: the image still being looked up.
+        let document = current ?? locating?.document ?? locatedDocument
+        locatedIndex = nil
+        locatedDocument = nil
+        guard let document, scope == nil, search.query == nil else {
+            locating = nil
+            return []
+        }
+        let token = nextToken()
+        locating = (token, document)
+        return [.locate(token: token, document: document, order: order, descending: descending)]
+    }
+
+    /// Moves to the image located, once the listing's length is known.
+    private mutating func moveToLocated() {
+        guard let index = locatedIndex, list.total != nil else { return }
+        locatedIndex = nil
+        locatedDocument = nil
+        list.moveTo(index, viewHeight: viewHeight)
+    }
 
     /// A browser for a `columns` x `rows` screen.
     init(columns: Int, rows: Int, keymap: Keymap = .standard, pageSize: Int = 100) {
@@ -411,8 +440,10 @@ struct Browser: Sendable {
             search.editing = true
         case .clearSearch:
             if search.query != nil {
+                let current = list.current
                 search.clearText()
                 searchChanged()
+                return keepHighlighted(current)
             } else if !selection.isEmpty(total: list.total ?? 0) {
                 selection.clear()
             } else if !saved.isEmpty {
@@ -433,8 +464,10 @@ struct Browser: Sendable {
             }
             search.editing = false
             if !search.text.isEmpty {
+                let current = search.query != nil ? list.current : nil
                 search.clearText()
                 searchChanged()
+                return keepHighlighted(current)
             }
         case .deleteBackward:
             if let line = prompt?.text {
@@ -482,7 +515,9 @@ struct Browser: Sendable {
                 message = StatusMessage(
                     text: "search results are listed by filename; the order applies after Esc", isError: false)
             } else {
+                let current = list.current
                 resetList()
+                return keepHighlighted(current)
             }
         case .toggleBoxes: showBoxes.toggle()
         case .toggleLandmarks: showLandmarks.toggle()
@@ -775,6 +810,7 @@ struct Browser: Sendable {
             if page == 0 { searchCloseMatches = closeMatches }
             if !redis.isUp { redis = .up("ok") }
             list.store(page: page, rows: rows, total: total, viewHeight: viewHeight)
+            moveToLocated()
             if let focus = pendingFocus, let doc = list.current {
                 pendingFocus = nil
                 if doc.faceCount > 0 {
@@ -866,6 +902,12 @@ struct Browser: Sendable {
             similarToken = nil
             similarError = error
             similar.setTotal(0, viewHeight: viewHeight)
+        case .located(let token, let index):
+            guard let pending = locating, pending.token == token else { return pump(now: now) }
+            locating = nil
+            locatedIndex = index
+            locatedDocument = index == nil ? nil : pending.document
+            moveToLocated()
         case .notice(let text, let isError):
             message = StatusMessage(text: text, isError: isError)
         case .filesChecked(let results):

@@ -87,6 +87,10 @@ enum Effect: Sendable, Equatable {
     case findSimilar(SimilarRequest)
     /// Check whether these stored images' files exist; answered with ``WorkResult/filesChecked(_:)``.
     case checkFiles([String])
+    /// Find where this image is in the listing of every image in this order (to keep it
+    /// highlighted when a search is left or the order changes); answered with
+    /// ``WorkResult/located(token:index:)``.
+    case locate(token: UInt64, document: ImageDocument, order: ListOrder, descending: Bool)
     /// Open this stored image's file in the system viewer.
     case openImage(filename: String)
     /// Put this stored image's path on the terminal's clipboard (OSC 52).
@@ -117,6 +121,8 @@ enum WorkResult: Sendable, Equatable {
     case peopleChanged(token: UInt64, message: String, error: String?)
     case similar(token: UInt64, faces: [SimilarFace])
     case similarFailed(token: UInt64, error: String)
+    /// Where a located image is in its listing (nil: not found).
+    case located(token: UInt64, index: Int?)
     /// A line for the status line (an image viewer that failed).
     case notice(String, isError: Bool)
     /// Filename → whether its file is missing.

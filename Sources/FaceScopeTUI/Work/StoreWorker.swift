@@ -94,6 +94,16 @@ final class StoreWorker: @unchecked Sendable {
         }
     }
 
+    /// Finds where an image is in the listing of every image.
+    func locate(token: UInt64, document: ImageDocument, order: ListOrder, descending: Bool) {
+        queue.async { [self] in
+            let found = withStore { store throws(FaceScopeError) in
+                try store.position(of: document, order: order, descending: descending)
+            }
+            mailbox.post(.located(token: token, index: try? found.get()))
+        }
+    }
+
     /// Finds the faces nearest to a descriptor.
     func findSimilar(_ request: SimilarRequest) {
         queue.async { [self] in
@@ -138,6 +148,27 @@ struct ListSourceKey: Equatable, Sendable {
 }
 
 extension RedisStore {
+    /// Where `document` is in the listing of every image in `order`: how many documents sort
+    /// before it (one aggregation on FaceScope's index, comparing the sort field's strings).
+    func position(of document: ImageDocument, order: ListOrder, descending: Bool) throws(FaceScopeError) -> Int {
+        let field = order == .filename ? "filename" : KeyLayout.facesOrderField
+        let value =
+            order == .filename
+            ? document.filename : KeyLayout.facesOrder(faceCount: document.faceCount, filename: document.filename)
+        let quoted = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+        let reply = try connection.send([
+            "FT.AGGREGATE", layout.ownIndex, "*", "LOAD", "1", "@\(field)", "FILTER",
+            "@\(field) \(descending ? ">" : "<") '\(quoted)'", "GROUPBY", "0", "REDUCE", "COUNT", "0", "AS", "n",
+            "DIALECT", "2",
+        ])
+        if case .error(let message) = reply {
+            throw .redis("finding the image in the listing failed: \(TerminalText.sanitize(message))")
+        }
+        // [1, ["n", "count"]], or no row when nothing sorts before it.
+        guard let rows = reply.array, rows.count > 1, let row = rows[1].array, row.count > 1 else { return 0 }
+        return Int(row[1].string ?? "") ?? row[1].integer.map(Int.init) ?? 0
+    }
+
     /// A page of a listing and the listing's length.
     func page(of source: ListSource, offset: Int, limit: Int) throws(FaceScopeError) -> (
         rows: [ImageDocument], total: Int, closeMatches: Bool
