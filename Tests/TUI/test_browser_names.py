@@ -102,6 +102,8 @@ def test_people_filter_types_names_with_command_letters(prefix, tuis):
     screen = tui.wait(lambda s: people_rows(s) == [(labels[ASTRONAUT], 1, "Ann")] and "1 of 8 people" in s,
                       "only Ann")
     assert "no such key" not in screen and "Name for person" not in screen
+    # The status line counts the people view's own rows.
+    assert re.search(r"8 people · 1 shown · 1/1", screen.split("\n")[-2]), screen.split("\n")[-2]
     tui.keys("Enter")
     tui.wait(lambda s: "of 8 people" not in s and 'name "Ann"' in s.split("\n")[0], "the filter kept")
     tui.keys("Enter")
