@@ -1,5 +1,6 @@
 @preconcurrency import CNCurses
 import FaceScopeCore
+import FaceScopePipeline
 import Foundation
 
 /// How the terminal browser is started.
@@ -77,6 +78,7 @@ final class BrowserApp {
     private let tritonChecks: TritonWorker
     private let fileChecks: FileCheckWorker
     private let painter: Painter
+    private let opener: Opener
     /// The sixel or kitty renderer, when pictures are drawn in pixels.
     private let pixelRenderer: PixelRenderer?
 
@@ -118,6 +120,7 @@ final class BrowserApp {
         detector = DetectionWorker(settings: options.settings, mailbox: mailbox)
         tritonChecks = TritonWorker(settings: options.settings, mailbox: mailbox)
         fileChecks = FileCheckWorker(imagesRoot: options.settings.imagesDir, mailbox: mailbox)
+        opener = Opener(environment: options.environment, mailbox: mailbox)
         painter = Painter(screen: screen, graphics: detection.mode)
     }
 
@@ -208,6 +211,13 @@ final class BrowserApp {
             case .changePeople(let token, let change): store.changePeople(token: token, change: change)
             case .findSimilar(let request): store.findSimilar(request)
             case .checkFiles(let names): fileChecks.check(names)
+            case .locate(let token, let document, let order, let descending):
+                store.locate(token: token, document: document, order: order, descending: descending)
+            case .openImage(let filename):
+                opener.open(ImageFiles.path(of: filename, imagesRoot: options.settings.imagesDir))
+            case .copyPath(let filename):
+                screen.writeRaw(
+                    Opener.clipboardSequence(ImageFiles.path(of: filename, imagesRoot: options.settings.imagesDir)))
             case .redraw:
                 screen.invalidate()
                 placedPicture = nil

@@ -183,3 +183,66 @@ enum FaceOverlay {
         return (x, y, width, height)
     }
 }
+
+/// A person's name written on the top edge of a face box, in cells of the rendered picture
+/// (0-based from its top-left cell).
+struct NameTag: Sendable, Equatable {
+    var column: Int
+    var row: Int
+    /// The text (sanitized, fitted to the box's width).
+    var text: String
+}
+
+extension FaceOverlay {
+    /// Name tags for the faces whose label has a name in `names`: on the row of the box's top
+    /// edge, from its left edge, as much of the name as the box is wide (the whole name, else the
+    /// first word, else the first word cut short); none for boxes under 3 cells wide. The picture
+    /// is `mapping.width` x `mapping.height` pixels rendered as `columns` x `rows` cells.
+    static func nameTags(
+        _ faces: [Face], names: [Int: String], mapping: Mapping, columns: Int, rows: Int
+    ) -> [NameTag] {
+        guard mapping.width > 0, mapping.height > 0, columns > 0, rows > 0 else { return [] }
+        var tags: [NameTag] = []
+        for face in faces {
+            guard let label = face.label, let raw = names[label] else { continue }
+            let name = TerminalText.sanitize(raw).trimmingBlanks()
+            guard !name.isEmpty else { continue }
+            let a = mapping.map(x: Double(face.bbox.x1), y: Double(face.bbox.y1))
+            let b = mapping.map(x: Double(face.bbox.x2), y: Double(face.bbox.y2))
+            func cellX(_ x: Int) -> Int { Int((Double(x) * Double(columns) / Double(mapping.width)).rounded(.down)) }
+            func cellY(_ y: Int) -> Int { Int((Double(y) * Double(rows) / Double(mapping.height)).rounded(.down)) }
+            let left = max(0, cellX(a.x))
+            let right = min(columns - 1, cellX(b.x - 1))
+            let row = min(rows - 1, max(0, cellY(a.y)))
+            let width = right - left + 1
+            guard width >= 3, cellY(b.y - 1) >= 0, cellY(a.y) < rows else { continue }
+            let text = shortName(name, columns: width)
+            tags.append(NameTag(column: left, row: row, text: text))
+        }
+        return tags
+    }
+
+    /// `name` in at most `columns` columns: whole, else its first word, else cut short with "…".
+    static func shortName(_ name: String, columns: Int) -> String {
+        if TerminalText.width(name) <= columns { return name }
+        let first = String(name.split(separator: " ").first ?? Substring(name))
+        if TerminalText.width(first) <= columns { return first }
+        return TerminalText.truncate(first, columns: columns)
+    }
+
+    /// The grid with the tags written in (dark text on the box colour), clipped to the grid.
+    static func stamp(_ tags: [NameTag], into grid: CellGrid, foreground: Int32, background: Int32) -> CellGrid {
+        var cells = grid.cells
+        for tag in tags where tag.row >= 0 && tag.row < grid.height {
+            var column = tag.column
+            for scalar in tag.text.unicodeScalars {
+                guard column >= 0, column < grid.width else { break }
+                if TerminalText.columns(of: scalar) != 1 { continue }
+                cells[tag.row * grid.width + column] = Cell(
+                    character: scalar, foreground: foreground, background: background)
+                column += 1
+            }
+        }
+        return CellGrid(width: grid.width, height: grid.height, cells: cells)
+    }
+}

@@ -44,5 +44,9 @@ struct PixelRenderer: PictureRenderer {
     /// kitty, the previous picture is deleted first.
     func placement(_ image: PixelImage, column: Int, row: Int) -> String {
         (mode == .kitty ? Self.kittyClearAll : "") + "\u{1B}[\(row + 1);\(column + 1)H" + image.sequence
+            + image.tags.map { tag in
+                // Black on green, like the boxes; the text was sanitized when the tag was made.
+                "\u{1B}[\(row + tag.row + 1);\(column + tag.column + 1)H\u{1B}[30;42m" + tag.text + "\u{1B}[0m"
+            }.joined()
     }
 }

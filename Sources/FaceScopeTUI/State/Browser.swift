@@ -56,6 +56,35 @@ struct SimilarOrigin: Sendable, Equatable {
     var face: Int
 }
 
+/// What narrows the people view.
+struct PeopleFilter: Sendable, Equatable {
+    /// Typed text: a part of the name (any case), or the label.
+    var text = ""
+    /// Whether the text is being typed.
+    var editing = false
+    /// Only the people without a name.
+    var unnamedOnly = false
+    /// Leave out the people with a single face.
+    var hideSingles = false
+
+    /// Whether anything is filtered out.
+    var isActive: Bool { !text.isEmpty || unnamedOnly || hideSingles }
+
+    /// Whether `person` is shown.
+    func matches(_ person: Person) -> Bool {
+        if unnamedOnly, let name = person.name, !name.isEmpty { return false }
+        if hideSingles, person.faces < 2 { return false }
+        let needle = text.trimmingBlanks().lowercased()
+        if needle.isEmpty { return true }
+        return (person.name ?? "").lowercased().contains(needle) || String(person.label) == needle
+    }
+
+    /// The people shown, most faces first (then by label).
+    func apply(_ all: [Person]) -> [Person] {
+        all.filter(matches).sorted { ($0.faces, -$0.label) > ($1.faces, -$1.label) }
+    }
+}
+
 /// A listing left for a narrower one, to come back to with Esc.
 struct SavedListing: Sendable {
     var list: PagedList<ImageDocument>
@@ -118,6 +147,7 @@ struct PreviewKey: Sendable, Equatable {
     var boxes: Bool
     var landmarks: Bool
     var focus: Int?
+    var names: [Int: String]
 }
 
 /// The browser's state and its rules: keys in, effects out, results in. No terminal, no I/O and
@@ -156,8 +186,13 @@ struct Browser: Sendable {
     private(set) var preview = PreviewSlot()
     /// What narrows the image list (a person, an image), if anything.
     private(set) var scope: ListScope?
-    /// Everyone with a face label, all in one page.
+    /// Every person's name by label, for the face detail and the names on the boxes.
+    private(set) var names: [Int: String] = [:]
+    /// The people shown (filtered, most faces first), all in one page.
     private(set) var people = PagedList<Person>(pageSize: Browser.wholeList)
+    /// Everyone with a face label, as read.
+    private(set) var allPeople: [Person]?
+    private(set) var peopleFilter = PeopleFilter()
     /// Why the people could not be read, if they could not.
     private(set) var peopleError: String?
     /// The faces most like `similarOrigin`, nearest first, all in one page.
@@ -186,6 +221,35 @@ struct Browser: Sendable {
     private var saved: [SavedListing] = []
     /// The face to zoom on once the image jumped to is loaded.
     private var pendingFocus: Int?
+    /// The image to keep highlighted in a new listing, while its place is looked up.
+    private var locating: (token: UInt64, document: ImageDocument)?
+    /// Its place, found before the new listing's length is known.
+    private var locatedIndex: Int?
+    private var locatedDocument: ImageDocument?
+
+    /// Looks up where the highlighted image is in the listing of every image (after a search is
+    /// left or the order changed), to highlight it there.
+    private mutating func keepHighlighted(_ current: ImageDocument?) -> [Effect] {
+        // Keys pressed before the new listing came: the image still being looked up.
+        let document = current ?? locating?.document ?? locatedDocument
+        locatedIndex = nil
+        locatedDocument = nil
+        guard let document, scope == nil, search.query == nil else {
+            locating = nil
+            return []
+        }
+        let token = nextToken()
+        locating = (token, document)
+        return [.locate(token: token, document: document, order: order, descending: descending)]
+    }
+
+    /// Moves to the image located, once the listing's length is known.
+    private mutating func moveToLocated() {
+        guard let index = locatedIndex, list.total != nil else { return }
+        locatedIndex = nil
+        locatedDocument = nil
+        list.moveTo(index, viewHeight: viewHeight)
+    }
 
     /// A browser for a `columns` x `rows` screen.
     init(columns: Int, rows: Int, keymap: Keymap = .standard, pageSize: Int = 100) {
@@ -206,6 +270,7 @@ struct Browser: Sendable {
         }
         if helpScroll != nil { return .help }
         if search.editing { return .search }
+        if peopleFilter.editing, view == .people { return .peopleFilter }
         switch view {
         case .browse: return .browse
         case .detail: return .detail
@@ -249,6 +314,14 @@ struct Browser: Sendable {
     var focusedFace: Int? {
         if case .detail(let face) = view { return face }
         return nil
+    }
+
+    /// True when a search is applied but no word in it has two characters (the index matches
+    /// word starts of 2 characters and more, so it can find nothing yet).
+    var searchTooShort: Bool {
+        guard search.query != nil else { return false }
+        let words = search.text.unicodeScalars.split { !SearchState.isWordScalar($0) }
+        return words.allSatisfy { $0.count < 2 }
     }
 
     /// True when a search is applied and matched nothing.
@@ -301,6 +374,9 @@ struct Browser: Sendable {
             } else if context == .search, case .character(let c) = key {
                 search.insert(String(c))
                 searchChanged()
+            } else if context == .peopleFilter, case .character(let c) = key {
+                peopleFilter.text += String(c)
+                refilterPeople()
             } else if context == .input, case .character(let c) = key, let line = prompt?.text {
                 prompt = prompt?.with(text: line + String(c))
             } else if [.browse, .detail, .people, .similar].contains(context) {
@@ -364,24 +440,45 @@ struct Browser: Sendable {
             search.editing = true
         case .clearSearch:
             if search.query != nil {
+                let current = list.current
                 search.clearText()
                 searchChanged()
+                return keepHighlighted(current)
             } else if !selection.isEmpty(total: list.total ?? 0) {
                 selection.clear()
             } else if !saved.isEmpty {
                 goBack()
             }
         case .submitSearch:
+            if peopleFilter.editing {
+                peopleFilter.editing = false
+                return []
+            }
             search.editing = false
         case .cancelSearch:
+            if peopleFilter.editing {
+                peopleFilter.editing = false
+                peopleFilter.text = ""
+                refilterPeople()
+                return []
+            }
             search.editing = false
             if !search.text.isEmpty {
+                let current = search.query != nil ? list.current : nil
                 search.clearText()
                 searchChanged()
+                return keepHighlighted(current)
             }
         case .deleteBackward:
             if let line = prompt?.text {
                 prompt = prompt?.with(text: String(line.dropLast()))
+            } else if context == .peopleFilter {
+                if peopleFilter.text.isEmpty {
+                    peopleFilter.editing = false
+                } else {
+                    peopleFilter.text.removeLast()
+                    refilterPeople()
+                }
             } else if search.deleteBackward() {
                 searchChanged()
             } else {
@@ -390,6 +487,9 @@ struct Browser: Sendable {
         case .clearQuery:
             if prompt?.text != nil {
                 prompt = prompt?.with(text: "")
+            } else if context == .peopleFilter {
+                peopleFilter.text = ""
+                refilterPeople()
             } else {
                 search.clearText()
                 searchChanged()
@@ -415,7 +515,9 @@ struct Browser: Sendable {
                 message = StatusMessage(
                     text: "search results are listed by filename; the order applies after Esc", isError: false)
             } else {
+                let current = list.current
                 resetList()
+                return keepHighlighted(current)
             }
         case .toggleBoxes: showBoxes.toggle()
         case .toggleLandmarks: showLandmarks.toggle()
@@ -448,6 +550,10 @@ struct Browser: Sendable {
                 } else {
                     view = .browse
                 }
+            case .people where !peopleFilter.text.isEmpty:
+                peopleFilter.text = ""
+                refilterPeople()
+                return []
             case .people, .detail, .browse:
                 view = .browse
             }
@@ -470,6 +576,25 @@ struct Browser: Sendable {
             view = .people
             relayout()
             return [loadPeople()]
+        case .openImage, .copyPath:
+            guard let doc = list.current else {
+                message = StatusMessage(text: "no image here", isError: false)
+                return []
+            }
+            if action == .openImage {
+                message = StatusMessage(text: "opening \(doc.filename)…", isError: false)
+                return [.openImage(filename: doc.filename)]
+            }
+            message = StatusMessage(text: "copied the path of \(doc.filename) (OSC 52)", isError: false)
+            return [.copyPath(filename: doc.filename)]
+        case .filterPeople:
+            peopleFilter.editing = true
+        case .toggleUnnamed:
+            peopleFilter.unnamedOnly.toggle()
+            refilterPeople()
+        case .toggleSingles:
+            peopleFilter.hideSingles.toggle()
+            refilterPeople()
         case .openPerson:
             guard let person = people.current else { return [] }
             narrow(to: .person(person), returnTo: .people, keepWidest: true)
@@ -558,6 +683,18 @@ struct Browser: Sendable {
         }
     }
 
+    /// Shows the people the filter lets through, the highlighted person kept where still shown.
+    private mutating func refilterPeople() {
+        guard let all = allPeople else { return }
+        let keep = people.current?.label
+        let rows = peopleFilter.apply(all)
+        people = PagedList(pageSize: Self.wholeList)
+        people.store(page: 0, rows: rows, total: rows.count, viewHeight: viewHeight)
+        if let keep, let index = rows.firstIndex(where: { $0.label == keep }) {
+            people.moveTo(index, viewHeight: viewHeight)
+        }
+    }
+
     private mutating func loadPeople() -> Effect {
         let token = nextToken()
         peopleToken = token
@@ -619,7 +756,7 @@ struct Browser: Sendable {
                 message = StatusMessage(text: "a person cannot be merged into itself", isError: true)
                 return []
             }
-            let all = (0..<(people.total ?? 0)).compactMap { people.row(at: $0) }
+            let all = allPeople ?? []
             let from = all.first { $0.label == label }
             func describe(_ label: Int, _ person: Person?) -> String {
                 let name = person?.name.map { " \"\($0)\"" } ?? ""
@@ -673,6 +810,7 @@ struct Browser: Sendable {
             if page == 0 { searchCloseMatches = closeMatches }
             if !redis.isUp { redis = .up("ok") }
             list.store(page: page, rows: rows, total: total, viewHeight: viewHeight)
+            moveToLocated()
             if let focus = pendingFocus, let doc = list.current {
                 pendingFocus = nil
                 if doc.faceCount > 0 {
@@ -740,7 +878,10 @@ struct Browser: Sendable {
             guard token == peopleToken else { return pump(now: now) }
             peopleToken = nil
             peopleError = nil
-            people.store(page: 0, rows: found, total: found.count, viewHeight: viewHeight)
+            allPeople = found
+            refilterPeople()
+        case .names(let found):
+            names = found
         case .peopleFailed(let token, let error):
             guard token == peopleToken else { return pump(now: now) }
             peopleToken = nil
@@ -761,6 +902,14 @@ struct Browser: Sendable {
             similarToken = nil
             similarError = error
             similar.setTotal(0, viewHeight: viewHeight)
+        case .located(let token, let index):
+            guard let pending = locating, pending.token == token else { return pump(now: now) }
+            locating = nil
+            locatedIndex = index
+            locatedDocument = index == nil ? nil : pending.document
+            moveToLocated()
+        case .notice(let text, let isError):
+            message = StatusMessage(text: text, isError: isError)
         case .filesChecked(let results):
             files.store(results)
         }
@@ -816,7 +965,9 @@ struct Browser: Sendable {
         if !unchecked.isEmpty { effects.append(.checkFiles(unchecked)) }
         let subject = previewSubject
         if let area = layout.image, !area.isEmpty, let (doc, focus) = subject {
-            let key = PreviewKey(document: doc, area: area, boxes: showBoxes, landmarks: showLandmarks, focus: focus)
+            let shownNames = names.filter { label, _ in doc.faces?.contains { $0.label == label } ?? false }
+            let key = PreviewKey(
+                document: doc, area: area, boxes: showBoxes, landmarks: showLandmarks, focus: focus, names: shownNames)
             if key != preview.key {
                 let token = nextToken()
                 preview.key = key
@@ -826,7 +977,7 @@ struct Browser: Sendable {
                     .loadPreview(
                         PreviewRequest(
                             token: token, document: doc, area: area, boxes: showBoxes, landmarks: showLandmarks,
-                            focus: focus)))
+                            focus: focus, names: shownNames)))
             }
         } else if subject == nil, view == .people || view == .similar || list.total == 0 {
             preview = PreviewSlot()

@@ -60,6 +60,8 @@ enum Action: String, Hashable, Sendable, CaseIterable {
     case submitSearch, cancelSearch, deleteBackward, clearQuery
     case showPeople, openPerson, renamePerson, mergePerson, confirmMerge, submitPrompt
     case moreLikeThis, jumpToFace
+    case filterPeople, toggleUnnamed, toggleSingles
+    case openImage, copyPath
 }
 
 /// Where the user is; each context has its own bindings.
@@ -74,6 +76,8 @@ enum KeyContext: String, Hashable, Sendable, CaseIterable {
     case similar
     /// Typing a search.
     case search
+    /// Typing a filter on the people's names.
+    case peopleFilter
     /// Asked how to re-detect.
     case confirm
     /// Typing a line: a person's name, or the label to merge into.
@@ -91,6 +95,7 @@ enum KeyContext: String, Hashable, Sendable, CaseIterable {
         case .people: return "People (p)"
         case .similar: return "More like this (L in face detail)"
         case .search: return "Searching (/)"
+        case .peopleFilter: return "Filtering people (/ in people)"
         case .confirm: return "Re-detect prompt (r)"
         case .input: return "Name / label prompt (e, M in people)"
         case .confirmMerge: return "Merge prompt"
@@ -210,6 +215,12 @@ struct Keymap: Sendable {
         KeyBinding(
             [.character("c")], .cancelDetection, "cancel the detection run / close its panel",
             in: [.browse, .detail]),
+        KeyBinding(
+            [.character("o")], .openImage, "open the image in the system viewer ($FACESCOPE_OPENER, else xdg-open)",
+            in: [.browse, .detail]),
+        KeyBinding(
+            [.character("y")], .copyPath, "copy the image's path (to the terminal's clipboard, OSC 52)",
+            in: [.browse, .detail]),
         KeyBinding([.character("p")], .showPeople, "people: faces grouped by label", in: [.browse, .detail]),
         KeyBinding([.character("R")], .reload, "reload from Redis", in: [.browse, .people]),
         KeyBinding([.ctrl("l")], .redraw, "redraw the screen", in: [.browse, .detail, .people, .similar]),
@@ -233,7 +244,12 @@ struct Keymap: Sendable {
         KeyBinding([.enter], .openPerson, "list this person's images (Esc comes back)", in: [.people]),
         KeyBinding([.character("e")], .renamePerson, "rename the person", in: [.people]),
         KeyBinding([.character("M")], .mergePerson, "merge the person into another (asks the label)", in: [.people]),
-        KeyBinding([.escape, .character("q"), .character("p")], .closeView, "back to the images", in: [.people]),
+        KeyBinding([.character("/")], .filterPeople, "filter the people by name (as you type)", in: [.people]),
+        KeyBinding([.character("u")], .toggleUnnamed, "unnamed people only / everyone", in: [.people]),
+        KeyBinding([.character("1")], .toggleSingles, "hide / show people with a single face", in: [.people]),
+        KeyBinding(
+            [.escape, .character("q"), .character("p")], .closeView, "clear the filter, else back to the images",
+            in: [.people]),
         // More like this
         KeyBinding([.character("j"), .down], .moveDown, "next face", in: [.similar]),
         KeyBinding([.character("k"), .up], .moveUp, "previous face", in: [.similar]),
@@ -246,6 +262,13 @@ struct Keymap: Sendable {
         KeyBinding([.up, .ctrl("p")], .previousMatch, "previous result", in: [.search]),
         KeyBinding([.backspace], .deleteBackward, "delete a character", in: [.search]),
         KeyBinding([.ctrl("u")], .clearQuery, "delete the whole query", in: [.search]),
+        // Filtering people
+        KeyBinding([.enter], .submitSearch, "keep the filter and go back to the people", in: [.peopleFilter]),
+        KeyBinding([.escape, .ctrl("c")], .cancelSearch, "clear the filter", in: [.peopleFilter]),
+        KeyBinding([.down, .ctrl("n")], .moveDown, "next person", in: [.peopleFilter]),
+        KeyBinding([.up, .ctrl("p")], .moveUp, "previous person", in: [.peopleFilter]),
+        KeyBinding([.backspace], .deleteBackward, "delete a character", in: [.peopleFilter]),
+        KeyBinding([.ctrl("u")], .clearQuery, "delete the whole filter", in: [.peopleFilter]),
         // Confirm
         KeyBinding([.character("r"), .enter], .confirmReplace, "replace the faces with the new ones", in: [.confirm]),
         KeyBinding(

@@ -65,6 +65,9 @@ struct ScreenLayout: Sendable, Equatable {
     let listRows: Int
     /// Columns for the filename in a list entry.
     let filenameWidth: Int
+    /// Whether list entries show the image size (left out of narrow lists, where the filename
+    /// needs the room; the preview's title shows it).
+    var showsSize: Bool = true
 
     /// The layout of a `columns` x `rows` screen; `zoomed` gives the preview the whole body,
     /// `detail` leaves room for a face's details, `panel` for the progress panel.
@@ -97,8 +100,9 @@ struct ScreenLayout: Sendable, Equatable {
             let listRect = Rect(x: 0, y: 1, width: listWidth, height: bodyHeight)
             list = listRect
             listRows = max(0, bodyHeight - 1)
-            // mark (2) + filename + " " + faces (5) + " " + size (11)
-            filenameWidth = max(4, listWidth - 2 - 1 - 5 - 1 - 11)
+            // mark (2) + filename + " " + faces (5) [+ " " + size (11)]
+            showsSize = !showPreview || listWidth >= 48
+            filenameWidth = max(4, listWidth - 2 - 1 - 5 - (showsSize ? 1 + 11 : 0))
         } else {
             list = nil
             listRows = 0

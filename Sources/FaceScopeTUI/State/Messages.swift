@@ -33,6 +33,8 @@ struct PreviewRequest: Sendable, Equatable {
     var landmarks: Bool
     /// The face to zoom on (face-detail view), nil for the whole image.
     var focus: Int?
+    /// The names of the labels of the image's faces, written on their boxes.
+    var names: [Int: String] = [:]
 }
 
 /// The images a detection run works on.
@@ -85,6 +87,14 @@ enum Effect: Sendable, Equatable {
     case findSimilar(SimilarRequest)
     /// Check whether these stored images' files exist; answered with ``WorkResult/filesChecked(_:)``.
     case checkFiles([String])
+    /// Find where this image is in the listing of every image in this order (to keep it
+    /// highlighted when a search is left or the order changes); answered with
+    /// ``WorkResult/located(token:index:)``.
+    case locate(token: UInt64, document: ImageDocument, order: ListOrder, descending: Bool)
+    /// Open this stored image's file in the system viewer.
+    case openImage(filename: String)
+    /// Put this stored image's path on the terminal's clipboard (OSC 52).
+    case copyPath(filename: String)
     /// Repaint the whole terminal (it may hold garbage).
     case redraw
     case quit
@@ -104,11 +114,17 @@ enum WorkResult: Sendable, Equatable {
     case detectionFailed(token: UInt64, file: String, error: String)
     case detectionFinished(token: UInt64, cancelled: Bool, error: String?)
     case people(token: UInt64, people: [Person])
+    /// Every person's name by label (read with the pages and the people).
+    case names([Int: String])
     case peopleFailed(token: UInt64, error: String)
     /// A rename or merge was done (`message` says what) or failed (`error`).
     case peopleChanged(token: UInt64, message: String, error: String?)
     case similar(token: UInt64, faces: [SimilarFace])
     case similarFailed(token: UInt64, error: String)
+    /// Where a located image is in its listing (nil: not found).
+    case located(token: UInt64, index: Int?)
+    /// A line for the status line (an image viewer that failed).
+    case notice(String, isError: Bool)
     /// Filename → whether its file is missing.
     case filesChecked([String: Bool])
 }

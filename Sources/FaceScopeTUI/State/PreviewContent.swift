@@ -39,12 +39,15 @@ struct PixelImage: Sendable, Equatable {
     /// The cells the picture covers.
     let width: Int
     let height: Int
+    /// Names written over the picture's face boxes, as text after the picture.
+    var tags: [NameTag]
 
     /// An image that covers `width` x `height` cells.
-    init(sequence: String, width: Int, height: Int) {
+    init(sequence: String, width: Int, height: Int, tags: [NameTag] = []) {
         self.sequence = sequence
         self.width = width
         self.height = height
+        self.tags = tags
     }
 }
 

@@ -51,7 +51,7 @@ struct Painter {
             left += "  ·  \(TerminalText.sanitize(filename)) (more like this)"
         }
         switch b.view {
-        case .people: left = " FaceScope  ·  people"
+        case .people: left = " FaceScope  ·  people" + Self.filterSummary(b.peopleFilter)
         case .similar: left = " FaceScope  ·  more like this"
         case .browse, .detail: break
         }
@@ -65,6 +65,22 @@ struct Painter {
         if b.layout.columns - rightWidth > TerminalText.width(left) + 2 {
             screen.text(right, x: b.layout.columns - rightWidth, y: 0, style: .reverse)
         }
+    }
+
+    /// "2 · Joe Biden" (the label and its name, when it has one), or "-" without a label.
+    static func labelText(_ label: Int?, names: [Int: String]) -> String {
+        guard let label else { return "-" }
+        guard let name = names[label], !name.isEmpty else { return String(label) }
+        return "\(label) · \(name)"
+    }
+
+    /// What the people filter leaves out, for the header ("" when nothing).
+    static func filterSummary(_ filter: PeopleFilter) -> String {
+        var parts: [String] = []
+        if !filter.text.isEmpty { parts.append("name \"\(TerminalText.sanitize(filter.text))\"") }
+        if filter.unnamedOnly { parts.append("unnamed only (u)") }
+        if filter.hideSingles { parts.append("2+ faces (1)") }
+        return parts.isEmpty ? "  ·  most faces first" : "  ·  " + parts.joined(separator: " · ")
     }
 
     /// "person 3 "Ann"", the name sanitized.
@@ -85,8 +101,8 @@ struct Painter {
         }
         let layout = b.layout
         let head =
-            "  " + TerminalText.pad("FILENAME", columns: layout.filenameWidth) + " " + "FACES" + " "
-            + TerminalText.pad("SIZE", columns: 11)
+            "  " + TerminalText.pad("FILENAME", columns: layout.filenameWidth) + " " + "FACES"
+            + (layout.showsSize ? " " + TerminalText.pad("SIZE", columns: 11) : "")
         screen.text(head, x: rect.x, y: rect.y, width: rect.width, style: .bold, fill: true)
         guard let total = b.list.total else {
             let text = b.redis.isDown ? "waiting for Redis…" : "loading…"
@@ -95,12 +111,17 @@ struct Painter {
         }
         if total == 0 {
             let text =
-                b.search.query != nil
-                ? "no match for \"\(TerminalText.sanitize(b.search.text))\""
-                : "no images stored yet (facescope detect PATH stores some)"
+                b.searchTooShort
+                ? "type 2+ characters: filenames are searched by word starts"
+                : b.search.query != nil
+                    ? "no match for \"\(TerminalText.sanitize(b.search.text))\""
+                    : "no images stored yet (facescope detect PATH stores some)"
             screen.text("  " + text, x: rect.x, y: rect.y + 1, width: rect.width, style: .warn)
             return
         }
+        let visible = (0..<layout.listRows).map { b.list.row(at: b.list.top + $0) }
+        let shortNames = NameShortener.shortenAll(
+            visible.map { TerminalText.sanitize($0?.filename ?? "") }, columns: layout.filenameWidth)
         for i in 0..<layout.listRows {
             let index = b.list.top + i
             if index >= total { break }
@@ -115,9 +136,9 @@ struct Painter {
             let faces = doc.faces == nil ? "-" : String(doc.faceCount)
             let size = "\(doc.width.map(String.init) ?? "?")x\(doc.height.map(String.init) ?? "?")"
             let text =
-                mark + TerminalText.pad(TerminalText.sanitize(doc.filename), columns: layout.filenameWidth) + " "
-                + String(repeating: " ", count: max(0, 5 - faces.count)) + faces + " "
-                + TerminalText.pad(size, columns: 11)
+                mark + TerminalText.pad(shortNames[i], columns: layout.filenameWidth) + " "
+                + String(repeating: " ", count: max(0, 5 - faces.count)) + faces
+                + (layout.showsSize ? " " + TerminalText.pad(size, columns: 11) : "")
             var style = TextStyle.plain
             if selected { style = .warn } else if gone { style = .dim }
             if index == b.list.cursor { style.reverse = true }
@@ -138,9 +159,11 @@ struct Painter {
             return
         }
         if total == 0 {
-            screen.text(
-                "  no people yet: 'facescope cluster' groups the faces", x: rect.x, y: rect.y + 1, width: rect.width,
-                style: .warn)
+            let text =
+                b.peopleFilter.isActive && !(b.allPeople ?? []).isEmpty
+                ? "  nobody matches the filter (Esc clears the name, u and 1 toggle)"
+                : "  no people yet: 'facescope cluster' groups the faces"
+            screen.text(text, x: rect.x, y: rect.y + 1, width: rect.width, style: .warn)
             return
         }
         for i in 0..<b.layout.listRows {
@@ -261,7 +284,7 @@ struct Painter {
         } else if let found = b.similar.current {
             text =
                 " face \(found.stored.faceIndex + 1) · distance \(String(format: "%.3f", Double(found.distance)))"
-                + " · label \(found.stored.face.label.map(String.init) ?? "-") · Enter shows the image"
+                + " · label \(Self.labelText(found.stored.face.label, names: b.names)) · Enter shows the image"
         } else {
             text = ""
         }
@@ -274,7 +297,7 @@ struct Painter {
         lines.append((" Face \(index + 1) of \(count)   (n / N or ← → for the others, Esc back)", .bold))
         lines.append(
             (
-                " probability \(face.probability)%   rotation \(face.rotation.map { "\($0)°" } ?? "-")   label \(face.label.map(String.init) ?? "-")   box (\(box.x1),\(box.y1))-(\(box.x2),\(box.y2)) \(box.x2 &- box.x1)×\(box.y2 &- box.y1)",
+                " probability \(face.probability)%   rotation \(face.rotation.map { "\($0)°" } ?? "-")   label \(Self.labelText(face.label, names: b.names))   box (\(box.x1),\(box.y1))-(\(box.x2),\(box.y2)) \(box.x2 &- box.x1)×\(box.y2 &- box.y1)",
                 .plain
             ))
         var counts: [LandmarkRegion: Int] = [:]
@@ -389,6 +412,13 @@ struct Painter {
         case nil:
             break
         }
+        if b.context == .peopleFilter {
+            let shown = b.people.total ?? 0
+            let all = b.allPeople?.count ?? 0
+            lineEditor(
+                "/", b.peopleFilter.text, hint: "\(shown) of \(all) people · Enter keeps · Esc clears", y: y)
+            return
+        }
         if b.search.editing {
             let query = "/" + TerminalText.sanitize(b.search.text)
             screen.text(query, x: 0, y: y, style: .bold)
@@ -421,6 +451,7 @@ struct Painter {
     private func searchSummary(_ b: Browser) -> String {
         guard b.search.query != nil else { return "type to search filenames · Enter keeps · Esc clears" }
         guard let total = b.list.total else { return "searching…" }
+        if total == 0, b.searchTooShort { return "type 2+ characters" }
         if total == 0 { return "no match for \"\(TerminalText.sanitize(b.search.text))\"" }
         if b.searchCloseMatches { return "no exact match; \(total) close match\(total == 1 ? "" : "es") · Esc clears" }
         return "\(total) match\(total == 1 ? "" : "es") · n / N move · Esc clears"
@@ -450,12 +481,25 @@ struct Painter {
             case .connecting, .unknown: part("Triton …", .dim)
             }
         }
-        let stored = b.collectionSize.map { "\($0) images" } ?? "? images"
-        var rest = " · \(stored)"
-        if let total = b.list.total, b.search.query != nil { rest += " · \(total) matching" }
-        let selected = b.selection.count(total: b.list.total ?? 0)
-        if selected > 0 { rest += " · \(selected) selected" }
-        if let total = b.list.total, total > 0 { rest += " · \(b.list.cursor + 1)/\(total)" }
+        var rest: String
+        switch b.view {
+        case .people:
+            // The people view's own counts: who is shown, of how many.
+            let all = b.allPeople?.count
+            rest = " · " + (all.map { "\($0) people" } ?? "? people")
+            if let shown = b.people.total, b.peopleFilter.isActive { rest += " · \(shown) shown" }
+            if let shown = b.people.total, shown > 0 { rest += " · \(b.people.cursor + 1)/\(shown)" }
+        case .similar:
+            rest = " · " + (b.similar.total.map { "\($0) similar faces" } ?? "searching")
+            if let total = b.similar.total, total > 0 { rest += " · \(b.similar.cursor + 1)/\(total)" }
+        case .browse, .detail:
+            let stored = b.collectionSize.map { "\($0) images" } ?? "? images"
+            rest = " · \(stored)"
+            if let total = b.list.total, b.search.query != nil { rest += " · \(total) matching" }
+            let selected = b.selection.count(total: b.list.total ?? 0)
+            if selected > 0 { rest += " · \(selected) selected" }
+            if let total = b.list.total, total > 0 { rest += " · \(b.list.cursor + 1)/\(total)" }
+        }
         if let queue = b.queueProgress { rest += " · \(queue)" }
         rest += " · \(graphics.rawValue)"
         part(rest, .plain)

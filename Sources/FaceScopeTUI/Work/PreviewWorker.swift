@@ -94,7 +94,9 @@ struct PreviewBuilder {
                 faces, into: &pixels, mapping: mapping, style: style, boxes: request.boxes, landmarks: request.landmarks
             )
             let picture = RGBPicture(width: image.width, height: image.height, pixels: pixels)
-            return renderer.render(picture, columns: cells.width, rows: cells.height)
+            return tagged(
+                renderer.render(picture, columns: cells.width, rows: cells.height), request: request, faces: faces,
+                mapping: mapping)
         } catch {
             return .message(
                 "cannot show this image: \(error.description) (images folder \(ImageFiles.canonical(imagesRoot)))")
@@ -141,7 +143,33 @@ struct PreviewBuilder {
             symbols: renderer.mode == .symbols)
         FaceOverlay.draw(
             faces, into: &pixels, mapping: mapping, style: style, boxes: request.boxes, landmarks: request.landmarks)
-        return renderer.render(
-            RGBPicture(width: cw, height: ch, pixels: pixels), columns: cells.width, rows: cells.height)
+        return tagged(
+            renderer.render(
+                RGBPicture(width: cw, height: ch, pixels: pixels), columns: cells.width, rows: cells.height),
+            request: request, faces: faces, mapping: mapping)
+    }
+
+    /// The rendering with the names of the faces on their boxes (when boxes are shown): written
+    /// into the cells in symbols mode, carried along to be written after the picture otherwise.
+    private func tagged(_ content: PreviewContent, request: PreviewRequest, faces: [Face], mapping: FaceOverlay.Mapping)
+        -> PreviewContent
+    {
+        guard request.boxes, !request.names.isEmpty else { return content }
+        let size = content.size
+        let tags = FaceOverlay.nameTags(
+            faces, names: request.names, mapping: mapping, columns: size.width, rows: size.height)
+        guard !tags.isEmpty else { return content }
+        switch content {
+        case .cells(let grid):
+            let colors = (renderer as? SymbolsRenderer)?.colors ?? 256
+            let foreground: Int32 = colors >= 256 ? 16 : colors >= 8 ? 0 : -1
+            let background: Int32 = colors >= 256 ? 46 : colors >= 8 ? 2 : -1
+            return .cells(FaceOverlay.stamp(tags, into: grid, foreground: foreground, background: background))
+        case .pixels(var image):
+            image.tags = tags
+            return .pixels(image)
+        case .message:
+            return content
+        }
     }
 }

@@ -30,6 +30,8 @@ final class StoreWorker: @unchecked Sendable {
             }
             switch result {
             case .success(let page):
+                // The names with every page, so renames by other tools show up too.
+                if let store, let names = try? store.peopleNames() { mailbox.post(.names(names)) }
                 mailbox.post(
                     .page(
                         token: request.token, page: request.page, rows: page.rows, total: page.total,
@@ -61,7 +63,11 @@ final class StoreWorker: @unchecked Sendable {
     func loadPeople(token: UInt64) {
         queue.async { [self] in
             switch withStore({ store throws(FaceScopeError) in try store.people() }) {
-            case .success(let people): mailbox.post(.people(token: token, people: people))
+            case .success(let people):
+                var names: [Int: String] = [:]
+                for person in people { if let name = person.name { names[person.label] = name } }
+                mailbox.post(.names(names))
+                mailbox.post(.people(token: token, people: people))
             case .failure(let error): mailbox.post(.peopleFailed(token: token, error: error.description))
             }
         }
@@ -85,6 +91,16 @@ final class StoreWorker: @unchecked Sendable {
             case .failure(let error):
                 mailbox.post(.peopleChanged(token: token, message: "", error: error.description))
             }
+        }
+    }
+
+    /// Finds where an image is in the listing of every image.
+    func locate(token: UInt64, document: ImageDocument, order: ListOrder, descending: Bool) {
+        queue.async { [self] in
+            let found = withStore { store throws(FaceScopeError) in
+                try store.position(of: document, order: order, descending: descending)
+            }
+            mailbox.post(.located(token: token, index: try? found.get()))
         }
     }
 
@@ -132,6 +148,27 @@ struct ListSourceKey: Equatable, Sendable {
 }
 
 extension RedisStore {
+    /// Where `document` is in the listing of every image in `order`: how many documents sort
+    /// before it (one aggregation on FaceScope's index, comparing the sort field's strings).
+    func position(of document: ImageDocument, order: ListOrder, descending: Bool) throws(FaceScopeError) -> Int {
+        let field = order == .filename ? "filename" : KeyLayout.facesOrderField
+        let value =
+            order == .filename
+            ? document.filename : KeyLayout.facesOrder(faceCount: document.faceCount, filename: document.filename)
+        let quoted = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+        let reply = try connection.send([
+            "FT.AGGREGATE", layout.ownIndex, "*", "LOAD", "1", "@\(field)", "FILTER",
+            "@\(field) \(descending ? ">" : "<") '\(quoted)'", "GROUPBY", "0", "REDUCE", "COUNT", "0", "AS", "n",
+            "DIALECT", "2",
+        ])
+        if case .error(let message) = reply {
+            throw .redis("finding the image in the listing failed: \(TerminalText.sanitize(message))")
+        }
+        // [1, ["n", "count"]], or no row when nothing sorts before it.
+        guard let rows = reply.array, rows.count > 1, let row = rows[1].array, row.count > 1 else { return 0 }
+        return Int(row[1].string ?? "") ?? row[1].integer.map(Int.init) ?? 0
+    }
+
     /// A page of a listing and the listing's length.
     func page(of source: ListSource, offset: Int, limit: Int) throws(FaceScopeError) -> (
         rows: [ImageDocument], total: Int, closeMatches: Bool
