@@ -179,8 +179,12 @@ struct LiveTritonTests {
         #expect(v.prefix(128).reduce(0) { $0 + $1 * $1 } > 0.1)
 
         // A server that forgot the client's regions (restarted) gets them registered again.
+        // (Other tests of this process run at the same time with regions of the same prefix: one in
+        // use by an inference right now cannot be unregistered, and is not this client's.)
         for region in try http.systemSharedMemoryStatus() where region.name.hasPrefix("facescope_\(getpid())_") {
-            try http.unregisterSystemSharedMemory(name: region.name)
+            let result = Result { () throws(FaceScopeError) in try http.unregisterSystemSharedMemory(name: region.name)
+            }
+            if case .failure(let error) = result, !error.description.contains("currently in use") { throw error }
         }
         let again = try shm.infer(model: "facerec", inputs: [cases[0].1()], outputs: ["embedding"])
         #expect(again["embedding"] == embedding)
