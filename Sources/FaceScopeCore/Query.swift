@@ -20,62 +20,10 @@ public enum SearchQuery {
         "@\(field):{\(escapeTag(value))}"
     }
 
-    /// The words of a full-text search as RediSearch's tokenizer would split the indexed text,
-    /// each with whether the user asked for a prefix match (`holi*`).
-    public static func words(of text: String) -> [(word: String, prefix: Bool)] {
-        var result: [(String, Bool)] = []
-        var current = String.UnicodeScalarView()
-        func finish(prefix: Bool) {
-            if !current.isEmpty {
-                result.append((String(current), prefix))
-                current.removeAll()
-            }
-        }
-        var escaped = false
-        for scalar in text.unicodeScalars {
-            if escaped {
-                // The tokenizer keeps a backslash-escaped character in the word, without the backslash.
-                current.append(scalar)
-                escaped = false
-            } else if scalar == "\\" {
-                escaped = true
-            } else if scalar == "*" {
-                finish(prefix: true)
-            } else if isSeparator(scalar) {
-                finish(prefix: false)
-            } else {
-                current.append(scalar)
-            }
-        }
-        finish(prefix: false)
-        return result
-    }
-
-    /// A full-text query over `field` that matches documents containing every word of `text`;
-    /// a word ending in `*` matches as a prefix (two characters or more, as RediSearch requires).
-    /// Text with no words matches everything.
-    public static func fullText(field: String, text: String) -> String {
-        let terms = words(of: text).map { word, prefix -> String in
-            let escaped = escapeTag(word)
-            return prefix && word.count >= 2 ? escaped + "*" : escaped
-        }
-        if terms.isEmpty { return "*" }
-        return "@\(field):(\(terms.joined(separator: " ")))"
-    }
-
     static func isWordCharacter(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
         case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x5F: return true
         default: return false
         }
-    }
-
-    /// The characters RediSearch's default tokenizer splits indexed text on (measured against
-    /// RediSearch 2.10: space, tab and ASCII punctuation except `_` and `\`). Control characters,
-    /// `\` and everything outside ASCII stay inside words.
-    static let separators: Set<Unicode.Scalar> = Set(" \t!\"#$%&'()*+,-./:;<=>?@[]^`{|}~".unicodeScalars)
-
-    static func isSeparator(_ s: Unicode.Scalar) -> Bool {
-        separators.contains(s)
     }
 }

@@ -653,9 +653,7 @@ public final class RedisStore: Sendable {
         case .prefix(let prefix):
             guard hasIndex else { return SearchResult(total: 0, documents: []) }
             let filter = "exists(@filename) && startswith(@filename, \(RedisStore.expressionString(prefix)))"
-            var docs: [ImageDocument] = []
-            try forEachPage(filter: filter, offset: offset, limit: limit) { docs += $0 }
-            return SearchResult(total: try total(query: "*", filter: filter), documents: docs)
+            return try run(query: "*", filter: filter, offset: offset, limit: limit)
         case .text(let text):
             return try searchWords(SearchPlan(text), offset: offset, limit: limit)
         }

@@ -43,6 +43,17 @@ def stored(prefix: str) -> list[dict]:
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
+def wait_until_something_is_stored(prefix: str, timeout: float = 120) -> None:
+    """Polls the documents under `prefix` (the keys themselves) until one exists."""
+    import redis
+
+    r = redis.Redis.from_url(REDIS_URL)
+    deadline = time.monotonic() + timeout
+    while not any(True for _ in r.scan_iter(match=f"{prefix}*", _type="ReJSON-RL")):
+        assert time.monotonic() < deadline, "nothing was stored"
+        time.sleep(0.05)
+
+
 def test_folder_with_bad_files_stores_the_good_ones_and_names_the_bad(prefix, tmp_path):
     shutil.copy(DATA / "faces" / "portrait-grace-hopper.jpg", tmp_path / "hopper.jpg")
     shutil.copy(DATA / "no-faces" / "fruits.jpg", tmp_path / "fruits.jpg")
@@ -118,16 +129,7 @@ def test_ctrl_c_stops_promptly_keeps_what_is_done_and_a_rerun_continues(prefix, 
     process = subprocess.Popen([FACESCOPE or "facescope", "detect", str(tmp_path), "--images-dir", str(tmp_path),
                                 "--concurrency", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=env(prefix))
-    import redis
-
-    r = redis.Redis.from_url(REDIS_URL)
-    deadline = time.monotonic() + 120
-    def stored_count() -> int:
-        return sum(1 for _ in r.scan_iter(match=f"{prefix}*", _type="ReJSON-RL"))
-
-    while time.monotonic() < deadline and stored_count() == 0:
-        time.sleep(0.05)
-    assert stored_count() > 0, "nothing was stored"
+    wait_until_something_is_stored(prefix)
     process.send_signal(signal.SIGINT)
     started = time.monotonic()
     _, err = process.communicate(timeout=60)

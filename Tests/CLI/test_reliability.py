@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from test_detect import DATA, FACESCOPE, REDIS_URL, TRITON_URL, detect, env, stored
+from test_detect import DATA, FACESCOPE, REDIS_URL, TRITON_URL, detect, env, stored, wait_until_something_is_stored
 from tritonproxy import TritonProxy
 
 pytestmark = pytest.mark.skipif(
@@ -94,16 +94,7 @@ def test_sigterm_stops_like_ctrl_c_keeps_what_is_done_and_exits_143(prefix, tmp_
     process = subprocess.Popen([FACESCOPE or "facescope", "detect", str(tmp_path), "--images-dir", str(tmp_path),
                                 "--concurrency", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=env(prefix))
-    import redis
-
-    r = redis.Redis.from_url(REDIS_URL)
-    deadline = time.monotonic() + 120
-    def stored_count() -> int:
-        return sum(1 for _ in r.scan_iter(match=f"{prefix}*", _type="ReJSON-RL"))
-
-    while time.monotonic() < deadline and stored_count() == 0:
-        time.sleep(0.05)
-    assert stored_count() > 0, "nothing was stored"
+    wait_until_something_is_stored(prefix)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 143, err

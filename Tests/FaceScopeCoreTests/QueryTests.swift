@@ -39,18 +39,6 @@ struct QueryTests {
             Issue.record("unescaped \(scalar) in \(escaped)")
         }
     }
-
-    @Test("full text splits on punctuation like the indexer and keeps prefixes")
-    func fullText() {
-        #expect(SearchQuery.fullText(field: "f", text: "holi*") == "@f:(holi*)")
-        #expect(SearchQuery.fullText(field: "f", text: "holiday-2023") == "@f:(holiday 2023)")
-        #expect(SearchQuery.fullText(field: "f", text: "user@host") == "@f:(user host)")
-        #expect(SearchQuery.fullText(field: "f", text: "a*") == "@f:(a)")
-        #expect(SearchQuery.fullText(field: "f", text: "  ") == "*")
-        #expect(SearchQuery.fullText(field: "f", text: "\"-|") == "*")
-        #expect(SearchQuery.fullText(field: "f", text: "café 😀") == "@f:(café 😀)")
-        #expect(SearchQuery.fullText(field: "f", text: "back\\slash a\\-b") == "@f:(backslash a\\-b)")
-    }
 }
 
 @Suite("Terminal text")
