@@ -98,6 +98,14 @@ public final class TritonClient: @unchecked Sendable {
         close()
     }
 
+    /// The names of the shared-memory regions the client holds between calls (for checks like
+    /// doctor's and the tests': other clients of the same process have regions of their own).
+    public var sharedMemoryRegionNames: Set<String> {
+        lock.lock()
+        defer { lock.unlock() }
+        return Set(idleSlots.map(\.region.name))
+    }
+
     /// Unregisters and frees the shared-memory regions the client made (best effort). Calls made
     /// after this still work and make new regions.
     public func close() {
