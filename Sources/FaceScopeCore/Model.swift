@@ -92,6 +92,22 @@ extension Face {
     }
 }
 
+extension Face {
+    /// The name of the extra field that marks a label a person set by hand (redis-om ignores it).
+    public static let labelFixedField = "label_fixed"
+
+    /// True when a person put this face under its label by hand (moved it, or said "not this
+    /// person"): clustering never changes such a label, and never joins two faces whose fixed
+    /// labels differ.
+    public var labelFixed: Bool {
+        get { extra.first(where: { $0.name == Face.labelFixedField })?.value == .bool(true) }
+        set {
+            extra.removeAll { $0.name == Face.labelFixedField }
+            if newValue { extra.append(ExtraField(name: Face.labelFixedField, value: .bool(true))) }
+        }
+    }
+}
+
 /// One image file and what was found in it (redis-om's `Model`): one document per file.
 public struct ImageDocument: Sendable, Equatable {
     /// The 26-character ULID that is also the suffix of the document's key.

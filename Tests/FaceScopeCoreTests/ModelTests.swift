@@ -53,6 +53,19 @@ struct ModelTests {
         #expect(Set([doc.pk, doc.faces?[0].pk, doc.faces?[0].bbox.pk]).count == 3)
     }
 
+    @Test("a label set by hand is marked in an extra field, written only when set")
+    func labelFixed() throws {
+        var face = Face(pk: "F", bbox: BoundingBox(pk: "B", x1: 0, y1: 0, x2: 1, y2: 1), probability: 50, label: 3)
+        #expect(!face.labelFixed)
+        #expect(!face.json.serialized.contains("label_fixed"))
+        face.labelFixed = true
+        let read = try Face(json: try JSONValue.parse(face.json.serialized))
+        #expect(read.labelFixed)
+        #expect(face.json.serialized.hasSuffix(#""label_fixed":true}"#))
+        face.labelFixed = false
+        #expect(!face.json.serialized.contains("label_fixed"))
+    }
+
     @Test("IoU of boxes")
     func iou() {
         let a = BoundingBox(pk: "", x1: 0, y1: 0, x2: 10, y2: 10)
