@@ -1,5 +1,6 @@
 import ArgumentParser
 import FaceScopeCore
+import FaceScopePipeline
 import FaceScopeRedis
 import Foundation
 
@@ -30,25 +31,13 @@ struct ClusterCommand: ParsableCommand {
         if let threshold { flags["clusterThreshold"] = String(threshold) }
         let settings = try store.settings(flags)
         let s = try RedisStore.open(settings: settings)
-        let faces = try s.facesWithEmbeddings()
-        if faces.isEmpty {
+        let summary = try PeopleClustering.run(
+            store: s, threshold: Float(settings.clusterThreshold), rebuild: rebuild)
+        if summary.faces == 0 {
             print("no faces with descriptors yet: run 'facescope detect' with the facerec model on the server")
             return
         }
-        // Two faces of one photo are never one person.
-        var photos: [String: Int] = [:]
-        let groups = faces.map { face in
-            if let known = photos[face.documentPK] { return known }
-            photos[face.documentPK] = photos.count
-            return photos.count - 1
-        }
-        let labels = FaceIdentities.assign(
-            descriptors: faces.compactMap(\.face.embedding), existing: faces.map(\.face.label),
-            threshold: Float(settings.clusterThreshold), relabelAll: rebuild, groups: groups)
-        let changes = zip(faces, labels).filter { $0.0.face.label != $0.1 }.map { (face: $0.0, label: Optional($0.1)) }
-        let updated = try s.setLabels(changes)
-        let people = Set(labels).count
-        print("\(faces.count) faces, \(people) people; \(updated) labels set")
+        print("\(summary.faces) faces, \(summary.people) people; \(summary.updated) labels set")
     }
 }
 
