@@ -1,13 +1,15 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layers (dependencies point toward the core):
-//   facescope (executable: flags, terminal output)
-//     -> FaceScopeRedis (hiredis adapter: the redis-om compatible store)
-//     -> FaceScopeCore  (pure Swift: data model, settings, errors, query building and escaping)
-// C libraries are wrapped one per system-library target with a shim header (CHiredis, CCurl,
-// CNCurses, CChafa); the Triton client, image codecs, pipeline and TUI get adapter targets of
-// their own in the same shape.
+// Layers (dependencies point toward the core; docs/architecture.md draws them):
+//   facescope (executable: flags, settings, terminal output, exit statuses)
+//     -> FaceScopeTUI      (the terminal browser: ncurses + chafa)
+//     -> FaceScopePipeline (use cases: a detection run, clustering, the queue worker, folders)
+//     -> FaceScopeImaging  (decoding, EXIF, tensors)   FaceScopeTriton (KServe v2 over libcurl)
+//        FaceScopeRedis    (the redis-om compatible store over hiredis)
+//     -> FaceScopeCore     (pure Swift: the domain, its ports, settings, errors, the model maths)
+// Each C library is wrapped by one system-library target with a shim header (C*: hiredis, curl,
+// ncursesw, chafa, turbojpeg, png, webp, exif, heif, crypto), used through its adapter target.
 let package = Package(
     name: "FaceScope",
     platforms: [.macOS(.v15)],

@@ -9,6 +9,14 @@ FS_REDIS_PORT="${FACESCOPE_DEV_REDIS_PORT:-16379}"
 FS_TRITON_HTTP_PORT="${FACESCOPE_DEV_TRITON_PORT:-18000}"
 FS_TRITON_GRPC_PORT="$((FS_TRITON_HTTP_PORT + 1))"
 FS_TRITON_METRICS_PORT="$((FS_TRITON_HTTP_PORT + 2))"
+# The machine's Debian architecture and its multiarch library folder (libssl1.1 is unpacked there).
+FS_DEB_ARCH="$(dpkg --print-architecture 2>/dev/null || echo amd64)"
+case "$FS_DEB_ARCH" in
+  amd64) FS_MULTIARCH=x86_64-linux-gnu ;;
+  arm64) FS_MULTIARCH=aarch64-linux-gnu ;;
+  *) FS_MULTIARCH="$(uname -m)-linux-gnu" ;;
+esac
+FS_SSL_LIB="$FS_STATE/libssl1.1/usr/lib/$FS_MULTIARCH"
 FS_REDIS_URL="redis://127.0.0.1:$FS_REDIS_PORT/0"
 FS_TRITON_URL="127.0.0.1:$FS_TRITON_HTTP_PORT"
 

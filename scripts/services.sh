@@ -15,7 +15,7 @@ TRITON_LOG="$FS_STATE/triton.log"
 
 redis_cli() {
   local dir; dir=$(STACK_DIR)
-  LD_LIBRARY_PATH="$FS_STATE/libssl1.1/usr/lib/x86_64-linux-gnu" "$dir/bin/redis-cli" -p "$FS_REDIS_PORT" "$@"
+  LD_LIBRARY_PATH="$FS_SSL_LIB" "$dir/bin/redis-cli" -p "$FS_REDIS_PORT" "$@"
 }
 
 redis_up() { [ "$(redis_cli ping 2>/dev/null)" = PONG ]; }
@@ -27,7 +27,7 @@ start_redis() {
   mkdir -p "$REDIS_DATA"
   fs_log "starting Redis Stack on 127.0.0.1:$FS_REDIS_PORT (data in $REDIS_DATA)"
   # The same modules and limits as the redis-stack-server launcher and docker image.
-  LD_LIBRARY_PATH="$FS_STATE/libssl1.1/usr/lib/x86_64-linux-gnu" "$dir/bin/redis-server" \
+  LD_LIBRARY_PATH="$FS_SSL_LIB" "$dir/bin/redis-server" \
     --bind 127.0.0.1 --port "$FS_REDIS_PORT" --protected-mode yes \
     --daemonize yes --pidfile "$REDIS_PID" --dir "$REDIS_DATA" \
     --logfile "$FS_STATE/redis.log" --save 60 1000 --appendonly no \
@@ -41,10 +41,10 @@ PLAIN_PORT=$((FS_REDIS_PORT + 1))
 start_redis_plain() {
   local dir; dir=$(STACK_DIR)
   if [ "$(redis_cli -p "$PLAIN_PORT" ping 2>/dev/null)" = PONG ]; then return 0; fi
-  LD_LIBRARY_PATH="$FS_STATE/libssl1.1/usr/lib/x86_64-linux-gnu" "$dir/bin/redis-server" \
+  LD_LIBRARY_PATH="$FS_SSL_LIB" "$dir/bin/redis-server" \
     --bind 127.0.0.1 --port "$PLAIN_PORT" --daemonize yes --pidfile "$FS_STATE/redis-plain.pid" \
     --dir "$FS_STATE" --dbfilename redis-plain.rdb --save "" --logfile "$FS_STATE/redis-plain.log"
-  fs_wait_for 30 bash -c "[ \"\$(LD_LIBRARY_PATH=$FS_STATE/libssl1.1/usr/lib/x86_64-linux-gnu $dir/bin/redis-cli -p $PLAIN_PORT ping)\" = PONG ]" \
+  fs_wait_for 30 bash -c "[ \"\$(LD_LIBRARY_PATH=$FS_SSL_LIB $dir/bin/redis-cli -p $PLAIN_PORT ping)\" = PONG ]" \
     || fs_die "plain Redis did not start; see $FS_STATE/redis-plain.log"
 }
 

@@ -51,14 +51,29 @@ mkdir -p "$FS_STATE"
 # Redis Stack's binaries need libssl.so.1.1, which Debian 12 lacks; Debian 11's package provides
 # it, unpacked into our state folder so the system is not touched.
 SSL_DIR="$FS_STATE/libssl1.1"
-if [ ! -e "$SSL_DIR/usr/lib/x86_64-linux-gnu/libssl.so.1.1" ]; then
+# The Debian mirror this machine already uses (its apt sources), so hosts behind a mirror or proxy
+# fetch from there; deb.debian.org where none is configured.
+debian_mirror() {
+  local uri
+  uri=$(grep -hoE '^(URIs:|deb)[[:space:]]+(\[[^]]*\][[:space:]]+)?[a-z]+://[^[:space:]]+' \
+      /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
+    | grep -oE '[a-z]+://[^[:space:]]+' | grep -E "/debian-security/?$" | head -n 1)
+  [ -n "$uri" ] && { echo "${uri%/}"; return; }
+  uri=$(grep -hoE '^(URIs:|deb)[[:space:]]+(\[[^]]*\][[:space:]]+)?[a-z]+://[^[:space:]]+' \
+      /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
+    | grep -oE '[a-z]+://[^[:space:]]+' | grep -E "/debian/?$" | head -n 1)
+  [ -n "$uri" ] && { echo "${uri%/}-security"; return; }
+  echo "http://deb.debian.org/debian-security"
+}
+
+if [ ! -e "$FS_SSL_LIB/libssl.so.1.1" ]; then
   fs_log "fetching libssl1.1 (Debian 11) for Redis Stack"
   apt_dir="$FS_STATE/apt-bullseye"
   mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$SSL_DIR"
-  echo 'deb http://deb.debian.org/debian-security bullseye-security main' >"$apt_dir/sources.list"
+  echo "deb $(debian_mirror) bullseye-security main" >"$apt_dir/sources.list"
   apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
     -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache"
-    -o APT::Architecture=amd64 -o Acquire::Check-Valid-Until=false)
+    -o "APT::Architecture=$FS_DEB_ARCH" -o Acquire::Check-Valid-Until=false)
   apt-get "${apt_opts[@]}" update -qq
   (cd "$apt_dir" && apt-get "${apt_opts[@]}" download libssl1.1 >/dev/null)
   dpkg -x "$apt_dir"/libssl1.1_*.deb "$SSL_DIR"

@@ -42,7 +42,8 @@ def full_redis(tmp_path):
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()
-    env = dict(os.environ, LD_LIBRARY_PATH=str(STATE / "libssl1.1" / "usr" / "lib" / "x86_64-linux-gnu"))
+    ssl_dirs = sorted((STATE / "libssl1.1" / "usr" / "lib").glob("*-linux-gnu"))
+    env = dict(os.environ, LD_LIBRARY_PATH=":".join(str(d) for d in ssl_dirs))
     stack = stack_dir()
     server = subprocess.Popen(
         [str(stack / "bin" / "redis-server"), "--bind", "127.0.0.1", "--port", str(port), "--save", "",

@@ -28,7 +28,9 @@ import grid
 from facemodels import FaceDetector, LandmarkPredictor, models_dir
 
 URL = os.environ.get("FACESCOPE_TRITON_URL", "").removeprefix("http://").rstrip("/")
-FACES = Path("/work/shared/data/faces")
+# The sample photos: beside the checkout (../shared/data) unless FACESCOPE_SAMPLE_DATA names them.
+REPO = Path(__file__).resolve().parents[2]
+FACES = Path(os.environ.get("FACESCOPE_SAMPLE_DATA", REPO.parent / "shared" / "data")) / "faces"
 GRACE_HOPPER = FACES / "portrait-grace-hopper.jpg"
 FOOTBALL = FACES / "portrait-football.jpg"
 GROUP = FACES / "group-6-faces.jpg"

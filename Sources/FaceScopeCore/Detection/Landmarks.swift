@@ -1,3 +1,5 @@
+import Foundation
+
 /// One facial keypoint in image pixels, with FPENet's confidence (0 when the model did not place it).
 public struct Keypoint: Sendable, Equatable {
     public var x: Double
@@ -205,35 +207,6 @@ public enum FaceLandmarks {
         let dx = pair.1.x - pair.0.x
         let dy = pair.1.y - pair.0.y
         guard dx.isFinite, dy.isFinite, dx != 0 || dy != 0 else { return nil }
-        return Int((Angles.atan2(dy, dx) * 180 / Double.pi).rounded())
-    }
-}
-
-/// Trigonometry without a C math import (the core stays pure Swift).
-enum Angles {
-    /// The arc tangent, accurate to about 1e-15: four half-angle reductions
-    /// (`atan x = 2 atan(x / (1 + sqrt(1 + x²)))`) bring the argument under tan(π/32), where a
-    /// short Taylor series converges fast.
-    static func atan(_ x: Double) -> Double {
-        guard x.isFinite else { return x.isNaN ? x : (x > 0 ? Double.pi / 2 : -Double.pi / 2) }
-        var v = x
-        for _ in 0..<4 { v /= 1 + (1 + v * v).squareRoot() }
-        let v2 = v * v
-        var term = v
-        var sum = 0.0
-        for n in 0..<12 {
-            sum += (n % 2 == 0 ? term : -term) / Double(2 * n + 1)
-            term *= v2
-        }
-        return 16 * sum
-    }
-
-    /// The angle of the vector (x, y) from the positive x axis, in radians, in -π...π.
-    static func atan2(_ y: Double, _ x: Double) -> Double {
-        if x > 0 { return atan(y / x) }
-        if x < 0 { return y >= 0 ? atan(y / x) + Double.pi : atan(y / x) - Double.pi }
-        if y > 0 { return Double.pi / 2 }
-        if y < 0 { return -Double.pi / 2 }
-        return 0
+        return Int((Foundation.atan2(dy, dx) * 180 / Double.pi).rounded())
     }
 }

@@ -119,15 +119,4 @@ import Testing
         #expect(FaceLandmarks.rotation(k) == nil)
         #expect(FaceLandmarks.rotation([]) == nil)
     }
-
-    @Test func pureSwiftArcTangentIsAccurate() {
-        let cases: [(Double, Double, Double)] = [
-            (1, 1, Double.pi / 4), (1, 0, Double.pi / 2), (0, -1, Double.pi), (-1, -1, -3 * Double.pi / 4),
-            (0.5, 0.8660254037844386, Double.pi / 6), (1e-9, 1, 1e-9), (1, -1e-12, Double.pi / 2 + 1e-12),
-        ]
-        for (y, x, want) in cases {
-            #expect(abs(Angles.atan2(y, x) - want) < 1e-14, "atan2(\(y), \(x))")
-        }
-        #expect(abs(Angles.atan(1e6) - (Double.pi / 2 - 1e-6)) < 1e-14)
-    }
 }
