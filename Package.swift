@@ -68,11 +68,15 @@ let package = Package(
                 "FaceScopeCore", "FaceScopeRedis", "FaceScopeImaging", "FaceScopeTriton", "FaceScopePipeline",
                 "CTurboJPEG", "CPNG",
             ]),
+        // In-memory twins of the ports (a document store, an image analyzer) for offline tests.
+        .target(name: "FaceScopeTesting", dependencies: ["FaceScopeCore", "FaceScopePipeline"]),
         .testTarget(name: "FaceScopeCoreTests", dependencies: ["FaceScopeCore"]),
         .testTarget(name: "FaceScopeRedisTests", dependencies: ["FaceScopeRedis", "FaceScopeCore"]),
         .testTarget(
             name: "FaceScopePipelineTests",
-            dependencies: ["FaceScopePipeline", "FaceScopeCore", "FaceScopeRedis", "FaceScopeTriton"]),
+            dependencies: [
+                "FaceScopePipeline", "FaceScopeCore", "FaceScopeRedis", "FaceScopeTriton", "FaceScopeTesting",
+            ]),
         .testTarget(name: "FaceScopeTUITests", dependencies: ["FaceScopeTUI", "FaceScopeCore"]),
         .testTarget(name: "FaceScopeImagingTests", dependencies: ["FaceScopeImaging", "FaceScopeCore"]),
         .testTarget(name: "FaceScopeTritonTests", dependencies: ["FaceScopeTriton", "FaceScopeCore"]),

@@ -58,7 +58,7 @@ public struct PipelineOptions: Sendable {
 /// Finds faces and their 80 landmarks in one image at a time through Triton: decode, FaceNet,
 /// GridBox decoding and clustering, FPENet on square crops (batched), regions and roll. Safe to
 /// call from several threads at once; each call is independent.
-public final class DetectionPipeline: Sendable {
+public final class DetectionPipeline: ImageAnalyzer {
     public let client: TritonClient
     public let options: PipelineOptions
     /// The resize mode in force (the option, else the model's declaration, else stretch).

@@ -1,6 +1,11 @@
 import FaceScopeCore
-import FaceScopeRedis
 import Foundation
+
+/// Turns one image file into its document (faces, landmarks, descriptors): the Triton pipeline
+/// (`DetectionPipeline`), or an in-memory twin in tests.
+public protocol ImageAnalyzer: Sendable {
+    func analyze(_ file: ImageFile) throws(FaceScopeError) -> ImageDocument
+}
 
 /// What a detection run reports while it works.
 public enum DetectionEvent: Sendable {
@@ -53,9 +58,10 @@ public final class CancellationFlag: @unchecked Sendable {
 /// the run goes on; a cancelled run stores everything finished so far, so running it again
 /// continues where it stopped.
 public final class DetectionRun: Sendable {
-    public let pipeline: DetectionPipeline
+    /// What turns a file into a document: the Triton pipeline, or a twin in tests.
+    public let pipeline: any ImageAnalyzer
     /// nil for a dry run: nothing is written and no Redis is needed.
-    public let store: RedisStore?
+    public let store: (any DocumentStore)?
     public let concurrency: Int
     public let storeBatch: Int
     /// What happens to the faces of an image that is stored already: replaced, or replaced with
@@ -66,7 +72,7 @@ public final class DetectionRun: Sendable {
     public let outagePauses: [Double]
 
     public init(
-        pipeline: DetectionPipeline, store: RedisStore?, concurrency: Int = 4, storeBatch: Int = 32,
+        pipeline: any ImageAnalyzer, store: (any DocumentStore)?, concurrency: Int = 4, storeBatch: Int = 32,
         mergeMode: FaceMergeMode = .keepLabels, outageWait: Double = 30
     ) {
         self.pipeline = pipeline
@@ -156,7 +162,7 @@ public final class DetectionRun: Sendable {
     }
 
     /// Stores documents, each merged with the one stored for its filename as `mergeMode` says.
-    private func storeMerged(_ documents: [ImageDocument], in store: RedisStore) throws(FaceScopeError)
+    private func storeMerged(_ documents: [ImageDocument], in store: any DocumentStore) throws(FaceScopeError)
         -> [Result<ImageDocument, FaceScopeError>]
     {
         let existing = try store.documents(filenames: documents.map(\.filename))

@@ -1,5 +1,4 @@
 import FaceScopeCore
-import FaceScopeRedis
 
 /// How the files of a run stand against the store: which are new, changed or unchanged since
 /// their documents were stored, and which must be detected.
@@ -22,7 +21,7 @@ extension DetectionRun {
     /// too with `force`. The stored modification time of a touched file whose content is the
     /// same is updated at once (without `force`), so the next run compares by size and time alone.
     /// A file that cannot be read now is handed to detection, which reports why.
-    public func sourceCheck(_ files: [ImageFile], store: RedisStore, force: Bool) throws(FaceScopeError)
+    public func sourceCheck(_ files: [ImageFile], store: any DocumentStore, force: Bool) throws(FaceScopeError)
         -> SourceCheck
     {
         var check = SourceCheck()

@@ -1,0 +1,15 @@
+/// Where image documents live: the Redis store, or an in-memory twin in tests. A detection run
+/// reads and writes through this port alone.
+public protocol DocumentStore: Sendable {
+    /// The documents stored under these filenames (exact, byte for byte), by filename.
+    func documents(filenames: [String]) throws(FaceScopeError) -> [String: ImageDocument]
+
+    /// Stores documents, one per filename: a document for a filename already stored takes the
+    /// stored pk. One result per document, in order; a failure of one does not stop the others.
+    func saveAll(_ documents: [ImageDocument]) throws(FaceScopeError) -> [Result<ImageDocument, FaceScopeError>]
+
+    /// Records a new `source` (size, time, digest) for stored documents whose file was touched but
+    /// not changed. Returns how many were updated.
+    @discardableResult
+    func recordSources(_ items: [(pk: String, filename: String, source: FileSource)]) throws(FaceScopeError) -> Int
+}
