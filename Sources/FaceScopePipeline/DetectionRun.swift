@@ -1,5 +1,6 @@
 import FaceScopeCore
 import Foundation
+import Synchronization
 
 /// Turns one image file into its document (faces, landmarks, descriptors): the Triton pipeline
 /// (`DetectionPipeline`), or an in-memory twin in tests.
@@ -44,12 +45,11 @@ public struct DetectionSummary: Sendable, Equatable {
 }
 
 /// A flag that asks a run to stop after the images in flight.
-public final class CancellationFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
+public final class CancellationFlag: Sendable {
+    private let value = Atomic(false)
     public init() {}
-    public func cancel() { lock.withLock { value = true } }
-    public var isCancelled: Bool { lock.withLock { value } }
+    public func cancel() { value.store(true, ordering: .releasing) }
+    public var isCancelled: Bool { value.load(ordering: .acquiring) }
 }
 
 /// Runs the pipeline over many files: decoding, inference and storing overlap across
@@ -205,40 +205,45 @@ public final class DetectionRun: Sendable {
 }
 
 /// Hands out files to workers.
-final class WorkQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private var files: [ImageFile]
-    private var index = 0
-    private var returned: [ImageFile] = []
+final class WorkQueue: Sendable {
+    private struct State {
+        var files: [ImageFile]
+        var index = 0
+        var returned: [ImageFile] = []
+    }
+
+    private let state: Mutex<State>
     private let more: (@Sendable () -> [ImageFile])?
 
     init(_ files: [ImageFile], more: (@Sendable () -> [ImageFile])? = nil) {
-        self.files = files
+        state = Mutex(State(files: files))
         self.more = more
     }
 
     func next() -> ImageFile? {
-        lock.withLock {
-            if let file = returned.popLast() { return file }
-            if index >= files.count, let more {
-                files = more()
-                index = 0
+        state.withLock { state in
+            if let file = state.returned.popLast() { return file }
+            if state.index >= state.files.count, let more {
+                state.files = more()
+                state.index = 0
             }
-            guard index < files.count else { return nil }
-            defer { index += 1 }
-            return files[index]
+            guard state.index < state.files.count else { return nil }
+            defer { state.index += 1 }
+            return state.files[state.index]
         }
     }
 
-    var remaining: Int { lock.withLock { files.count - index + returned.count } }
+    var remaining: Int { state.withLock { $0.files.count - $0.index + $0.returned.count } }
 
     /// Gives a file back, to be handed out again first.
-    func putBack(_ file: ImageFile) { lock.withLock { returned.append(file) } }
+    func putBack(_ file: ImageFile) { state.withLock { $0.returned.append(file) } }
 }
 
 /// Holds the workers while a service is unavailable: the first worker that hits the outage
 /// pauses, then tries again with the next file while the others wait; a success lets everyone
 /// go on, another failure pauses longer, and after the last pause the run stops.
+/// Unchecked: waiting needs a condition variable, which `Mutex` lacks; every stored property
+/// below `condition` is read and written only while `condition` is locked.
 final class OutageGate: @unchecked Sendable {
     private let condition = NSCondition()
     private let pauses: [Double]
@@ -310,53 +315,57 @@ final class OutageGate: @unchecked Sendable {
 }
 
 /// Results waiting to be stored, and the tally.
-final class RunState: @unchecked Sendable {
-    private let lock = NSLock()
-    private let storeLock = NSLock()
+final class RunState: Sendable {
+    private struct State {
+        var pending: [ImageDocument] = []
+        var oldest: UInt64 = 0
+        var summary = DetectionSummary()
+        /// Documents Redis refused for want of memory: left for a rerun rather than failed.
+        var unstoredByOutage = 0
+    }
+
+    private let state = Mutex(State())
+    /// Held while a batch is stored, so batches reach the store one at a time.
+    private let storeLock = Mutex(())
     private let storeBatch: Int
-    private var pending: [ImageDocument] = []
-    private var oldest: UInt64 = 0
-    private(set) var summaryValue = DetectionSummary()
 
     init(storeBatch: Int) { self.storeBatch = storeBatch }
 
     /// Adds a result; returns a batch to store when one is full or the oldest waiting result has
     /// waited a second (so results show up in Redis while a slow run goes on).
     func add(_ document: ImageDocument) -> [ImageDocument]? {
-        lock.withLock {
+        state.withLock { state in
             let now = DispatchTime.now().uptimeNanoseconds
-            if pending.isEmpty { oldest = now }
-            pending.append(document)
-            summaryValue.images += 1
-            summaryValue.faces += document.faceCount
-            guard pending.count >= storeBatch || now - oldest >= 1_000_000_000 else { return nil }
-            defer { pending = [] }
-            return pending
+            if state.pending.isEmpty { state.oldest = now }
+            state.pending.append(document)
+            state.summary.images += 1
+            state.summary.faces += document.faceCount
+            guard state.pending.count >= storeBatch || now - state.oldest >= 1_000_000_000 else { return nil }
+            defer { state.pending = [] }
+            return state.pending
         }
     }
 
     func drain() -> [ImageDocument] {
-        lock.withLock {
-            defer { pending = [] }
-            return pending
+        state.withLock { state in
+            defer { state.pending = [] }
+            return state.pending
         }
     }
 
-    func fail() { lock.withLock { summaryValue.failed += 1 } }
+    func fail() { state.withLock { $0.summary.failed += 1 } }
 
-    /// Documents Redis refused for want of memory: left for a rerun rather than failed.
-    private var unstoredByOutage = 0
-    var outageLeft: Int { lock.withLock { unstoredByOutage } }
+    var outageLeft: Int { state.withLock { $0.unstoredByOutage } }
 
     func unstored(_ document: ImageDocument, outage: Bool = false) {
-        lock.withLock {
-            summaryValue.images -= 1
-            summaryValue.faces -= document.faceCount
-            if outage { unstoredByOutage += 1 } else { summaryValue.failed += 1 }
+        state.withLock { state in
+            state.summary.images -= 1
+            state.summary.faces -= document.faceCount
+            if outage { state.unstoredByOutage += 1 } else { state.summary.failed += 1 }
         }
     }
 
-    func withStoreLock(_ body: () -> Void) { storeLock.withLock(body) }
+    func withStoreLock(_ body: () -> Void) { storeLock.withLock { _ in body() } }
 
-    var summary: DetectionSummary { lock.withLock { summaryValue } }
+    var summary: DetectionSummary { state.withLock { $0.summary } }
 }
