@@ -81,9 +81,9 @@ public final class DetectionPipeline: ImageAnalyzer {
     /// server makes) and whether it batches (requests then carry a batch dimension); nil: raw tensors.
     public let encoded: (model: String, resizeMode: ResizeMode, batched: Bool)?
 
-    static let coverageName = "output_cov/Sigmoid"
-    static let boxesName = "output_bbox/BiasAdd"
-    static let imageShapeName = "image_shape"
+    static let coverageName = TensorName.coverage
+    static let boxesName = TensorName.boxes
+    static let imageShapeName = TensorName.imageShape
 
     /// Checks that both models are ready and match their contracts (names, datatypes, shapes), and
     /// reads how the detector wants its input resized.
@@ -93,8 +93,8 @@ public final class DetectionPipeline: ImageAnalyzer {
         let version = options.modelVersion
         var inputTypes: [TensorDataType] = [.fp32, .fp32]
         for (k, (model, contract, input)) in [
-            (options.faceDetectModel, ModelContract.faceNet, "input_1"),
-            (options.landmarkModel, ModelContract.fpeNet, "input_face_images"),
+            (options.faceDetectModel, ModelContract.faceNet, TensorName.faceNetInput),
+            (options.landmarkModel, ModelContract.fpeNet, TensorName.fpeNetInput),
         ].enumerated() where k == 0 || options.landmarks {
             guard try client.modelReady(model, version: version) else {
                 throw .inference(
@@ -145,7 +145,7 @@ public final class DetectionPipeline: ImageAnalyzer {
                 }) {
                 case .success(let config):
                     recognition = (model, max(1, config.maxBatchSize))
-                    recognitionInput = ModelContract.faceRecognition.inputDatatype("input_chip", in: config)
+                    recognitionInput = ModelContract.faceRecognition.inputDatatype(TensorName.faceChip, in: config)
                     recognitionNote = nil
                 case .failure(let error) where !options.requireRecognition:
                     // Descriptors are optional: detection goes on without them.
@@ -269,7 +269,7 @@ public final class DetectionPipeline: ImageAnalyzer {
                 : ImageTransform.stretch(imageWidth: image.width, imageHeight: image.height))
         // The tensor is written straight into the request body (or shared-memory region).
         let input = TensorInput.converting(
-            name: "input_1", written: .fp32, sent: detectorInput,
+            name: TensorName.faceNetInput, written: .fp32, sent: detectorInput,
             shape: [1, 3, GridBox.networkHeight, GridBox.networkWidth]
         ) { raw in
             _ = Preprocess.faceNetInput(image, mode: mode, into: raw.bindMemory(to: Float.self))
@@ -304,7 +304,8 @@ public final class DetectionPipeline: ImageAnalyzer {
     /// batches, else `[n]`.
     func encodedInput(_ bytes: [UInt8], batched: Bool) -> TensorInput {
         TensorInput(
-            name: "image_bytes", datatype: .uint8, shape: batched ? [1, bytes.count] : [bytes.count], bytes: bytes)
+            name: TensorName.encodedImage, datatype: .uint8, shape: batched ? [1, bytes.count] : [bytes.count],
+            bytes: bytes)
     }
 
     /// The faces the encoded-image model finds in a file's bytes, mapped back with the size the
@@ -363,7 +364,7 @@ public final class DetectionPipeline: ImageAnalyzer {
             start += batch.count
             let crops = CropRecorder(count: batch.count)
             let input = TensorInput.converting(
-                name: "input_face_images", written: .fp32, sent: landmarkInput, shape: [batch.count, 1, side, side]
+                name: TensorName.fpeNetInput, written: .fp32, sent: landmarkInput, shape: [batch.count, 1, side, side]
             ) { raw in
                 let floats = raw.bindMemory(to: Float.self)
                 for (i, face) in batch.enumerated() {
@@ -376,8 +377,8 @@ public final class DetectionPipeline: ImageAnalyzer {
             }
             let outputs = try client.infer(
                 model: options.landmarkModel, version: options.modelVersion, inputs: [input],
-                outputs: ["softargmax", "softargmax:1"])
-            guard let xy = outputs["softargmax"], let confidence = outputs["softargmax:1"] else {
+                outputs: [TensorName.keypoints, TensorName.keypointConfidence])
+            guard let xy = outputs[TensorName.keypoints], let confidence = outputs[TensorName.keypointConfidence] else {
                 throw .inference("\(TerminalText.sanitize(name)): the landmark model's reply lacks its outputs")
             }
             let coordinates = try Self.finite(xy, model: options.landmarkModel, file: name)
@@ -432,7 +433,7 @@ extension DetectionPipeline {
             let batch = Array(aligned[start..<min(aligned.count, start + recognition.batch)])
             start += batch.count
             let input = TensorInput.converting(
-                name: "input_chip", written: .uint8, sent: recognitionInput, shape: [batch.count, side, side, 3]
+                name: TensorName.faceChip, written: .uint8, sent: recognitionInput, shape: [batch.count, side, side, 3]
             ) { raw in
                 let bytes = raw.bindMemory(to: UInt8.self)
                 for (k, item) in batch.enumerated() {
@@ -442,8 +443,9 @@ extension DetectionPipeline {
                 }
             }
             let outputs = try client.infer(
-                model: recognition.model, version: options.modelVersion, inputs: [input], outputs: ["embedding"])
-            guard let embedding = outputs["embedding"] else {
+                model: recognition.model, version: options.modelVersion, inputs: [input],
+                outputs: [TensorName.embedding])
+            guard let embedding = outputs[TensorName.embedding] else {
                 throw .inference("\(TerminalText.sanitize(name)): the descriptor model's reply lacks 'embedding'")
             }
             let values = try Self.finite(embedding, model: recognition.model, file: name)

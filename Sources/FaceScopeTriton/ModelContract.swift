@@ -21,6 +21,30 @@ public struct TensorSpec: Sendable, Equatable {
     public var datatypes: [TensorDataType] { [datatype] + alternatives }
 }
 
+/// The tensor names of the models' contracts (docs/model-contracts.md), in one place.
+public enum TensorName {
+    /// FaceNet's input: 3x416x736 planar RGB.
+    public static let faceNetInput = "input_1"
+    /// FaceNet's coverage (confidence) grid.
+    public static let coverage = "output_cov/Sigmoid"
+    /// FaceNet's box offsets grid.
+    public static let boxes = "output_bbox/BiasAdd"
+    /// FPENet's input: 80x80 grey face crops.
+    public static let fpeNetInput = "input_face_images"
+    /// FPENet's 80 keypoints (x, y) in crop pixels.
+    public static let keypoints = "softargmax"
+    /// FPENet's confidence per keypoint.
+    public static let keypointConfidence = "softargmax:1"
+    /// The encoded ensemble's input: an image file's bytes.
+    public static let encodedImage = "image_bytes"
+    /// The encoded ensemble's decoded image shape (height, width, 3).
+    public static let imageShape = "image_shape"
+    /// The face-descriptor model's input: a 150x150 RGB chip.
+    public static let faceChip = "input_chip"
+    /// The face-descriptor model's 128-D output.
+    public static let embedding = "embedding"
+}
+
 /// The tensors a model must have for FaceScope to use it, checked against what Triton serves
 /// before the first request, so a wrong model fails with a precise message instead of garbage.
 public struct ModelContract: Sendable, Equatable {
@@ -41,19 +65,21 @@ public struct ModelContract: Sendable, Equatable {
     /// NVIDIA FaceNet (DetectNet_v2 GridBox).
     public static let faceNet = ModelContract(
         role: "FaceNet face detector",
-        inputs: [TensorSpec(name: "input_1", datatype: .fp32, dims: [3, 416, 736], alternatives: [.fp16])],
+        inputs: [
+            TensorSpec(name: TensorName.faceNetInput, datatype: .fp32, dims: [3, 416, 736], alternatives: [.fp16])
+        ],
         outputs: [
-            TensorSpec(name: "output_cov/Sigmoid", datatype: .fp32, dims: [1, 26, 46]),
-            TensorSpec(name: "output_bbox/BiasAdd", datatype: .fp32, dims: [4, 26, 46]),
+            TensorSpec(name: TensorName.coverage, datatype: .fp32, dims: [1, 26, 46]),
+            TensorSpec(name: TensorName.boxes, datatype: .fp32, dims: [4, 26, 46]),
         ])
 
     /// NVIDIA FPENet (80 facial keypoints).
     public static let fpeNet = ModelContract(
         role: "FPENet landmark estimator",
-        inputs: [TensorSpec(name: "input_face_images", datatype: .fp32, dims: [1, 80, 80], alternatives: [.fp16])],
+        inputs: [TensorSpec(name: TensorName.fpeNetInput, datatype: .fp32, dims: [1, 80, 80], alternatives: [.fp16])],
         outputs: [
-            TensorSpec(name: "softargmax", datatype: .fp32, dims: [80, 2]),
-            TensorSpec(name: "softargmax:1", datatype: .fp32, dims: [80]),
+            TensorSpec(name: TensorName.keypoints, datatype: .fp32, dims: [80, 2]),
+            TensorSpec(name: TensorName.keypointConfidence, datatype: .fp32, dims: [80]),
         ])
 
     /// FaceNet on an encoded image file (the GPU server's `facenet_encoded` ensemble, the CPU
@@ -61,19 +87,21 @@ public struct ModelContract: Sendable, Equatable {
     /// image's shape (height, width, 3) out; the server decodes and resizes.
     public static let faceNetEncoded = ModelContract(
         role: "FaceNet face detector on encoded images",
-        inputs: [TensorSpec(name: "image_bytes", datatype: .uint8, dims: [-1])],
+        inputs: [TensorSpec(name: TensorName.encodedImage, datatype: .uint8, dims: [-1])],
         outputs: [
-            TensorSpec(name: "output_cov/Sigmoid", datatype: .fp32, dims: [1, 26, 46]),
-            TensorSpec(name: "output_bbox/BiasAdd", datatype: .fp32, dims: [4, 26, 46]),
-            TensorSpec(name: "image_shape", datatype: .int32, dims: [3]),
+            TensorSpec(name: TensorName.coverage, datatype: .fp32, dims: [1, 26, 46]),
+            TensorSpec(name: TensorName.boxes, datatype: .fp32, dims: [4, 26, 46]),
+            TensorSpec(name: TensorName.imageShape, datatype: .int32, dims: [3]),
         ])
 
     /// dlib's ResNet face descriptor (128-D); its chip is RGB 0-255 as UINT8, or as FP32 or FP16
     /// (the ONNX and TensorRT exports of the same network).
     public static let faceRecognition = ModelContract(
         role: "face descriptor",
-        inputs: [TensorSpec(name: "input_chip", datatype: .uint8, dims: [150, 150, 3], alternatives: [.fp32, .fp16])],
-        outputs: [TensorSpec(name: "embedding", datatype: .fp32, dims: [128])])
+        inputs: [
+            TensorSpec(name: TensorName.faceChip, datatype: .uint8, dims: [150, 150, 3], alternatives: [.fp32, .fp16])
+        ],
+        outputs: [TensorSpec(name: TensorName.embedding, datatype: .fp32, dims: [128])])
 
     /// Checks the model's metadata. Shapes there include the batch dimension as -1 when the model
     /// batches: `[-1] + dims` and `dims` are both accepted; a -1 the server reports for another

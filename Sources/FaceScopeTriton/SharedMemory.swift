@@ -17,6 +17,9 @@ private let regionCounter = Atomic<Int>(0)
 ///
 /// The bytes are shared and unsynchronised: whoever writes them must not do so while a request
 /// that uses them is in flight.
+///
+/// Unchecked: it holds a raw pointer to the mapping, which the compiler cannot check; every
+/// stored property is a constant, and the mapping lives until `deinit`.
 public final class SharedMemoryRegion: @unchecked Sendable {
     /// The object's name, `/facescope-<pid>-<n>`: what Triton's register call takes as `key`.
     public let key: String

@@ -35,8 +35,8 @@ struct DetectBench {
     var pythonClient: String
     var facescope: String
 
-    static let coverage = "output_cov/Sigmoid"
-    static let boxes = "output_bbox/BiasAdd"
+    static let coverage = TensorName.coverage
+    static let boxes = TensorName.boxes
 
     static func fromEnvironment(_ env: [String: String]) throws -> DetectBench {
         let quick = (env["BENCH_QUICK"] ?? "0") != "0" && !(env["BENCH_QUICK"] ?? "").isEmpty
@@ -588,7 +588,7 @@ final class ReplayRequests: @unchecked Sendable {
     }
 
     func facenetRequest(_ client: TritonClient, _ item: Item) throws {
-        let input = TensorInput(name: "input_1", datatype: .fp32, shape: [1, 3, 416, 736]) { raw in
+        let input = TensorInput(name: TensorName.faceNetInput, datatype: .fp32, shape: [1, 3, 416, 736]) { raw in
             item.facenet.withUnsafeBytes { raw.copyMemory(from: $0) }
         }
         _ = try client.infer(model: faceNetModel, inputs: [input], outputs: [DetectBench.coverage, DetectBench.boxes])
@@ -597,10 +597,11 @@ final class ReplayRequests: @unchecked Sendable {
     func send(_ client: TritonClient, _ item: Item) throws {
         try facenetRequest(client, item)
         for (tensor, n) in zip(item.crops, item.cropCounts) {
-            let input = TensorInput(name: "input_face_images", datatype: .fp32, shape: [n, 1, 80, 80]) { raw in
+            let input = TensorInput(name: TensorName.fpeNetInput, datatype: .fp32, shape: [n, 1, 80, 80]) { raw in
                 tensor.withUnsafeBytes { raw.copyMemory(from: $0) }
             }
-            _ = try client.infer(model: landmarkModel, inputs: [input], outputs: ["softargmax", "softargmax:1"])
+            _ = try client.infer(
+                model: landmarkModel, inputs: [input], outputs: [TensorName.keypoints, TensorName.keypointConfidence])
         }
     }
 
