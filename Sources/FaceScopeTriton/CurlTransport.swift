@@ -1,6 +1,7 @@
 import CCurl
 import FaceScopeCore
 import Foundation
+import Synchronization
 
 /// libcurl's global state, initialised once before the first handle (curl_global_init is not
 /// thread-safe; a Swift global's initialiser runs exactly once).
@@ -88,7 +89,11 @@ private let headerCallback: curl_write_callback = { data, size, count, context i
 /// One libcurl easy handle with its error buffer, response sink and a reusable request buffer.
 /// It keeps its connections alive between requests. Used by one thread at a time (the pool
 /// hands it out exclusively); it is the only owner of the C handle and frees it.
-final class CurlHandle {
+///
+/// Unchecked: a curl easy handle is a C object the compiler cannot check. It may move between
+/// threads but never be used by two at once, which `CurlHandlePool` ensures (a handle is either
+/// in the pool, behind its mutex, or lent to exactly one request).
+final class CurlHandle: @unchecked Sendable {
     private let easy: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private let sink = ResponseSink()
@@ -206,9 +211,8 @@ final class CurlHandle {
 
 /// A few curl handles, each used by one request at a time, kept between requests so their
 /// connections stay alive.
-final class CurlHandlePool: @unchecked Sendable {
-    private let lock = NSLock()
-    private var idle: [CurlHandle] = []
+final class CurlHandlePool: Sendable {
+    private let idle = Mutex<[CurlHandle]>([])
     private let maxIdle: Int
 
     init(maxIdle: Int = 8) {
@@ -217,15 +221,11 @@ final class CurlHandlePool: @unchecked Sendable {
 
     /// Runs `body` with a handle of its own.
     func withHandle<R>(_ body: (CurlHandle) throws(FaceScopeError) -> R) throws(FaceScopeError) -> R {
-        lock.lock()
-        let reused = idle.popLast()
-        lock.unlock()
+        let reused = idle.withLock { $0.popLast() }
         let handle: CurlHandle
         if let reused { handle = reused } else { handle = try CurlHandle() }
         defer {
-            lock.lock()
-            if idle.count < maxIdle { idle.append(handle) }
-            lock.unlock()
+            idle.withLock { idle in if idle.count < maxIdle { idle.append(handle) } }
         }
         return try body(handle)
     }

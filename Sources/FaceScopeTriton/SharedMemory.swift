@@ -96,7 +96,10 @@ public struct SharedMemoryStatus: Sendable, Equatable {
 }
 
 /// A region the client uses for one request at a time, and the servers it is registered with.
-final class SharedMemorySlot {
+///
+/// Unchecked: a slot owns a mapping (`SharedMemoryRegion`) and is used by one request at a time:
+/// the client's idle list (behind its mutex) hands it out exclusively and takes it back.
+final class SharedMemorySlot: @unchecked Sendable {
     let region: SharedMemoryRegion
     var registeredOn: Set<Int> = []
 

@@ -1,10 +1,11 @@
 import FaceScopeCore
 import Foundation
+import Synchronization
 
 /// A KServe v2 HTTP client for Triton Inference Server, over libcurl.
 ///
 /// Safe to share between threads: each request borrows a curl handle of its own from a small
-/// pool (handles keep their connections alive between requests), and the shared state is locked.
+/// pool (handles keep their connections alive between requests), and the shared state is behind a mutex.
 /// Calls block the calling thread until the reply arrives.
 ///
 /// Requests go round-robin over the configured servers. A connection failure or an HTTP 503 is
@@ -14,7 +15,7 @@ import Foundation
 ///
 /// Tensors travel with the binary tensor data extension, or, when every server is on this host
 /// and accepts a test registration, through system shared memory (see `Transport`).
-public final class TritonClient: @unchecked Sendable {
+public final class TritonClient: Sendable {
     /// How tensors travel to and from the server.
     public enum Transport: Sendable, Equatable {
         /// Shared memory when every server is on this host (loopback) and registering a test region
@@ -75,10 +76,13 @@ public final class TritonClient: @unchecked Sendable {
 
     private let pool = CurlHandlePool()
     private let rotation: EndpointRotation
-    private let lock = NSLock()
-    private var choice: TransportChoice?
-    private var idleSlots: [SharedMemorySlot] = []
-    private var metadataCache: [String: ModelMetadata] = [:]
+    private struct State {
+        var choice: TransportChoice?
+        var idleSlots: [SharedMemorySlot] = []
+        var metadataCache: [String: ModelMetadata] = [:]
+    }
+
+    private let state = Mutex(State())
     private static let maxIdleSlots = 8
 
     /// A client for the given servers. Nothing is sent until the first call.
@@ -101,18 +105,16 @@ public final class TritonClient: @unchecked Sendable {
     /// The names of the shared-memory regions the client holds between calls (for checks like
     /// doctor's and the tests': other clients of the same process have regions of their own).
     public var sharedMemoryRegionNames: Set<String> {
-        lock.lock()
-        defer { lock.unlock() }
-        return Set(idleSlots.map(\.region.name))
+        state.withLock { Set($0.idleSlots.map(\.region.name)) }
     }
 
     /// Unregisters and frees the shared-memory regions the client made (best effort). Calls made
     /// after this still work and make new regions.
     public func close() {
-        lock.lock()
-        let slots = idleSlots
-        idleSlots = []
-        lock.unlock()
+        let slots = state.withLock { state in
+            defer { state.idleSlots = [] }
+            return state.idleSlots
+        }
         for slot in slots { discard(slot) }
     }
 
@@ -163,9 +165,7 @@ public final class TritonClient: @unchecked Sendable {
     /// A model's metadata (`GET /v2/models/{m}[/versions/{v}]`).
     public func modelMetadata(_ model: String, version: String? = nil) throws(FaceScopeError) -> ModelMetadata {
         let metadata = try ModelMetadata(json: try getJSON(modelPath(model, version), what: "model metadata"))
-        lock.lock()
-        metadataCache[cacheKey(model, version)] = metadata
-        lock.unlock()
+        state.withLock { $0.metadataCache[cacheKey(model, version)] = metadata }
         return metadata
     }
 
@@ -257,15 +257,14 @@ public final class TritonClient: @unchecked Sendable {
     /// - Throws: `FaceScopeError.inference` when `.sharedMemory` was asked for and is not possible,
     ///   or when the servers cannot be reached to find out.
     public func transport() throws(FaceScopeError) -> TransportChoice {
-        lock.lock()
-        let decided = choice
-        lock.unlock()
-        if let decided { return decided }
+        if let decided = state.withLock({ $0.choice }) { return decided }
         let decision = try decideTransport()
-        lock.lock()
-        defer { lock.unlock() }
-        if let choice { return choice }
-        choice = decision
+        let first = state.withLock { state -> TransportChoice? in
+            if let choice = state.choice { return choice }
+            state.choice = decision
+            return nil
+        }
+        if let first { return first }
         switch decision {
         case .sharedMemory:
             note("Triton: tensors travel through system shared memory (server on this host)")
@@ -439,9 +438,7 @@ public final class TritonClient: @unchecked Sendable {
     /// metadata (when the client has it: `verify` or `modelMetadata` was called), with the
     /// request's batch size and 1 MiB for the JSON header; `unknownInferReplyLimit` otherwise.
     func inferReplyLimit(_ model: String, _ version: String?, batch: Int, outputs: [OutputRequest]) -> Int {
-        lock.lock()
-        let cached = metadataCache[cacheKey(model, version)]
-        lock.unlock()
+        let cached = state.withLock { $0.metadataCache[cacheKey(model, version)] }
         guard let metadata = cached else { return Self.unknownInferReplyLimit }
         let batched = metadata.inputs.first?.shape.first == -1
         var total = 1 << 20
@@ -467,10 +464,7 @@ public final class TritonClient: @unchecked Sendable {
     }
 
     private func cachedMetadata(_ model: String, _ version: String?) throws(FaceScopeError) -> ModelMetadata {
-        lock.lock()
-        let cached = metadataCache[cacheKey(model, version)]
-        lock.unlock()
-        if let cached { return cached }
+        if let cached = state.withLock({ $0.metadataCache[cacheKey(model, version)] }) { return cached }
         return try modelMetadata(model, version: version)
     }
 
@@ -478,14 +472,14 @@ public final class TritonClient: @unchecked Sendable {
 
     /// An idle region of at least `minimumSize` bytes, or a new one.
     private func takeSlot(minimumSize: Int) throws(FaceScopeError) -> SharedMemorySlot {
-        lock.lock()
-        var found: SharedMemorySlot?
-        if let index = idleSlots.indices.filter({ idleSlots[$0].region.byteSize >= minimumSize })
-            .min(by: { idleSlots[$0].region.byteSize < idleSlots[$1].region.byteSize })
-        {
-            found = idleSlots.remove(at: index)
+        let found = state.withLock { state -> SharedMemorySlot? in
+            let slots = state.idleSlots
+            guard
+                let index = slots.indices.filter({ slots[$0].region.byteSize >= minimumSize })
+                    .min(by: { slots[$0].region.byteSize < slots[$1].region.byteSize })
+            else { return nil }
+            return state.idleSlots.remove(at: index)
         }
-        lock.unlock()
         if let found { return found }
         // Round up to whole MiB so slightly larger batches reuse the region.
         let size = (minimumSize + (1 << 20) - 1) & ~((1 << 20) - 1)
@@ -493,17 +487,15 @@ public final class TritonClient: @unchecked Sendable {
     }
 
     private func returnSlot(_ slot: SharedMemorySlot) {
-        lock.lock()
-        var extra: SharedMemorySlot?
-        idleSlots.append(slot)
-        if idleSlots.count > Self.maxIdleSlots {
+        let extra = state.withLock { state -> SharedMemorySlot? in
+            state.idleSlots.append(slot)
+            guard state.idleSlots.count > Self.maxIdleSlots else { return nil }
             // Drop the smallest region.
-            if let index = idleSlots.indices.min(by: { idleSlots[$0].region.byteSize < idleSlots[$1].region.byteSize })
-            {
-                extra = idleSlots.remove(at: index)
-            }
+            let slots = state.idleSlots
+            guard let index = slots.indices.min(by: { slots[$0].region.byteSize < slots[$1].region.byteSize })
+            else { return nil }
+            return state.idleSlots.remove(at: index)
         }
-        lock.unlock()
         if let extra { discard(extra) }
     }
 
