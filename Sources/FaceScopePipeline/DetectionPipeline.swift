@@ -2,6 +2,7 @@ import FaceScopeCore
 import FaceScopeImaging
 import FaceScopeTriton
 import Foundation
+import Synchronization
 
 /// How detection runs: models, preprocessing and post-processing settings.
 public struct PipelineOptions: Sendable {
@@ -461,12 +462,13 @@ extension DetectionPipeline {
     }
 }
 
-/// Collects the crops the tensor-filling closure computes.
-final class CropRecorder: @unchecked Sendable {
-    private var crops: [FaceCrop]
-    init(count: Int) { crops = Array(repeating: FaceCrop(x0: 0, y0: 0, width: 1, height: 1), count: count) }
-    func set(_ i: Int, _ crop: FaceCrop) { crops[i] = crop }
-    func get(_ i: Int) -> FaceCrop { crops[i] }
+/// Collects the crops the tensor-filling closure computes (the closure is `@Sendable`, so the
+/// crops it records go through a mutex).
+final class CropRecorder: Sendable {
+    private let crops: Mutex<[FaceCrop]>
+    init(count: Int) { crops = Mutex(Array(repeating: FaceCrop(x0: 0, y0: 0, width: 1, height: 1), count: count)) }
+    func set(_ i: Int, _ crop: FaceCrop) { crops.withLock { $0[i] = crop } }
+    func get(_ i: Int) -> FaceCrop { crops.withLock { $0[i] } }
 }
 
 extension PipelineOptions {
