@@ -5,6 +5,7 @@ import FaceScopePipeline
 import FaceScopeRedis
 import FaceScopeTriton
 import Foundation
+import Synchronization
 
 extension ResizeMode: ExpressibleByArgument {}
 
@@ -193,11 +194,13 @@ func printNote(_ message: String) {
 
 /// Ctrl-C (SIGINT) or SIGTERM: the first asks the run to stop after the images in flight (what
 /// is finished is stored; exit status 130 for SIGINT, 143 for SIGTERM); a second quits at once.
+///
+/// Unchecked: Dispatch's signal sources are thread-safe objects that Linux's Dispatch does not
+/// mark Sendable; the list is a constant, and the rest of the state is behind a mutex.
 final class Interrupt: @unchecked Sendable {
-    private let sources: [DispatchSourceSignal]
-    private let lock = NSLock()
-    private var count = 0
-    private var first: Int32 = SIGINT
+    private let sources: [any DispatchSourceSignal]
+    /// How many signals came, and the first one's number.
+    private let seen = Mutex<(count: Int, first: Int32)>((0, SIGINT))
 
     init(cancel: CancellationFlag) {
         var sources: [DispatchSourceSignal] = []
@@ -209,12 +212,12 @@ final class Interrupt: @unchecked Sendable {
         self.sources = sources
         for (source, number) in zip(sources, [SIGINT, SIGTERM]) {
             source.setEventHandler { [unowned self] in
-                let seen = lock.withLock {
-                    count += 1
-                    if count == 1 { first = number }
-                    return count
+                let count = seen.withLock { seen in
+                    seen.count += 1
+                    if seen.count == 1 { seen.first = number }
+                    return seen.count
                 }
-                if seen == 1 {
+                if count == 1 {
                     cancel.cancel()
                     FileHandle.standardError.write(Data("\n".utf8))
                     printNote(
@@ -229,7 +232,7 @@ final class Interrupt: @unchecked Sendable {
     }
 
     /// 128 + the first signal's number: 130 for Ctrl-C, 143 for SIGTERM.
-    var exitStatus: Int32 { lock.withLock { 128 + first } }
+    var exitStatus: Int32 { seen.withLock { 128 + $0.first } }
 
     func disarm() {
         for source in sources { source.cancel() }
@@ -240,8 +243,28 @@ final class Interrupt: @unchecked Sendable {
 
 /// Shows a run's progress: a bar with rate and ETA on a terminal, a plain line every few seconds
 /// otherwise, errors as they happen, JSON documents on standard output when asked.
-final class ProgressReporter: @unchecked Sendable {
-    private let lock = NSLock()
+final class ProgressReporter: Sendable {
+    private let state: Mutex<ProgressState>
+
+    init(json: Bool, listEach: Bool) {
+        state = Mutex(ProgressState(json: json, listEach: listEach))
+    }
+
+    func handle(_ event: DetectionEvent) { state.withLock { $0.handle(event) } }
+
+    func finish(_ summary: DetectionSummary, dryRun: Bool) {
+        state.withLock { $0.finish(summary, dryRun: dryRun) }
+    }
+
+    /// How the files stood against the store: `2 new, 1 changed, 40 unchanged (3 touched: ...)`.
+    static func changes(_ summary: DetectionSummary) -> String {
+        "\(summary.new) new, \(summary.changed) changed, \(summary.unchanged) unchanged"
+            + (summary.touched > 0 ? " (\(summary.touched) only touched: modification time updated)" : "")
+    }
+}
+
+/// What `ProgressReporter` draws from; only touched under its mutex.
+struct ProgressState {
     private let json: Bool
     private let listEach: Bool
     private let isTerminal = isatty(STDERR_FILENO) == 1
@@ -260,9 +283,7 @@ final class ProgressReporter: @unchecked Sendable {
 
     private var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 
-    func handle(_ event: DetectionEvent) {
-        lock.lock()
-        defer { lock.unlock() }
+    mutating func handle(_ event: DetectionEvent) {
         switch event {
         case .started(let total, let skipped):
             self.total = total
@@ -288,19 +309,19 @@ final class ProgressReporter: @unchecked Sendable {
         draw()
     }
 
-    private func note(_ text: String) {
+    private mutating func note(_ text: String) {
         clearBar()
         printNote(text)
     }
 
-    private func clearBar() {
+    private mutating func clearBar() {
         if barShown {
             FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
             barShown = false
         }
     }
 
-    private func draw() {
+    private mutating func draw() {
         let now = DispatchTime.now().uptimeNanoseconds
         let interval: UInt64 = isTerminal ? 100_000_000 : 5_000_000_000
         guard now - lastDraw >= interval || done == total else { return }
@@ -323,23 +344,15 @@ final class ProgressReporter: @unchecked Sendable {
         }
     }
 
-    func finish(_ summary: DetectionSummary, dryRun: Bool) {
-        lock.lock()
-        defer { lock.unlock() }
+    mutating func finish(_ summary: DetectionSummary, dryRun: Bool) {
         clearBar()
         let rate = String(format: "%.1f", summary.imagesPerSecond)
         var line = "\(summary.images) images, \(summary.faces) faces"
         line += ", \(summary.skipped) skipped, \(summary.failed) failed, \(rate) images/s"
         line += String(format: " (%.1f s)", summary.seconds)
-        if !dryRun { line += "; " + Self.changes(summary) }
+        if !dryRun { line += "; " + ProgressReporter.changes(summary) }
         if dryRun { line += ", nothing stored (dry run)" }
         if summary.cancelled || summary.stopped != nil { line += "; stopped early: run again to continue" }
         printNote(line)
-    }
-
-    /// How the files stood against the store: `2 new, 1 changed, 40 unchanged (3 touched: ...)`.
-    static func changes(_ summary: DetectionSummary) -> String {
-        "\(summary.new) new, \(summary.changed) changed, \(summary.unchanged) unchanged"
-            + (summary.touched > 0 ? " (\(summary.touched) only touched: modification time updated)" : "")
     }
 }

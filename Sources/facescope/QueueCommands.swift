@@ -5,6 +5,7 @@ import FaceScopePipeline
 import FaceScopeRedis
 import FaceScopeTriton
 import Foundation
+import Synchronization
 
 /// Flags of the queue commands that name the images folder.
 struct ImagesFolderOption: ParsableArguments {
@@ -245,8 +246,20 @@ struct WorkerCommand: ParsableCommand {
 
 /// Prints a worker's progress: failures as they happen, a line every few seconds when
 /// standard error is not a terminal (a count in place on a terminal), JSON documents if asked.
-final class WorkerReporter: @unchecked Sendable {
-    private let lock = NSLock()
+final class WorkerReporter: Sendable {
+    private let state: Mutex<WorkerReporterState>
+
+    init(json: Bool, verbose: Bool) {
+        state = Mutex(WorkerReporterState(json: json, verbose: verbose))
+    }
+
+    func handle(_ event: QueueWorkerEvent) { state.withLock { $0.handle(event) } }
+
+    func finish(_ summary: QueueWorkSummary) { state.withLock { $0.finish(summary) } }
+}
+
+/// What `WorkerReporter` counts and draws from; only touched under its mutex.
+struct WorkerReporterState {
     private let json: Bool
     private let verbose: Bool
     private let isTerminal = isatty(STDERR_FILENO) == 1
@@ -259,9 +272,7 @@ final class WorkerReporter: @unchecked Sendable {
         self.verbose = verbose
     }
 
-    func handle(_ event: QueueWorkerEvent) {
-        lock.lock()
-        defer { lock.unlock() }
+    mutating func handle(_ event: QueueWorkerEvent) {
         switch event {
         case .stored(let document):
             stored += 1
@@ -295,7 +306,7 @@ final class WorkerReporter: @unchecked Sendable {
         return seconds > 0 ? Double(stored) / seconds : 0
     }
 
-    private func draw() {
+    private mutating func draw() {
         let now = DispatchTime.now().uptimeNanoseconds
         guard now - lastDraw >= (isTerminal ? 100_000_000 : 5_000_000_000) else { return }
         lastDraw = now
@@ -308,8 +319,6 @@ final class WorkerReporter: @unchecked Sendable {
     }
 
     func finish(_ summary: QueueWorkSummary) {
-        lock.lock()
-        defer { lock.unlock() }
         clear()
         var text = "\(summary.stored) images, \(summary.faces) faces stored"
         text += ", \(summary.skipped) skipped, \(summary.deadLettered) failed"
