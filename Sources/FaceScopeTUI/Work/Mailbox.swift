@@ -1,10 +1,10 @@
 import Foundation
+import Synchronization
 
 /// Where background workers leave their results for the UI thread: a locked queue plus a pipe
 /// whose read end the UI loop polls next to the terminal, so a result wakes it at once.
-final class Mailbox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [WorkResult] = []
+final class Mailbox: Sendable {
+    private let items = Mutex<[WorkResult]>([])
     /// Becomes readable when a result is waiting.
     let readDescriptor: Int32
     private let writeDescriptor: Int32
@@ -27,7 +27,7 @@ final class Mailbox: @unchecked Sendable {
 
     /// Leaves a result and wakes the UI thread (from any thread).
     func post(_ result: WorkResult) {
-        lock.withLock { items.append(result) }
+        items.withLock { $0.append(result) }
         var byte: UInt8 = 1
         _ = write(writeDescriptor, &byte, 1)
     }
@@ -36,7 +36,7 @@ final class Mailbox: @unchecked Sendable {
     func drain() -> [WorkResult] {
         var buffer = [UInt8](repeating: 0, count: 256)
         while read(readDescriptor, &buffer, buffer.count) > 0 {}
-        return lock.withLock {
+        return items.withLock { items in
             defer { items = [] }
             return items
         }
@@ -44,21 +44,21 @@ final class Mailbox: @unchecked Sendable {
 }
 
 /// The newest request of a kind, so a worker skips requests that were overtaken while queued.
-final class LatestRequest<Value: Equatable & Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value?
+final class LatestRequest<Value: Equatable & Sendable>: Sendable {
+    private let value = Mutex<Value?>(nil)
 
     init() {}
 
-    func set(_ new: Value) { lock.withLock { value = new } }
+    func set(_ new: Value) { value.withLock { $0 = new } }
 
-    func isLatest(_ candidate: Value) -> Bool { lock.withLock { value == candidate } }
+    func isLatest(_ candidate: Value) -> Bool { value.withLock { $0 == candidate } }
 }
 
 /// Writes timing events (`FACESCOPE_TUI_TIMINGS=path`) for the benchmark: one line per event,
 /// `name wall_ms value...`, from any thread.
-final class Timings: @unchecked Sendable {
-    private let lock = NSLock()
+final class Timings: Sendable {
+    /// Serialises the writes of several threads.
+    private let lock = Mutex(())
     private let handle: FileHandle?
 
     /// Timings written to `path`, or none when nil or the file cannot be made.
@@ -97,6 +97,6 @@ final class Timings: @unchecked Sendable {
             line += " \(key)=\(String(format: "%.3f", value))"
         }
         line += "\n"
-        lock.withLock { handle.write(Data(line.utf8)) }
+        lock.withLock { _ in handle.write(Data(line.utf8)) }
     }
 }

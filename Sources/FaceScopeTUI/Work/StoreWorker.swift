@@ -1,6 +1,7 @@
 import FaceScopeCore
 import FaceScopeRedis
 import Foundation
+import Synchronization
 
 /// Reads pages and counts from Redis on a thread of its own, with a connection of its own. A
 /// failed call drops the connection; the next request opens a new one, so Redis coming back is
@@ -191,18 +192,13 @@ extension RedisStore {
 }
 
 /// A boolean shared between threads.
-final class Flag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
+final class Flag: Sendable {
+    private let value = Atomic(false)
 
     /// Sets the flag; false when it was set already.
     func setIfClear() -> Bool {
-        lock.withLock {
-            if value { return false }
-            value = true
-            return true
-        }
+        value.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
     }
 
-    func clear() { lock.withLock { value = false } }
+    func clear() { value.store(false, ordering: .releasing) }
 }
