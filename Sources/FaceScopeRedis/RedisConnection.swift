@@ -41,6 +41,9 @@ public enum RedisArgument: Sendable, Equatable {
 /// One connection to Redis over hiredis, safe to share between threads (calls are serialised).
 /// Reconnects once and retries when the connection was dropped; every command FaceScope sends
 /// is idempotent, so a retry cannot store anything twice.
+///
+/// Unchecked: it owns a hiredis context (a C pointer the compiler cannot check), which is only
+/// used while `lock` is held; the other stored properties are constants.
 public final class RedisConnection: @unchecked Sendable {
     public let endpoint: RedisEndpoint
     let connectTimeout: Double

@@ -4,7 +4,7 @@ import Foundation
 
 /// Checks whether listed images' files exist, on a thread of its own (a slow or hung network
 /// folder never holds up the UI), and posts the answers to the mailbox.
-final class FileCheckWorker: @unchecked Sendable {
+final class FileCheckWorker: Sendable {
     private let queue = DispatchQueue(label: "facescope.tui.files", qos: .utility)
     private let imagesRoot: String
     private let mailbox: Mailbox

@@ -5,7 +5,7 @@ import Foundation
 /// argument), else `xdg-open`. The viewer runs detached from the terminal (no standard input or
 /// output, a session of its own through `setsid` where there is one) and is not waited for; a
 /// viewer that cannot be started, or that exits with an error, is reported on the status line.
-final class Opener: @unchecked Sendable {
+final class Opener: Sendable {
     private let program: String
     private let mailbox: Mailbox
 

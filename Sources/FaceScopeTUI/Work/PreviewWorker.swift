@@ -6,6 +6,9 @@ import Foundation
 /// Renders previews on a thread of its own: decode at reduced scale, draw boxes and landmarks
 /// into the pixels, hand the picture to the graphics mode's renderer. Only the newest request
 /// is rendered; the last decode is kept so toggling boxes or landmarks does not decode again.
+///
+/// Unchecked: the decoded-image cache is confined to the worker's serial queue (read and written
+/// only in blocks run on `queue`); every other stored property is a constant.
 final class PreviewWorker: @unchecked Sendable {
     private let queue = DispatchQueue(label: "facescope.tui.preview", qos: .userInitiated)
     private let renderer: any PictureRenderer

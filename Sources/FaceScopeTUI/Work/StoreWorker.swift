@@ -6,6 +6,9 @@ import Synchronization
 /// Reads pages and counts from Redis on a thread of its own, with a connection of its own. A
 /// failed call drops the connection; the next request opens a new one, so Redis coming back is
 /// noticed by the next retry.
+///
+/// Unchecked: the Redis connection (`store`) is confined to the worker's serial queue (opened,
+/// used and dropped only in blocks run on `queue`); every other stored property is a constant.
 final class StoreWorker: @unchecked Sendable {
     private let queue = DispatchQueue(label: "facescope.tui.redis")
     private let settings: Settings
