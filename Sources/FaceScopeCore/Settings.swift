@@ -207,6 +207,21 @@ extension Substring {
     }
 }
 
+/// How an image is fitted into FaceNet's 736x416 input.
+public enum ResizeMode: String, Sendable, CaseIterable {
+    /// The whole image stretched to 736x416, aspect ratio not kept (NVIDIA's references do this).
+    case stretch
+    /// Scaled by one factor to fit, placed at the top-left corner, the rest padded with 0.
+    case letterbox
+}
+
+/// The name of each setting (the keys of `Settings.specs` and of command-line overrides).
+public enum SettingKey: String, Sendable, CaseIterable {
+    case redisURL, keyPrefix, connectTimeout, commandTimeout, tritonURL, faceDetectModel, landmarkModel, modelVersion,
+        imagesDir, resizeMode, maxPixels, concurrency, coverageThreshold, nmsIoU, recognitionModel, clusterThreshold,
+        minFaceSize, outageWait, encodedModel
+}
+
 /// One configurable value: its environment variable, its default, and what it means.
 public struct SettingSpec: Sendable {
     public let variable: String
@@ -227,7 +242,8 @@ public struct Settings: Sendable, Equatable {
     public var landmarkModel: String
     public var modelVersion: String
     public var imagesDir: String
-    public var resizeMode: String
+    /// FaceNet's resize; nil follows the model's `resize_mode` parameter (else stretch).
+    public var resizeMode: ResizeMode?
     public var maxPixels: Int
     public var concurrency: Int
     public var coverageThreshold: Double
@@ -241,110 +257,113 @@ public struct Settings: Sendable, Equatable {
     /// of memory) to come back before it stops.
     public var outageWait: Double = 30
 
-    public static let specs: [String: SettingSpec] = [
-        "redisURL": SettingSpec(
+    public static let specs: [SettingKey: SettingSpec] = [
+        .redisURL: SettingSpec(
             variable: "REDIS_OM_URL", defaultValue: "redis://localhost:6379/0",
             help: "Redis Stack URL: redis://[[user]:password@]host[:port][/db] or unix:///path.sock"),
-        "keyPrefix": SettingSpec(
+        .keyPrefix: SettingSpec(
             variable: "FACESCOPE_KEY_PREFIX", defaultValue: KeyLayout.defaultPrefix,
             help: "redis-om key prefix of the documents ({global}:{module}.Model:)"),
-        "connectTimeout": SettingSpec(
+        .connectTimeout: SettingSpec(
             variable: "FACESCOPE_REDIS_CONNECT_TIMEOUT", defaultValue: "3",
             help: "seconds to wait for a Redis connection"),
-        "commandTimeout": SettingSpec(
+        .commandTimeout: SettingSpec(
             variable: "FACESCOPE_REDIS_TIMEOUT", defaultValue: "10",
             help: "seconds to wait for a Redis reply"),
-        "tritonURL": SettingSpec(
+        .tritonURL: SettingSpec(
             variable: "TRITON_SERVER_URL", defaultValue: "localhost:8000",
             help: "Triton HTTP endpoint(s): host:port or URL, comma-separated for several"),
-        "faceDetectModel": SettingSpec(
+        .faceDetectModel: SettingSpec(
             variable: "FACE_DETECT_MODEL_NAME", defaultValue: "facenet",
             help: "Triton model name of the face detector"),
-        "landmarkModel": SettingSpec(
+        .landmarkModel: SettingSpec(
             variable: "FPENET_MODEL_NAME", defaultValue: "fpenet",
             help: "Triton model name of the landmark estimator"),
-        "modelVersion": SettingSpec(
+        .modelVersion: SettingSpec(
             variable: "MODEL_VERSION", defaultValue: "",
             help: "model version to ask Triton for (empty: the server's choice)"),
-        "imagesDir": SettingSpec(
+        .imagesDir: SettingSpec(
             variable: "IMAGES_DIR", defaultValue: ".", help: "folder that stored filenames are relative to"),
-        "resizeMode": SettingSpec(
+        .resizeMode: SettingSpec(
             variable: "FACESCOPE_RESIZE_MODE", defaultValue: "",
             help: "stretch or letterbox; empty follows the model's resize_mode parameter (else stretch)"),
-        "maxPixels": SettingSpec(
+        .maxPixels: SettingSpec(
             variable: "FACESCOPE_MAX_PIXELS", defaultValue: "100000000",
             help: "images with more pixels are refused before decoding"),
-        "concurrency": SettingSpec(
+        .concurrency: SettingSpec(
             variable: "FACESCOPE_CONCURRENCY", defaultValue: "4", help: "images in flight at once during detection"),
-        "coverageThreshold": SettingSpec(
+        .coverageThreshold: SettingSpec(
             variable: "FACESCOPE_MIN_COVERAGE", defaultValue: "0.2",
             help: "FaceNet grid cells below this coverage are ignored"),
-        "nmsIoU": SettingSpec(
+        .nmsIoU: SettingSpec(
             variable: "FACESCOPE_NMS_IOU", defaultValue: "0.5", help: "boxes overlapping more than this are merged"),
-        "recognitionModel": SettingSpec(
+        .recognitionModel: SettingSpec(
             variable: "FACE_RECOGNITION_MODEL_NAME", defaultValue: "facerec",
             help: "Triton model name of the face descriptor model (empty: no descriptors)"),
-        "clusterThreshold": SettingSpec(
+        .clusterThreshold: SettingSpec(
             variable: "FACESCOPE_CLUSTER_THRESHOLD", defaultValue: "0.5",
             help: "faces whose descriptors are closer than this are the same person"),
-        "minFaceSize": SettingSpec(
+        .minFaceSize: SettingSpec(
             variable: "FACESCOPE_MIN_FACE_SIZE", defaultValue: "0",
             help: "faces narrower or lower than this (pixels) are dropped"),
-        "outageWait": SettingSpec(
+        .outageWait: SettingSpec(
             variable: "FACESCOPE_OUTAGE_WAIT", defaultValue: "30",
             help: "seconds detection waits for an unavailable Triton or Redis before it stops (0: stop at once)"),
-        "encodedModel": SettingSpec(
+        .encodedModel: SettingSpec(
             variable: "FACESCOPE_ENCODED_MODEL", defaultValue: "",
             help: "Triton model that takes image files' bytes (facenet_encoded); empty: send raw tensors"),
     ]
 
-    /// Resolves every setting. `flags` holds values given on the command line, keyed like
-    /// `specs`; `environment` the process environment; `dotenv` the parsed `.env` file.
+    /// Resolves every setting. `flags` holds values given on the command line; `environment` the
+    /// process environment; `dotenv` the parsed `.env` file.
     public static func resolve(
-        flags: [String: String], environment: [String: String], dotenv: [String: String]
+        flags: [SettingKey: String], environment: [String: String], dotenv: [String: String]
     ) throws(FaceScopeError) -> Settings {
-        func value(_ name: String) -> String {
+        func value(_ name: SettingKey) -> String {
             guard let spec = specs[name] else { return "" }
             return flags[name] ?? environment[spec.variable] ?? dotenv[spec.variable] ?? spec.defaultValue
         }
-        func seconds(_ name: String) throws(FaceScopeError) -> Double {
+        func seconds(_ name: SettingKey) throws(FaceScopeError) -> Double {
             let text = value(name)
             guard let v = Double(text), v > 0, v.isFinite else {
                 throw .usage(
-                    "\(specs[name]?.variable ?? name) must be a positive number of seconds, not '\(TerminalText.sanitize(text))'"
+                    "\(specs[name]?.variable ?? name.rawValue) must be a positive number of seconds, not '\(TerminalText.sanitize(text))'"
                 )
             }
             return v
         }
         var settings = Settings(
-            redisURL: value("redisURL"), keyPrefix: value("keyPrefix"),
-            connectTimeout: try seconds("connectTimeout"), commandTimeout: try seconds("commandTimeout"),
-            tritonURL: value("tritonURL"), faceDetectModel: value("faceDetectModel"),
-            landmarkModel: value("landmarkModel"), modelVersion: value("modelVersion"),
-            imagesDir: value("imagesDir"), resizeMode: "", maxPixels: 0, concurrency: 1, coverageThreshold: 0,
-            nmsIoU: 0, minFaceSize: 0, recognitionModel: value("recognitionModel"), clusterThreshold: 0)
-        func number(_ name: String, _ range: ClosedRange<Double>) throws(FaceScopeError) -> Double {
+            redisURL: value(.redisURL), keyPrefix: value(.keyPrefix),
+            connectTimeout: try seconds(.connectTimeout), commandTimeout: try seconds(.commandTimeout),
+            tritonURL: value(.tritonURL), faceDetectModel: value(.faceDetectModel),
+            landmarkModel: value(.landmarkModel), modelVersion: value(.modelVersion),
+            imagesDir: value(.imagesDir), resizeMode: nil, maxPixels: 0, concurrency: 1, coverageThreshold: 0,
+            nmsIoU: 0, minFaceSize: 0, recognitionModel: value(.recognitionModel), clusterThreshold: 0)
+        func number(_ name: SettingKey, _ range: ClosedRange<Double>) throws(FaceScopeError) -> Double {
             let text = value(name)
             guard let v = Double(text), range.contains(v) else {
                 throw .usage(
-                    "\(specs[name]?.variable ?? name) must be a number from \(range.lowerBound) to \(range.upperBound), "
+                    "\(specs[name]?.variable ?? name.rawValue) must be a number from \(range.lowerBound) to \(range.upperBound), "
                         + "not '\(TerminalText.sanitize(text))'")
             }
             return v
         }
-        let resize = value("resizeMode")
-        guard ["", "stretch", "letterbox"].contains(resize) else {
-            throw .usage("FACESCOPE_RESIZE_MODE must be stretch or letterbox, not '\(TerminalText.sanitize(resize))'")
+        let resize = value(.resizeMode)
+        if !resize.isEmpty {
+            guard let mode = ResizeMode(rawValue: resize) else {
+                throw .usage(
+                    "FACESCOPE_RESIZE_MODE must be stretch or letterbox, not '\(TerminalText.sanitize(resize))'")
+            }
+            settings.resizeMode = mode
         }
-        settings.resizeMode = resize
-        settings.encodedModel = value("encodedModel")
-        settings.maxPixels = Int(try number("maxPixels", 1...1e12))
-        settings.concurrency = Int(try number("concurrency", 1...256))
-        settings.coverageThreshold = try number("coverageThreshold", 0...1)
-        settings.nmsIoU = try number("nmsIoU", 0...1)
-        settings.minFaceSize = try number("minFaceSize", 0...1e6)
-        settings.clusterThreshold = try number("clusterThreshold", 0...4)
-        settings.outageWait = try number("outageWait", 0...86400)
+        settings.encodedModel = value(.encodedModel)
+        settings.maxPixels = Int(try number(.maxPixels, 1...1e12))
+        settings.concurrency = Int(try number(.concurrency, 1...256))
+        settings.coverageThreshold = try number(.coverageThreshold, 0...1)
+        settings.nmsIoU = try number(.nmsIoU, 0...1)
+        settings.minFaceSize = try number(.minFaceSize, 0...1e6)
+        settings.clusterThreshold = try number(.clusterThreshold, 0...4)
+        settings.outageWait = try number(.outageWait, 0...86400)
         _ = try RedisEndpoint.parse(settings.redisURL)
         _ = try KeyLayout(prefix: settings.keyPrefix)
         return settings

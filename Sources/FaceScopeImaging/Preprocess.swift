@@ -1,13 +1,5 @@
 import FaceScopeCore
 
-/// How an image is fitted into FaceNet's 736x416 input.
-public enum ResizeMode: String, Sendable, CaseIterable {
-    /// The whole image stretched to 736x416, aspect ratio not kept (NVIDIA's references do this).
-    case stretch
-    /// Scaled by one factor to fit, placed at the top-left corner, the rest padded with 0.
-    case letterbox
-}
-
 /// Maps FaceNet network coordinates (736x416 frame) back to image coordinates:
 /// `X = x / scaleX`, `Y = y / scaleY`.
 public struct LetterboxTransform: Sendable, Equatable {

@@ -481,7 +481,7 @@ extension PipelineOptions {
         self.init(
             faceDetectModel: settings.faceDetectModel, landmarkModel: settings.landmarkModel,
             modelVersion: settings.modelVersion.isEmpty ? nil : settings.modelVersion,
-            resizeMode: settings.resizeMode.isEmpty ? nil : ResizeMode(rawValue: settings.resizeMode),
+            resizeMode: settings.resizeMode,
             detection: detection, maxPixels: settings.maxPixels, landmarks: landmarks,
             recognitionModel: settings.recognitionModel.isEmpty || !landmarks ? nil : settings.recognitionModel,
             encodedModel: settings.encodedModel.isEmpty ? nil : settings.encodedModel)

@@ -151,7 +151,7 @@ enum Bench {
 
     static func freshStore(_ url: String, tag: String) throws -> RedisStore {
         let settings = try Settings.resolve(
-            flags: ["redisURL": url, "keyPrefix": ":\(tag).Model:"], environment: [:], dotenv: [:])
+            flags: [.redisURL: url, .keyPrefix: ":\(tag).Model:"], environment: [:], dotenv: [:])
         let store = try RedisStore.open(settings: settings)
         drop(store)
         return try RedisStore.open(settings: settings)

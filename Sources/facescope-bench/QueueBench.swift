@@ -207,7 +207,7 @@ struct QueueBench {
     func drop(_ prefix: String) {
         guard
             let settings = try? Settings.resolve(
-                flags: ["redisURL": redisURL, "keyPrefix": prefix], environment: [:], dotenv: [:]),
+                flags: [.redisURL: redisURL, .keyPrefix: prefix], environment: [:], dotenv: [:]),
             let queue = try? DetectionQueue.open(settings: settings)
         else { return }
         try? queue.clear()
@@ -222,7 +222,7 @@ struct QueueBench {
         var generator = ULIDGenerator()
         let prefix = ":bq\(generator.next().suffix(8).lowercased()).Model:"
         let settings = try Settings.resolve(
-            flags: ["redisURL": redisURL, "keyPrefix": prefix], environment: [:], dotenv: [:])
+            flags: [.redisURL: redisURL, .keyPrefix: prefix], environment: [:], dotenv: [:])
         let queue = try DetectionQueue.open(settings: settings)
         defer { try? queue.clear() }
         var enqueue: [Double] = []

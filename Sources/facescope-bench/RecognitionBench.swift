@@ -19,7 +19,7 @@ enum RecognitionBench {
     static func run(redisURL: String, faces: Int, clusterFaces: Int) throws {
         print("FaceScope recognition benchmark: KNN over \(faces) stored faces, clustering \(clusterFaces) faces\n")
         let settings = try Settings.resolve(
-            flags: ["redisURL": redisURL, "keyPrefix": ":brec.Model:"], environment: [:], dotenv: [:])
+            flags: [.redisURL: redisURL, .keyPrefix: ":brec.Model:"], environment: [:], dotenv: [:])
         let store = try RedisStore.open(settings: settings)
         try store.destroyEverything()
         let fresh = try RedisStore.open(settings: settings)

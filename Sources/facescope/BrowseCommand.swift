@@ -45,9 +45,9 @@ struct BrowseCommand: ParsableCommand {
     var noTriton = false
 
     func run() throws {
-        var flags: [String: String] = [:]
-        if let tritonURL { flags["tritonURL"] = tritonURL }
-        if let imagesDir { flags["imagesDir"] = imagesDir }
+        var flags: [SettingKey: String] = [:]
+        if let tritonURL { flags[.tritonURL] = tritonURL }
+        if let imagesDir { flags[.imagesDir] = imagesDir }
         let settings = try store.settings(flags)
         let environment = ProcessInfo.processInfo.environment
         try TerminalBrowser.run(

@@ -103,13 +103,13 @@ struct DetectCommand: ParsableCommand {
     var verbose = false
 
     func run() throws {
-        var flags: [String: String] = [:]
-        if let tritonURL { flags["tritonURL"] = tritonURL }
-        if let imagesDir { flags["imagesDir"] = imagesDir }
-        if let resize { flags["resizeMode"] = resize.rawValue }
-        if let encodedModel { flags["encodedModel"] = encodedModel }
-        if let concurrency { flags["concurrency"] = String(concurrency) }
-        if let minFaceSize { flags["minFaceSize"] = String(minFaceSize) }
+        var flags: [SettingKey: String] = [:]
+        if let tritonURL { flags[.tritonURL] = tritonURL }
+        if let imagesDir { flags[.imagesDir] = imagesDir }
+        if let resize { flags[.resizeMode] = resize.rawValue }
+        if let encodedModel { flags[.encodedModel] = encodedModel }
+        if let concurrency { flags[.concurrency] = String(concurrency) }
+        if let minFaceSize { flags[.minFaceSize] = String(minFaceSize) }
         let settings = try store.settings(flags)
 
         let collected = ImageFiles.collect(paths, imagesRoot: settings.imagesDir)

@@ -70,7 +70,7 @@ struct DoctorCommand: ParsableCommand {
     func run() throws {
         let settings: Settings
         do {
-            settings = try store.settings(tritonURL.map { ["tritonURL": $0] } ?? [:])
+            settings = try store.settings(tritonURL.map { [.tritonURL: $0] } ?? [:])
         } catch let error as FaceScopeError where json {
             // Bad settings are a failed check too, in the JSON asked for.
             print(Self.json([HealthCheck(name: "settings", ok: false, detail: error.description)]).serialized)

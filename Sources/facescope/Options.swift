@@ -19,10 +19,10 @@ struct StoreOptions: ParsableArguments {
         help: ArgumentHelp("Settings file read after the environment.", valueName: "path"))
     var envFile: String = ".env"
 
-    func settings(_ extra: [String: String] = [:]) throws -> Settings {
+    func settings(_ extra: [SettingKey: String] = [:]) throws -> Settings {
         var flags = extra
-        if let redisURL { flags["redisURL"] = redisURL }
-        if let keyPrefix { flags["keyPrefix"] = keyPrefix }
+        if let redisURL { flags[.redisURL] = redisURL }
+        if let keyPrefix { flags[.keyPrefix] = keyPrefix }
         var dotenv: [String: String] = [:]
         if let data = FileManager.default.contents(atPath: envFile) {
             dotenv = DotEnv.parse(String(decoding: data, as: UTF8.self))

@@ -27,8 +27,8 @@ struct ClusterCommand: ParsableCommand {
     var rebuild = false
 
     func run() throws {
-        var flags: [String: String] = [:]
-        if let threshold { flags["clusterThreshold"] = String(threshold) }
+        var flags: [SettingKey: String] = [:]
+        if let threshold { flags[.clusterThreshold] = String(threshold) }
         let settings = try store.settings(flags)
         let s = try RedisStore.open(settings: settings)
         let summary = try PeopleClustering.run(

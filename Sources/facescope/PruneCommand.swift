@@ -41,8 +41,8 @@ struct PruneCommand: ParsableCommand {
     var imagesDir: String?
 
     func run() throws {
-        var flags: [String: String] = [:]
-        if let imagesDir { flags["imagesDir"] = imagesDir }
+        var flags: [SettingKey: String] = [:]
+        if let imagesDir { flags[.imagesDir] = imagesDir }
         let settings = try store.settings(flags)
         var checker = FilePresenceChecker(imagesRoot: settings.imagesDir)
         if let problem = checker.rootProblem() {

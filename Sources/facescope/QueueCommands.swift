@@ -14,7 +14,7 @@ struct ImagesFolderOption: ParsableArguments {
         help: ArgumentHelp("Folder queued filenames are relative to (IMAGES_DIR).", valueName: "dir"))
     var imagesDir: String?
 
-    var flags: [String: String] { imagesDir.map { ["imagesDir": $0] } ?? [:] }
+    var flags: [SettingKey: String] { imagesDir.map { [.imagesDir: $0] } ?? [:] }
 }
 
 struct EnqueueCommand: ParsableCommand {
@@ -184,11 +184,11 @@ struct WorkerCommand: ParsableCommand {
 
     func run() throws {
         var flags = folder.flags
-        if let tritonURL { flags["tritonURL"] = tritonURL }
-        if let resize { flags["resizeMode"] = resize.rawValue }
-        if let encodedModel { flags["encodedModel"] = encodedModel }
-        if let concurrency { flags["concurrency"] = String(concurrency) }
-        if let minFaceSize { flags["minFaceSize"] = String(minFaceSize) }
+        if let tritonURL { flags[.tritonURL] = tritonURL }
+        if let resize { flags[.resizeMode] = resize.rawValue }
+        if let encodedModel { flags[.encodedModel] = encodedModel }
+        if let concurrency { flags[.concurrency] = String(concurrency) }
+        if let minFaceSize { flags[.minFaceSize] = String(minFaceSize) }
         let settings = try store.settings(flags)
 
         var tritonConfiguration = TritonClient.Configuration()

@@ -60,10 +60,10 @@ struct WatchCommand: ParsableCommand {
     }
 
     func run() throws {
-        var flags: [String: String] = [:]
-        if let tritonURL { flags["tritonURL"] = tritonURL }
-        if let imagesDir { flags["imagesDir"] = imagesDir }
-        if let concurrency { flags["concurrency"] = String(concurrency) }
+        var flags: [SettingKey: String] = [:]
+        if let tritonURL { flags[.tritonURL] = tritonURL }
+        if let imagesDir { flags[.imagesDir] = imagesDir }
+        if let concurrency { flags[.concurrency] = String(concurrency) }
         let settings = try store.settings(flags)
         let folder = ImageFiles.canonical(path)
         var info = stat()

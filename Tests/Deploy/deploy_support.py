@@ -97,7 +97,7 @@ def settings_specs() -> dict[str, str]:
     text = SETTINGS_SWIFT.read_text(encoding="utf-8")
     specs: dict[str, str] = {}
     pattern = re.compile(
-        r'"\w+":\s*SettingSpec\(\s*variable:\s*"([A-Z0-9_]+)",\s*defaultValue:\s*("(?:[^"\\]|\\.)*"|[A-Za-z_][\w.]*)'
+        r'\.\w+:\s*SettingSpec\(\s*variable:\s*"([A-Z0-9_]+)",\s*defaultValue:\s*("(?:[^"\\]|\\.)*"|[A-Za-z_][\w.]*)'
     )
     for variable, default in pattern.findall(text):
         if default.startswith('"'):
@@ -150,9 +150,13 @@ CONTRACT_MODELS = {
 def contracts() -> dict[str, Contract]:
     """The client's model contracts by model name."""
     text = CONTRACTS_SWIFT.read_text(encoding="utf-8")
+    # Tensor names are constants of `enum TensorName` (or literals).
+    names_block = text[text.index("enum TensorName"):text.index("\n}\n", text.index("enum TensorName"))]
+    names = dict(re.findall(r'static let (\w+) = "([^"]+)"', names_block))
     tensor = re.compile(
-        r'TensorSpec\(name:\s*"([^"]+)",\s*datatype:\s*\.(\w+),\s*dims:\s*\[([^\]]*)\]'
+        r'TensorSpec\(name:\s*(?:"[^"]+"|TensorName\.\w+),\s*datatype:\s*\.(\w+),\s*dims:\s*\[([^\]]*)\]'
         r'(?:,\s*alternatives:\s*\[([^\]]*)\])?\)')
+    tensor_name = re.compile(r'TensorSpec\(name:\s*(?:"([^"]+)"|TensorName\.(\w+))')
     starts = [(m.group(1), m.start()) for m in re.finditer(r"static let (\w+) = ModelContract\(", text)]
     found: dict[str, Contract] = {}
     for index, (name, start) in enumerate(starts):
@@ -161,10 +165,11 @@ def contracts() -> dict[str, Contract]:
         split = block.index("outputs:")
 
         def specs(part: str) -> list[Tensor]:
+            tensor_names = [literal or names[constant] for literal, constant in tensor_name.findall(part)]
             return [
                 Tensor(n, "TYPE_" + t.upper(), tuple(int(d) for d in dims.split(",") if d.strip()),
                        tuple("TYPE_" + a.strip().lstrip(".").upper() for a in alternatives.split(",") if a.strip()))
-                for n, t, dims, alternatives in tensor.findall(part)
+                for n, (t, dims, alternatives) in zip(tensor_names, tensor.findall(part))
             ]
 
         if name not in CONTRACT_MODELS:

@@ -49,7 +49,7 @@ struct SettingsTests {
         let dotenv = [
             "REDIS_OM_URL": "redis://dotenv:1", "FPENET_MODEL_NAME": "dotenv-fpe", "FACE_DETECT_MODEL_NAME": "x",
         ]
-        let s = try Settings.resolve(flags: ["redisURL": "redis://flag:1"], environment: env, dotenv: dotenv)
+        let s = try Settings.resolve(flags: [.redisURL: "redis://flag:1"], environment: env, dotenv: dotenv)
         #expect(s.redisURL == "redis://flag:1")
         #expect(s.faceDetectModel == "env-model")
         #expect(s.landmarkModel == "dotenv-fpe")
@@ -68,7 +68,7 @@ struct SettingsTests {
             try Settings.resolve(flags: [:], environment: ["FACESCOPE_REDIS_TIMEOUT": "soon"], dotenv: [:])
         }
         #expect(throws: FaceScopeError.self) {
-            try Settings.resolve(flags: ["keyPrefix": "has space"], environment: [:], dotenv: [:])
+            try Settings.resolve(flags: [.keyPrefix: "has space"], environment: [:], dotenv: [:])
         }
     }
 

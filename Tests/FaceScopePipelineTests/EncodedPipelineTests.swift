@@ -13,7 +13,7 @@ func encodedModelSetting() throws {
         flags: [:], environment: ["FACESCOPE_ENCODED_MODEL": "facenet_encoded"], dotenv: [:])
     #expect(PipelineOptions(settings: set).encodedModel == "facenet_encoded")
     let flag = try Settings.resolve(
-        flags: ["encodedModel": "other"], environment: ["FACESCOPE_ENCODED_MODEL": "facenet_encoded"], dotenv: [:])
+        flags: [.encodedModel: "other"], environment: ["FACESCOPE_ENCODED_MODEL": "facenet_encoded"], dotenv: [:])
     #expect(flag.encodedModel == "other")
 }
 

@@ -195,7 +195,7 @@ struct PipelineTests {
         }
         var generator = ULIDGenerator()
         let settings = try Settings.resolve(
-            flags: ["redisURL": redisURL, "keyPrefix": ":p\(generator.next().suffix(8)).Model:"], environment: [:],
+            flags: [.redisURL: redisURL, .keyPrefix: ":p\(generator.next().suffix(8)).Model:"], environment: [:],
             dotenv: [:])
         let store = try RedisStore.open(settings: settings)
         defer { try? store.destroyEverything() }

@@ -56,7 +56,7 @@ struct RecognitionTests {
         ])
         var generator = ULIDGenerator()
         let settings = try Settings.resolve(
-            flags: ["redisURL": redisURL, "keyPrefix": ":r\(generator.next().suffix(8)).Model:"], environment: [:],
+            flags: [.redisURL: redisURL, .keyPrefix: ":r\(generator.next().suffix(8)).Model:"], environment: [:],
             dotenv: [:])
         let store = try RedisStore.open(settings: settings)
         defer { try? store.destroyEverything() }

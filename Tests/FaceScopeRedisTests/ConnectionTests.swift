@@ -16,7 +16,7 @@ struct ConnectionTests {
 
     @Test("an unreachable server gets a one-line error that says what to do")
     func unreachable() throws {
-        let settings = try Settings.resolve(flags: ["redisURL": "redis://127.0.0.1:1/0"], environment: [:], dotenv: [:])
+        let settings = try Settings.resolve(flags: [.redisURL: "redis://127.0.0.1:1/0"], environment: [:], dotenv: [:])
         let text = Self.message { _ = try RedisStore.open(settings: settings) }
         #expect(text.contains("cannot connect to Redis at 127.0.0.1:1"))
         #expect(text.contains("REDIS_OM_URL"))
@@ -31,11 +31,11 @@ struct ConnectionTests {
         defer { _ = try? store.connection.call(["ACL", "DELUSER", "facescope-test"]) }
         guard case .tcp(let host, let port) = store.connection.endpoint.address else { return }
         let good = try Settings.resolve(
-            flags: ["redisURL": "redis://facescope-test:right-pw@\(host):\(port)/0", "keyPrefix": store.layout.prefix],
+            flags: [.redisURL: "redis://facescope-test:right-pw@\(host):\(port)/0", .keyPrefix: store.layout.prefix],
             environment: [:], dotenv: [:])
         #expect(try RedisStore.open(settings: good).count() == 0)
         let bad = try Settings.resolve(
-            flags: ["redisURL": "redis://facescope-test:wrong@\(host):\(port)/0"], environment: [:], dotenv: [:])
+            flags: [.redisURL: "redis://facescope-test:wrong@\(host):\(port)/0"], environment: [:], dotenv: [:])
         let text = Self.message { _ = try RedisStore.open(settings: bad) }
         #expect(text.contains("refused the credentials"))
         #expect(!text.contains("wrong"))
@@ -59,7 +59,7 @@ struct ConnectionTests {
             if TestRedis.required { Issue.record("FACESCOPE_TEST_PLAIN_REDIS_URL is not set") }
             return
         }
-        let settings = try Settings.resolve(flags: ["redisURL": url], environment: [:], dotenv: [:])
+        let settings = try Settings.resolve(flags: [.redisURL: url], environment: [:], dotenv: [:])
         let text = Self.message { _ = try RedisStore.open(settings: settings) }
         #expect(text.contains("has no JSON (RedisJSON) and search (RediSearch) module"))
         #expect(text.contains("redis-stack-server"))

@@ -154,7 +154,7 @@ struct OtherWritersTests {
         guard let url = TestRedis.url, let at = url.range(of: "://") else { return }
         let readURL = url.replacingCharacters(in: at, with: "://\(user):secret-pw@")
         let settings = try Settings.resolve(
-            flags: ["redisURL": readURL, "keyPrefix": store.layout.prefix], environment: [:], dotenv: [:])
+            flags: [.redisURL: readURL, .keyPrefix: store.layout.prefix], environment: [:], dotenv: [:])
         let reader = try RedisStore.open(settings: settings, access: .read)
         #expect(try reader.list().map(\.filename) == ["ro-0.jpg", "ro-1.jpg", "ro-2.jpg"])
         #expect(try reader.list(order: .faces, descending: true).first?.filename == "ro-2.jpg")

@@ -16,7 +16,7 @@ enum TestRedis {
             Issue.record("FACESCOPE_TEST_REDIS_URL is not set: run the tests with scripts/test.sh")
             throw FaceScopeError.usage("no test Redis")
         }
-        return try Settings.resolve(flags: ["redisURL": url, "keyPrefix": prefix], environment: [:], dotenv: [:])
+        return try Settings.resolve(flags: [.redisURL: url, .keyPrefix: prefix], environment: [:], dotenv: [:])
     }
 
     /// A store over a key prefix of its own, so tests never see each other's documents.
