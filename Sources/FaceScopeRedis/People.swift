@@ -1,28 +1,5 @@
 import FaceScopeCore
 
-/// One stored face with what recognition needs.
-public struct StoredFace: Sendable, Equatable {
-    public var documentPK: String
-    public var filename: String
-    public var faceIndex: Int
-    public var face: Face
-}
-
-/// A face found near another, with its descriptor distance.
-public struct SimilarFace: Sendable, Equatable {
-    public var stored: StoredFace
-    public var distance: Float
-}
-
-/// A person: a label, its name if one was given, and how many faces carry it.
-public struct Person: Sendable, Equatable {
-    public var label: Int
-    public var name: String?
-    public var faces: Int
-    /// A face of this person (the most confident), for thumbnails.
-    public var example: StoredFace?
-}
-
 extension RedisStore {
     /// Every stored face that has a descriptor, in filename order.
     public func facesWithEmbeddings() throws(FaceScopeError) -> [StoredFace] {

@@ -2,13 +2,7 @@ import FaceScopeCore
 import Foundation
 import Synchronization
 
-/// How a listing is ordered.
-public enum ListOrder: String, Sendable, CaseIterable {
-    /// By filename, in byte order (so `B.jpg` comes before `a.jpg`).
-    case filename
-    /// By number of faces, ties by filename.
-    case faces
-
+extension ListOrder {
     /// The sortable field of FaceScope's index that holds this order.
     var field: String { self == .filename ? "filename" : KeyLayout.facesOrderField }
 }

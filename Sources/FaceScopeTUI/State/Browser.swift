@@ -1,5 +1,4 @@
 import FaceScopeCore
-import FaceScopeRedis
 
 /// The main views.
 enum View: Sendable, Equatable {

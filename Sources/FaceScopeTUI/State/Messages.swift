@@ -1,5 +1,4 @@
 import FaceScopeCore
-import FaceScopeRedis
 
 /// Which list the browser shows.
 enum ListSource: Sendable, Equatable {
