@@ -14,7 +14,8 @@ public struct ClusterSummary: Sendable, Equatable {
 public enum PeopleClustering {
     /// Faces without a label join the person most of their close neighbours belong to, or form new
     /// people among themselves; with `rebuild`, every face is clustered afresh and each group keeps
-    /// the old label most of its faces had. Two faces of one photo are never one person.
+    /// the old label most of its faces had. Two faces of one photo are never one person, and a
+    /// label set by hand (`Face.labelFixed`) is kept.
     public static func run(store: some FaceVectorStore, threshold: Float, rebuild: Bool)
         throws(FaceScopeError) -> ClusterSummary
     {
@@ -30,7 +31,8 @@ public enum PeopleClustering {
         let labels = FaceIdentities.assign(
             descriptors: faces.map(\.embedding), existing: faces.map(\.label), threshold: threshold,
             relabelAll: rebuild, groups: groups)
-        let changes = zip(faces, labels).filter { $0.0.label != $0.1 }.map {
+        // A label set by hand (moved, or "not this person") is never changed by clustering.
+        let changes = zip(faces, labels).filter { $0.0.label != $0.1 && !$0.0.labelFixed }.map {
             FaceLabelChange(facePK: $0.0.facePK, documentPK: $0.0.documentPK, label: $0.1)
         }
         let updated = try store.setFaceLabels(changes)

@@ -1,0 +1,50 @@
+import FaceScopeCore
+import Synchronization
+
+/// An in-memory `FaceVectorStore`: faces with descriptors and labels, batches of a chosen size,
+/// and every label change recorded.
+public final class InMemoryFaceVectors: FaceVectorStore {
+    private struct State {
+        var faces: [FaceVector]
+        var writes: [[FaceLabelChange]] = []
+    }
+
+    private let state: Mutex<State>
+    private let batchSize: Int
+
+    public init(_ faces: [FaceVector], batchSize: Int = 1000) {
+        state = Mutex(State(faces: faces))
+        self.batchSize = max(1, batchSize)
+    }
+
+    /// The faces as they are now.
+    public var faces: [FaceVector] { state.withLock { $0.faces } }
+
+    /// Each `setFaceLabels` call's changes, in order.
+    public var writes: [[FaceLabelChange]] { state.withLock { $0.writes } }
+
+    public func forEachFaceVector(unlabelledOnly: Bool, _ body: ([FaceVector]) throws(FaceScopeError) -> Void)
+        throws(FaceScopeError)
+    {
+        let selected = state.withLock { state in state.faces.filter { !unlabelledOnly || $0.label == nil } }
+        var start = 0
+        while start < selected.count {
+            let end = min(selected.count, start + batchSize)
+            try body(Array(selected[start..<end]))
+            start = end
+        }
+    }
+
+    public func setFaceLabels(_ changes: [FaceLabelChange]) throws(FaceScopeError) -> Int {
+        state.withLock { state in
+            state.writes.append(changes)
+            var updated = 0
+            for change in changes {
+                guard let i = state.faces.firstIndex(where: { $0.facePK == change.facePK }) else { continue }
+                state.faces[i].label = change.label
+                updated += 1
+            }
+            return updated
+        }
+    }
+}

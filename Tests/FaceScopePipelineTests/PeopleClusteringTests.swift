@@ -1,0 +1,87 @@
+import FaceScopeCore
+import FaceScopePipeline
+import FaceScopeTesting
+import Testing
+
+/// The clustering use case through the in-memory face vectors: no Redis.
+@Suite("Clustering people through the in-memory twin")
+struct PeopleClusteringTests {
+    /// A 128-D descriptor near identity `identity` (identities 1.0 apart, faces of one a little apart).
+    static func descriptor(_ identity: Int, _ jitter: Int) -> [Float] {
+        var v = [Float](repeating: 0, count: 128)
+        v[identity] = 0.7071
+        v[127 - jitter] += 0.05
+        return v
+    }
+
+    static func face(_ pk: String, photo: String, identity: Int, jitter: Int, label: Int? = nil) -> FaceVector {
+        FaceVector(
+            facePK: pk, documentPK: photo, label: label, embedding: descriptor(identity, jitter))
+    }
+
+    @Test("unlabelled faces form people; a second pass changes nothing")
+    func fromScratch() throws {
+        let store = InMemoryFaceVectors(
+            [
+                Self.face("a1", photo: "p1", identity: 1, jitter: 1),
+                Self.face("a2", photo: "p2", identity: 1, jitter: 2),
+                Self.face("b1", photo: "p1", identity: 2, jitter: 3),
+                Self.face("b2", photo: "p3", identity: 2, jitter: 4),
+            ], batchSize: 3)
+        let first = try PeopleClustering.run(store: store, threshold: 0.5, rebuild: false)
+        #expect(first.faces == 4 && first.people == 2 && first.updated == 4)
+        let labels = Dictionary(uniqueKeysWithValues: store.faces.map { ($0.facePK, $0.label) })
+        #expect(labels["a1"] == labels["a2"] && labels["b1"] == labels["b2"] && labels["a1"] != labels["b1"])
+        let second = try PeopleClustering.run(store: store, threshold: 0.5, rebuild: false)
+        #expect(second.updated == 0 && store.writes.last?.isEmpty == true)
+    }
+
+    @Test("a new face joins the labelled person it is close to; labels already given stay")
+    func incremental() throws {
+        let store = InMemoryFaceVectors([
+            Self.face("a1", photo: "p1", identity: 1, jitter: 1, label: 7),
+            Self.face("b1", photo: "p2", identity: 2, jitter: 2, label: 9),
+            Self.face("new", photo: "p3", identity: 2, jitter: 5),
+        ])
+        let summary = try PeopleClustering.run(store: store, threshold: 0.5, rebuild: false)
+        #expect(summary.updated == 1)
+        #expect(store.faces.map(\.label) == [7, 9, 9])
+    }
+
+    @Test("two faces of one photo are never one person, even when they look alike")
+    func cannotLink() throws {
+        let store = InMemoryFaceVectors([
+            Self.face("x1", photo: "group", identity: 3, jitter: 1),
+            Self.face("x2", photo: "group", identity: 3, jitter: 2),
+            Self.face("x3", photo: "other", identity: 3, jitter: 3),
+        ])
+        _ = try PeopleClustering.run(store: store, threshold: 0.5, rebuild: true)
+        let labels = store.faces.map(\.label)
+        #expect(labels[0] != labels[1])
+        #expect(labels[2] == labels[0] || labels[2] == labels[1])
+    }
+
+    @Test("a rebuild keeps each group's old label where most of its faces had it")
+    func rebuildKeepsLabels() throws {
+        let store = InMemoryFaceVectors([
+            Self.face("a1", photo: "p1", identity: 1, jitter: 1, label: 42),
+            Self.face("a2", photo: "p2", identity: 1, jitter: 2, label: 42),
+            Self.face("a3", photo: "p3", identity: 1, jitter: 3, label: 5),
+        ])
+        let summary = try PeopleClustering.run(store: store, threshold: 0.5, rebuild: true)
+        #expect(summary.people == 1 && store.faces.map(\.label) == [42, 42, 42])
+    }
+
+    @Test("a label set by hand survives a rebuild")
+    func fixedLabels() throws {
+        var moved = Self.face("a3", photo: "p3", identity: 1, jitter: 3, label: 99)
+        moved.labelFixed = true
+        let store = InMemoryFaceVectors([
+            Self.face("a1", photo: "p1", identity: 1, jitter: 1, label: 42),
+            Self.face("a2", photo: "p2", identity: 1, jitter: 2, label: 42), moved,
+        ])
+        _ = try PeopleClustering.run(store: store, threshold: 0.5, rebuild: true)
+        #expect(store.faces.map(\.label) == [42, 42, 99])
+        #expect(!(store.writes.last ?? []).contains { $0.facePK == "a3" })
+    }
+}
