@@ -125,15 +125,12 @@ struct DetectCommand: ParsableCommand {
             throw PartialFailure(message: Self.failedText(summary.failed))
         }
 
-        var tritonConfiguration = TritonClient.Configuration()
-        if verbose {
-            tritonConfiguration.log = { @Sendable message in printNote(message) }
-        }
-        let client = try TritonClient(url: settings.tritonURL, configuration: tritonConfiguration)
-        let options = PipelineOptions(settings: settings, dbscan: dbscan, landmarks: !noLandmarks)
+        let services = FaceScopeServices(settings: settings)
+        let client = try services.tritonClient(log: verbose ? { @Sendable message in printNote(message) } : nil)
         let pipeline: DetectionPipeline
-        switch Result(catching: { () throws(FaceScopeError) in try DetectionPipeline(client: client, options: options) }
-        ) {
+        switch Result(catching: { () throws(FaceScopeError) in
+            try services.pipeline(client: client, dbscan: dbscan, landmarks: !noLandmarks)
+        }) {
         case .success(let made):
             pipeline = made
         case .failure(.unavailable(let message)):
@@ -157,14 +154,13 @@ struct DetectCommand: ParsableCommand {
         if let note = pipeline.recognitionNote, !noLandmarks {
             if pipeline.recognitionUnfit { printWarning(note) } else { printNote(note) }
         }
-        let redis = dryRun ? nil : try RedisStore.open(settings: settings)
+        let redis = dryRun ? nil : try services.store()
 
         let cancel = CancellationFlag()
         let interrupt = Interrupt(cancel: cancel)
         let progress = ProgressReporter(json: json, listEach: dryRun && !json)
-        let runner = DetectionRun(
-            pipeline: pipeline, store: redis, concurrency: settings.concurrency,
-            mergeMode: replaceLabels ? .replace : .keepLabels, outageWait: settings.outageWait)
+        let runner = services.detectionRun(
+            analyzer: pipeline, store: redis, mergeMode: replaceLabels ? .replace : .keepLabels)
         var summary = try runner.run(collected.files, force: force, cancel: cancel) { progress.handle($0) }
         interrupt.disarm()
         // Files refused before the run (missing, not regular, not UTF-8) are failures too.

@@ -30,9 +30,8 @@ struct ClusterCommand: ParsableCommand {
         var flags: [SettingKey: String] = [:]
         if let threshold { flags[.clusterThreshold] = String(threshold) }
         let settings = try store.settings(flags)
-        let s = try RedisStore.open(settings: settings)
-        let summary = try PeopleClustering.run(
-            store: s, threshold: Float(settings.clusterThreshold), rebuild: rebuild)
+        let services = FaceScopeServices(settings: settings)
+        let summary = try services.cluster(try services.store(), rebuild: rebuild)
         if summary.faces == 0 {
             print("no faces with descriptors yet: run 'facescope detect' with the facerec model on the server")
             return

@@ -191,13 +191,11 @@ struct WorkerCommand: ParsableCommand {
         if let minFaceSize { flags[.minFaceSize] = String(minFaceSize) }
         let settings = try store.settings(flags)
 
-        var tritonConfiguration = TritonClient.Configuration()
-        if verbose { tritonConfiguration.log = { @Sendable message in printNote(message) } }
-        let client = try TritonClient(url: settings.tritonURL, configuration: tritonConfiguration)
+        let services = FaceScopeServices(settings: settings)
+        let client = try services.tritonClient(log: verbose ? { @Sendable message in printNote(message) } : nil)
         let pipeline: DetectionPipeline
         do throws(FaceScopeError) {
-            pipeline = try DetectionPipeline(
-                client: client, options: PipelineOptions(settings: settings, dbscan: dbscan, landmarks: !noLandmarks))
+            pipeline = try services.pipeline(client: client, dbscan: dbscan, landmarks: !noLandmarks)
         } catch .unavailable(let message) {
             throw PartialFailure(
                 message:
@@ -209,7 +207,7 @@ struct WorkerCommand: ParsableCommand {
         if let note = pipeline.recognitionNote, !noLandmarks {
             if pipeline.recognitionUnfit { printWarning(note) } else { printNote(note) }
         }
-        let redis = try RedisStore.open(settings: settings)
+        let redis = try services.store()
         // The queue's connections: taking and finishing entries, heartbeats, waiting for entries.
         let queue = try DetectionQueue.open(settings: settings)
         let heartbeat = try DetectionQueue.open(settings: settings)
@@ -220,9 +218,8 @@ struct WorkerCommand: ParsableCommand {
         options.reclaimAfter = reclaimAfter
         options.maxAttempts = maxAttempts
         // Each document stored (and its entry acknowledged) as soon as it is ready.
-        let run = DetectionRun(
-            pipeline: pipeline, store: redis, concurrency: settings.concurrency, storeBatch: 1,
-            mergeMode: replaceLabels ? .replace : .keepLabels, outageWait: settings.outageWait)
+        let run = services.detectionRun(
+            analyzer: pipeline, store: redis, mergeMode: replaceLabels ? .replace : .keepLabels, storeBatch: 1)
         let worker = QueueWorker(
             run: run, store: redis, queue: queue, heartbeatQueue: heartbeat, waitQueue: wait, options: options)
         if verbose || isatty(STDERR_FILENO) == 1 {

@@ -70,11 +70,9 @@ struct WatchCommand: ParsableCommand {
         guard stat(folder, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
             throw FaceScopeError.usage("\(path) is not a folder: 'facescope watch' watches a folder")
         }
-        let client = try TritonClient(url: settings.tritonURL)
-        let pipeline = try DetectionPipeline(client: client, options: PipelineOptions(settings: settings))
-        let redis = try RedisStore.open(settings: settings)
-        let runner = DetectionRun(
-            pipeline: pipeline, store: redis, concurrency: settings.concurrency, outageWait: settings.outageWait)
+        let services = FaceScopeServices(settings: settings)
+        let redis = try services.store()
+        let runner = services.detectionRun(analyzer: try services.pipeline(), store: redis)
         let cancel = CancellationFlag()
         let interrupt = Interrupt(cancel: cancel)
         let watcher = try FolderWatcher()

@@ -39,12 +39,13 @@ final class DetectionWorker: @unchecked Sendable {
 
     private func run(_ request: DetectionRequest, cancel: CancellationFlag) -> FaceScopeError? {
         do throws(FaceScopeError) {
-            let store = try RedisStore.open(settings: settings)
+            let services = FaceScopeServices(settings: settings)
+            let store = try services.store()
             let pipeline: DetectionPipeline
             if let existing = self.pipeline {
                 pipeline = existing
             } else {
-                pipeline = try makePipeline()
+                pipeline = try services.pipeline()
             }
             self.pipeline = pipeline
             let filenames = try resolve(request.target, store: store)
@@ -53,9 +54,8 @@ final class DetectionWorker: @unchecked Sendable {
             }
             mailbox.post(.detectionStarted(token: request.token, total: files.count))
             if files.isEmpty { return nil }
-            let runner = DetectionRun(
-                pipeline: pipeline, store: store, concurrency: settings.concurrency, storeBatch: 1,
-                mergeMode: request.mode)
+            let runner = services.detectionRun(
+                analyzer: pipeline, store: store, mergeMode: request.mode, storeBatch: 1)
             let token = request.token
             let mailbox = self.mailbox
             let summary = try runner.run(files, force: true, cancel: cancel) { event in
@@ -78,11 +78,6 @@ final class DetectionWorker: @unchecked Sendable {
             }
             return error
         }
-    }
-
-    private func makePipeline() throws(FaceScopeError) -> DetectionPipeline {
-        try DetectionPipeline(
-            client: try TritonClient(url: settings.tritonURL), options: PipelineOptions(settings: settings))
     }
 
     /// The stored filenames a target names; a select-all is read page by page.
