@@ -77,7 +77,7 @@ let package = Package(
             dependencies: [
                 "FaceScopePipeline", "FaceScopeCore", "FaceScopeRedis", "FaceScopeTriton", "FaceScopeTesting",
             ]),
-        .testTarget(name: "FaceScopeTUITests", dependencies: ["FaceScopeTUI", "FaceScopeCore"]),
+        .testTarget(name: "FaceScopeTUITests", dependencies: ["FaceScopeTUI", "FaceScopeCore", "FaceScopeTesting"]),
         .testTarget(name: "FaceScopeImagingTests", dependencies: ["FaceScopeImaging", "FaceScopeCore"]),
         .testTarget(name: "FaceScopeTritonTests", dependencies: ["FaceScopeTriton", "FaceScopeCore"]),
     ],

@@ -49,3 +49,53 @@ public struct Person: Sendable, Equatable {
         self.example = example
     }
 }
+
+/// Which list the browser shows.
+public enum ListSource: Sendable, Equatable {
+    /// Every stored image in this order.
+    case all(order: ListOrder, descending: Bool)
+    /// The images whose filename matches a full-text query, by filename.
+    case search(String)
+    /// The images with a face of this label (a person), by filename.
+    case person(label: Int)
+    /// One image, by filename (a face picked from "more like this").
+    case image(filename: String)
+}
+
+/// A page of a listing and the listing's length.
+public struct ListingPage: Sendable, Equatable {
+    public var rows: [ImageDocument]
+    public var total: Int
+    /// Nothing matched a search exactly: these are close matches (one typo per word).
+    public var closeMatches: Bool
+
+    public init(rows: [ImageDocument], total: Int, closeMatches: Bool = false) {
+        self.rows = rows
+        self.total = total
+        self.closeMatches = closeMatches
+    }
+}
+
+/// What the browser reads and changes in the library: pages of listings, people, similar faces.
+/// The Redis store is the adapter; `FaceScopeTesting` has an in-memory twin.
+public protocol PhotoLibrary: Sendable {
+    /// A page of a listing and the listing's length.
+    func page(of source: ListSource, offset: Int, limit: Int) throws(FaceScopeError) -> ListingPage
+    /// How many images are stored.
+    func count() throws(FaceScopeError) -> Int
+    /// How many images sort before `document` in the listing of every image.
+    func position(of document: ImageDocument, order: ListOrder, descending: Bool) throws(FaceScopeError) -> Int
+    /// Names given to labels.
+    func peopleNames() throws(FaceScopeError) -> [Int: String]
+    /// Every person with a face count, most faces first.
+    func people() throws(FaceScopeError) -> [Person]
+    /// Names a label (an empty name removes it).
+    func rename(label: Int, to name: String) throws(FaceScopeError)
+    /// Gives every face of `label` the label `into`; returns how many faces moved.
+    func merge(label: Int, into: Int) throws(FaceScopeError) -> Int
+    /// The faces nearest to a descriptor, closest first.
+    func similarFaces(to embedding: [Float], limit: Int, excludingFace facePK: String?) throws(FaceScopeError)
+        -> [SimilarFace]
+    /// The detection queue's progress in a few words, nil when there is none (or no queue).
+    func queueStatusText() -> String?
+}

@@ -1,17 +1,5 @@
 import FaceScopeCore
 
-/// Which list the browser shows.
-enum ListSource: Sendable, Equatable {
-    /// Every stored image in this order.
-    case all(order: ListOrder, descending: Bool)
-    /// The images whose filename matches a full-text query, by filename.
-    case search(String)
-    /// The images with a face of this label (a person), by filename.
-    case person(label: Int)
-    /// One image, by filename (a face picked from "more like this").
-    case image(filename: String)
-}
-
 /// A page of the list to fetch from the store.
 struct PageRequest: Sendable, Equatable {
     /// Answers carrying another token are stale and dropped.

@@ -3,23 +3,31 @@ import FaceScopeRedis
 import Foundation
 import Synchronization
 
-/// Reads pages and counts from Redis on a thread of its own, with a connection of its own. A
-/// failed call drops the connection; the next request opens a new one, so Redis coming back is
-/// noticed by the next retry.
+/// Reads pages and counts from the library (Redis) on a thread of its own, with a connection of
+/// its own. A failed call drops the connection; the next request opens a new one, so Redis coming
+/// back is noticed by the next retry.
 ///
-/// Unchecked: the Redis connection (`store`) is confined to the worker's serial queue (opened,
-/// used and dropped only in blocks run on `queue`); every other stored property is a constant.
+/// Unchecked: the open library (`store`) is confined to the worker's serial queue (opened, used
+/// and dropped only in blocks run on `queue`); every other stored property is a constant.
 final class StoreWorker: @unchecked Sendable {
     private let queue = DispatchQueue(label: "facescope.tui.redis")
-    private let settings: Settings
+    private let open: @Sendable () throws(FaceScopeError) -> any PhotoLibrary
     private let mailbox: Mailbox
     private let latestSource = LatestRequest<ListSourceKey>()
     private let pingQueued = Flag()
     /// Touched on `queue` only.
-    private var store: RedisStore?
+    private var store: (any PhotoLibrary)?
 
-    init(settings: Settings, mailbox: Mailbox) {
-        self.settings = settings
+    /// A worker on the Redis store the settings name (opened read-only).
+    convenience init(settings: Settings, mailbox: Mailbox) {
+        self.init(mailbox: mailbox) { () throws(FaceScopeError) in
+            try RedisStore.open(settings: settings, access: .read)
+        }
+    }
+
+    /// A worker on the library `open` opens (again after a failure).
+    init(mailbox: Mailbox, open: @escaping @Sendable () throws(FaceScopeError) -> any PhotoLibrary) {
+        self.open = open
         self.mailbox = mailbox
     }
 
@@ -56,10 +64,7 @@ final class StoreWorker: @unchecked Sendable {
             case .failure(let error): mailbox.post(.redisPing(total: nil, error: error.description))
             }
             // The detection queue in one round trip; a queue that cannot be read shows nothing.
-            if let store {
-                let queue = DetectionQueue(connection: store.connection, layout: store.layout)
-                mailbox.post(.queueProgress((try? queue.summary())?.statusText))
-            }
+            if let store { mailbox.post(.queueProgress(store.queueStatusText())) }
         }
     }
 
@@ -121,16 +126,16 @@ final class StoreWorker: @unchecked Sendable {
         }
     }
 
-    private func withStore<T>(_ body: (RedisStore) throws(FaceScopeError) -> T) -> Result<T, FaceScopeError> {
+    private func withStore<T>(_ body: (any PhotoLibrary) throws(FaceScopeError) -> T) -> Result<T, FaceScopeError> {
         do throws(FaceScopeError) {
-            let open: RedisStore
+            let opened: any PhotoLibrary
             if let store {
-                open = store
+                opened = store
             } else {
-                open = try RedisStore.open(settings: settings, access: .read)
+                opened = try open()
             }
-            store = open
-            return .success(try body(open))
+            store = opened
+            return .success(try body(opened))
         } catch {
             store = nil
             return .failure(error)
@@ -147,49 +152,6 @@ struct ListSourceKey: Equatable, Sendable {
         case .search(let query): text = "search:\(query)"
         case .person(let label): text = "person:\(label)"
         case .image(let filename): text = "image:\(filename)"
-        }
-    }
-}
-
-extension RedisStore {
-    /// Where `document` is in the listing of every image in `order`: how many documents sort
-    /// before it (one aggregation on FaceScope's index, comparing the sort field's strings).
-    func position(of document: ImageDocument, order: ListOrder, descending: Bool) throws(FaceScopeError) -> Int {
-        let field = order == .filename ? "filename" : KeyLayout.facesOrderField
-        let value =
-            order == .filename
-            ? document.filename : KeyLayout.facesOrder(faceCount: document.faceCount, filename: document.filename)
-        let quoted = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
-        let reply = try connection.send([
-            "FT.AGGREGATE", layout.ownIndex, "*", "LOAD", "1", "@\(field)", "FILTER",
-            "@\(field) \(descending ? ">" : "<") '\(quoted)'", "GROUPBY", "0", "REDUCE", "COUNT", "0", "AS", "n",
-            "DIALECT", "2",
-        ])
-        if case .error(let message) = reply {
-            throw .redis("finding the image in the listing failed: \(TerminalText.sanitize(message))")
-        }
-        // [1, ["n", "count"]], or no row when nothing sorts before it.
-        guard let rows = reply.array, rows.count > 1, let row = rows[1].array, row.count > 1 else { return 0 }
-        return Int(row[1].string ?? "") ?? row[1].integer.map(Int.init) ?? 0
-    }
-
-    /// A page of a listing and the listing's length.
-    func page(of source: ListSource, offset: Int, limit: Int) throws(FaceScopeError) -> (
-        rows: [ImageDocument], total: Int, closeMatches: Bool
-    ) {
-        switch source {
-        case .all(let order, let descending):
-            let rows = try list(order: order, descending: descending, offset: offset, limit: limit)
-            return (rows, try count(), false)
-        case .search(let text):
-            let found = try search(.text(text), offset: offset, limit: limit)
-            return (found.documents, found.total, found.closeMatches)
-        case .person(let label):
-            let found = try documents(withLabel: label, offset: max(0, offset), limit: max(0, limit))
-            return (found.documents, found.total, false)
-        case .image(let filename):
-            let all = try get(filename: filename).map { [$0] } ?? []
-            return (offset == 0 ? all : [], all.count, false)
         }
     }
 }

@@ -1,0 +1,146 @@
+import FaceScopeCore
+import Synchronization
+
+/// An in-memory `PhotoLibrary` with the store's orders and rules (byte order of filenames, face
+/// counts then filename, words of filenames, people as labels with names), and failures that can
+/// be planted: the next calls throw as if Redis had gone away.
+public final class InMemoryLibrary: PhotoLibrary {
+    private struct State {
+        var documents: [ImageDocument]
+        var names: [Int: String]
+        var failures = 0
+        var calls = 0
+    }
+
+    private let state: Mutex<State>
+
+    public init(_ documents: [ImageDocument], names: [Int: String] = [:]) {
+        state = Mutex(State(documents: documents, names: names))
+    }
+
+    /// The next `count` calls fail with `FaceScopeError.unavailable`.
+    public func failNext(_ count: Int) { state.withLock { $0.failures = count } }
+
+    /// How many calls were answered (failed ones included).
+    public var calls: Int { state.withLock { $0.calls } }
+
+    /// The documents as they are now.
+    public var documents: [ImageDocument] { state.withLock { $0.documents } }
+
+    private func answer<T>(_ body: (inout State) -> T) throws(FaceScopeError) -> T {
+        let result: Result<T, FaceScopeError> = state.withLock { state in
+            state.calls += 1
+            if state.failures > 0 {
+                state.failures -= 1
+                return .failure(.unavailable("Redis is not reachable (connection refused)"))
+            }
+            return .success(body(&state))
+        }
+        return try result.get()
+    }
+
+    static func precedes(_ a: String, _ b: String) -> Bool { Array(a.utf8).lexicographicallyPrecedes(b.utf8) }
+
+    static func sorted(_ documents: [ImageDocument], _ order: ListOrder, descending: Bool) -> [ImageDocument] {
+        let ascending = documents.sorted { a, b in
+            if order == .faces, a.faceCount != b.faceCount { return a.faceCount < b.faceCount }
+            return precedes(a.filename, b.filename)
+        }
+        return descending ? ascending.reversed() : ascending
+    }
+
+    public func page(of source: ListSource, offset: Int, limit: Int) throws(FaceScopeError) -> ListingPage {
+        try answer { state in
+            let listing: [ImageDocument]
+            switch source {
+            case .all(let order, let descending):
+                listing = Self.sorted(state.documents, order, descending: descending)
+            case .search(let text):
+                let plan = SearchPlan(text)
+                listing = Self.sorted(
+                    state.documents.filter { plan.matches(name: $0.filename) }, .filename, descending: false)
+            case .person(let label):
+                listing = Self.sorted(
+                    state.documents.filter { ($0.faces ?? []).contains { $0.label == label } }, .filename,
+                    descending: false)
+            case .image(let filename):
+                listing = state.documents.filter { $0.filename == filename }
+            }
+            let start = min(max(0, offset), listing.count)
+            let end = min(listing.count, start + max(0, limit))
+            return ListingPage(rows: Array(listing[start..<end]), total: listing.count)
+        }
+    }
+
+    public func count() throws(FaceScopeError) -> Int { try answer { $0.documents.count } }
+
+    public func position(of document: ImageDocument, order: ListOrder, descending: Bool) throws(FaceScopeError) -> Int {
+        try answer { state in
+            Self.sorted(state.documents, order, descending: descending).firstIndex { $0.filename == document.filename }
+                ?? 0
+        }
+    }
+
+    public func peopleNames() throws(FaceScopeError) -> [Int: String] { try answer { $0.names } }
+
+    public func people() throws(FaceScopeError) -> [Person] {
+        try answer { state in
+            var byLabel: [Int: Person] = [:]
+            for document in state.documents {
+                for (i, face) in (document.faces ?? []).enumerated() {
+                    guard let label = face.label else { continue }
+                    var person =
+                        byLabel[label] ?? Person(label: label, name: state.names[label], faces: 0, example: nil)
+                    person.faces += 1
+                    if person.example == nil || (person.example?.face.probability ?? 0) < face.probability {
+                        person.example = StoredFace(
+                            documentPK: document.pk, filename: document.filename, faceIndex: i, face: face)
+                    }
+                    byLabel[label] = person
+                }
+            }
+            return byLabel.values.sorted { ($0.faces, -$0.label) > ($1.faces, -$1.label) }
+        }
+    }
+
+    public func rename(label: Int, to name: String) throws(FaceScopeError) {
+        try answer { $0.names[label] = name.isEmpty ? nil : name }
+    }
+
+    public func merge(label: Int, into: Int) throws(FaceScopeError) -> Int {
+        try answer { state in
+            guard label != into else { return 0 }
+            var moved = 0
+            for d in state.documents.indices {
+                guard var faces = state.documents[d].faces else { continue }
+                for f in faces.indices where faces[f].label == label {
+                    faces[f].label = into
+                    moved += 1
+                }
+                state.documents[d].faces = faces
+            }
+            if state.names[into] == nil { state.names[into] = state.names[label] }
+            state.names[label] = nil
+            return moved
+        }
+    }
+
+    public func similarFaces(to embedding: [Float], limit: Int, excludingFace facePK: String?) throws(FaceScopeError)
+        -> [SimilarFace]
+    {
+        try answer { state in
+            var found: [SimilarFace] = []
+            for document in state.documents {
+                for (i, face) in (document.faces ?? []).enumerated() {
+                    guard let other = face.embedding, face.pk != facePK else { continue }
+                    let stored = StoredFace(
+                        documentPK: document.pk, filename: document.filename, faceIndex: i, face: face)
+                    found.append(SimilarFace(stored: stored, distance: FaceIdentities.distance(embedding, other)))
+                }
+            }
+            return Array(found.sorted { $0.distance < $1.distance }.prefix(limit))
+        }
+    }
+
+    public func queueStatusText() -> String? { nil }
+}
