@@ -4,16 +4,19 @@ import FaceScopePipeline
 import FaceScopeRedis
 import FaceScopeTriton
 import Foundation
+import Synchronization
 
 /// Runs re-detection on a thread of its own: resolves the selection to files and runs the
 /// pipeline over them (DetectionRun, `concurrency` images at a time), which merges each result
 /// with the stored document as asked and stores it; every image is reported to the UI as it lands.
+///
+/// Unchecked: the pipeline kept between runs is confined to the worker's serial queue (read and
+/// written only in blocks run on `queue`); the cancel flag is behind a mutex; the rest is constant.
 final class DetectionWorker: @unchecked Sendable {
     private let queue = DispatchQueue(label: "facescope.tui.detect")
     private let settings: Settings
     private let mailbox: Mailbox
-    private let lock = NSLock()
-    private var cancelFlag: CancellationFlag?
+    private let cancelFlag = Mutex<CancellationFlag?>(nil)
     /// Touched on `queue` only: kept between runs (the models were checked once).
     private var pipeline: DetectionPipeline?
 
@@ -24,7 +27,7 @@ final class DetectionWorker: @unchecked Sendable {
 
     func start(_ request: DetectionRequest) {
         let flag = CancellationFlag()
-        lock.withLock { cancelFlag = flag }
+        cancelFlag.withLock { $0 = flag }
         queue.async { [self] in
             let error = run(request, cancel: flag)
             mailbox.post(
@@ -34,7 +37,7 @@ final class DetectionWorker: @unchecked Sendable {
 
     /// Asks the run going on to stop after the images in flight.
     func cancel() {
-        lock.withLock { cancelFlag }?.cancel()
+        cancelFlag.withLock { $0 }?.cancel()
     }
 
     private func run(_ request: DetectionRequest, cancel: CancellationFlag) -> FaceScopeError? {
@@ -102,6 +105,9 @@ final class DetectionWorker: @unchecked Sendable {
 
 /// Checks Triton on a thread of its own, with short timeouts and no retries, so the status
 /// line follows the server going away and coming back.
+///
+/// Unchecked: the client is confined to the worker's serial queue (made and used only in blocks
+/// run on `queue`); the rest is constant or atomic.
 final class TritonWorker: @unchecked Sendable {
     private let queue = DispatchQueue(label: "facescope.tui.triton")
     private let settings: Settings
