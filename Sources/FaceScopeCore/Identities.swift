@@ -62,6 +62,18 @@ public enum ListSource: Sendable, Equatable {
     case image(filename: String)
 }
 
+extension ListSource {
+    /// Whether the listing reads the fields FaceScope derives from each document (the words of
+    /// its filename, its face-count order).
+    public var readsDerivedFields: Bool {
+        switch self {
+        case .search: return true
+        case .all(let order, _): return order == .faces
+        case .person, .image: return false
+        }
+    }
+}
+
 /// A page of a listing and the listing's length.
 public struct ListingPage: Sendable, Equatable {
     public var rows: [ImageDocument]
@@ -98,4 +110,7 @@ public protocol PhotoLibrary: Sendable {
         -> [SimilarFace]
     /// The detection queue's progress in a few words, nil when there is none (or no queue).
     func queueStatusText() -> String?
+    /// Gives documents other tools wrote the fields FaceScope's searches and face-count order read
+    /// (an explicit step before such reads; the reads themselves change nothing).
+    func fillDerivedFields() throws(FaceScopeError)
 }

@@ -415,7 +415,6 @@ public final class RedisStore: Sendable {
         _ body: ([ImageDocument]) throws(FaceScopeError) -> Void
     ) throws(FaceScopeError) {
         guard hasIndex, limit != 0 else { return }
-        if order == .faces { try fillDerivedFields() }
         let wanted = limit ?? Int.max
         if filter == nil, offset + wanted <= RedisStore.resultCap {
             let keys = try searchKeys(
@@ -566,6 +565,10 @@ public final class RedisStore: Sendable {
     /// filename is still the one the words were made from, counts the faces and sets the two
     /// fields in one step; nothing else in the document is touched. A user without write access
     /// leaves them as they are (they then sort last and are not found by words).
+    ///
+    /// Reads never do this themselves: it is a step of its own that the front ends take before a
+    /// search or a listing by face count (`facescope search`, `list --order faces`, the browser's
+    /// first page of such a listing), so a read is only ever a read.
     public func fillDerivedFields() throws(FaceScopeError) {
         guard hasIndex else { return }
         var done = Set<String>()
@@ -662,7 +665,6 @@ public final class RedisStore: Sendable {
         -> SearchResult
     {
         guard hasIndex else { return SearchResult(total: 0, documents: []) }
-        try fillDerivedFields()
         let field = KeyLayout.filenameWordsField
         let labels = plan.isEmpty ? [] : try peopleNames().filter { plan.matches(name: $0.value) }.keys.sorted()
         // Whole words through the text index, word starts through their tags (exact, no

@@ -143,4 +143,7 @@ public final class InMemoryLibrary: PhotoLibrary {
     }
 
     public func queueStatusText() -> String? { nil }
+
+    /// Nothing to fill: the twin derives what it needs from each document as it reads.
+    public func fillDerivedFields() throws(FaceScopeError) {}
 }

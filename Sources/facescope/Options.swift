@@ -59,6 +59,7 @@ func lookUpImage(_ file: String, in store: RedisStore, options: StoreOptions) th
         if let doc = try store.get(filename: name) { return doc }
     }
     let base = file.split(separator: "/").last.map(String.init) ?? file
+    try store.fillDerivedFields()
     let near = try store.searchWords(SearchPlan(base + " "), limit: 5).documents.map(\.filename)
     var message = "no stored image '\(TerminalText.sanitize(file))'"
     if near.isEmpty {

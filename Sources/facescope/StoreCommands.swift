@@ -33,6 +33,8 @@ struct ListCommand: ParsableCommand {
         let s = try store.openStore()
         defer { reportSkipped(s) }
         let total = try s.count()
+        // Documents other tools wrote get their face-count order first (a step of its own).
+        if sort == .faces { try s.fillDerivedFields() }
         var out = Output()
         var width: Int?
         var shown = 0
@@ -118,6 +120,8 @@ struct SearchCommand: ParsableCommand {
         let s = try store.openStore()
         defer { reportSkipped(s) }
         let kind: RedisStore.SearchKind = exact ? .exact(text) : prefix ? .prefix(text) : .text(text)
+        // Documents other tools wrote get the words searches read first (a step of its own).
+        try s.fillDerivedFields()
         let result = try s.search(kind, offset: offset, limit: count ? 0 : limit)
         if result.closeMatches { printNote("no exact match; showing close matches") }
         if count {

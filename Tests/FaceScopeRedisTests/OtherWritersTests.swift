@@ -27,6 +27,21 @@ struct OtherWritersTests {
         return (0..<count).map { _ in generator.next() }
     }
 
+    @Test("reads change nothing: another writer's document gets FaceScope's fields only through the explicit step")
+    func readsDoNotWrite() throws {
+        let store = try TestRedis.store()
+        defer { TestRedis.drop(store) }
+        let pk = pks(1)[0]
+        try writeForeign(store, pk: pk, foreignJSON(pk: pk, filename: "trip/obama_and_biden.jpg", faces: 2))
+        _ = try store.list(order: .faces, descending: true)
+        #expect(try store.search(.text("biden")).total == 0)
+        let orderField = ["JSON.GET", store.layout.key(pk: pk), "$.\(KeyLayout.facesOrderField)"]
+        #expect(try store.connection.call(orderField).string == "[]")
+        try store.fillDerivedFields()
+        #expect(try store.connection.call(orderField).string != "[]")
+        #expect(try store.search(.text("biden")).total == 1)
+    }
+
     @Test("a delete plus the same number of inserts by another writer is seen by the very next read")
     func deleteAndInsertSameCount() throws {
         let store = try TestRedis.store()
@@ -42,6 +57,8 @@ struct OtherWritersTests {
             try writeForeign(store, pk: pk, foreignJSON(pk: pk, filename: "new-\(i).jpg", faces: i))
         }
         #expect(try store.list().map(\.filename) == (0..<5).map { "new-\($0).jpg" })
+        // Listing by face count reads a field FaceScope derives: the explicit step fills it first.
+        try store.fillDerivedFields()
         #expect(try store.list(order: .faces, descending: true).map(\.filename).first == "new-4.jpg")
         #expect(try store.get(filename: "new-3.jpg")?.faceCount == 3)
         #expect(try store.get(filename: "old-3.jpg") == nil)

@@ -38,7 +38,10 @@ final class StoreWorker: @unchecked Sendable {
         queue.async { [self] in
             guard latestSource.isLatest(key) else { return }
             let result = withStore { store throws(FaceScopeError) in
-                try store.page(of: request.source, offset: request.offset, limit: request.limit)
+                // Documents other tools wrote get the fields searches and the face-count order read,
+                // before the first page of such a listing.
+                if request.offset == 0, request.source.readsDerivedFields { try store.fillDerivedFields() }
+                return try store.page(of: request.source, offset: request.offset, limit: request.limit)
             }
             switch result {
             case .success(let page):
