@@ -49,41 +49,6 @@ enum ListScope: Sendable, Equatable {
     case image(filename: String)
 }
 
-/// The face "more like this" started from.
-struct SimilarOrigin: Sendable, Equatable {
-    var filename: String
-    var face: Int
-}
-
-/// What narrows the people view.
-struct PeopleFilter: Sendable, Equatable {
-    /// Typed text: a part of the name (any case), or the label.
-    var text = ""
-    /// Whether the text is being typed.
-    var editing = false
-    /// Only the people without a name.
-    var unnamedOnly = false
-    /// Leave out the people with a single face.
-    var hideSingles = false
-
-    /// Whether anything is filtered out.
-    var isActive: Bool { !text.isEmpty || unnamedOnly || hideSingles }
-
-    /// Whether `person` is shown.
-    func matches(_ person: Person) -> Bool {
-        if unnamedOnly, let name = person.name, !name.isEmpty { return false }
-        if hideSingles, person.faces < 2 { return false }
-        let needle = text.trimmingBlanks().lowercased()
-        if needle.isEmpty { return true }
-        return (person.name ?? "").lowercased().contains(needle) || String(person.label) == needle
-    }
-
-    /// The people shown, most faces first (then by label).
-    func apply(_ all: [Person]) -> [Person] {
-        all.filter(matches).sorted { ($0.faces, -$0.label) > ($1.faces, -$1.label) }
-    }
-}
-
 /// A listing left for a narrower one, to come back to with Esc.
 struct SavedListing: Sendable {
     var list: PagedList<ImageDocument>
@@ -187,17 +152,10 @@ struct Browser: Sendable {
     private(set) var scope: ListScope?
     /// Every person's name by label, for the face detail and the names on the boxes.
     private(set) var names: [Int: String] = [:]
-    /// The people shown (filtered, most faces first), all in one page.
-    private(set) var people = PagedList<Person>(pageSize: Browser.wholeList)
-    /// Everyone with a face label, as read.
-    private(set) var allPeople: [Person]?
-    private(set) var peopleFilter = PeopleFilter()
-    /// Why the people could not be read, if they could not.
-    private(set) var peopleError: String?
-    /// The faces most like `similarOrigin`, nearest first, all in one page.
-    private(set) var similar = PagedList<SimilarFace>(pageSize: Browser.wholeList)
-    private(set) var similarOrigin: SimilarOrigin?
-    private(set) var similarError: String?
+    /// The people view's state and reducer.
+    private(set) var peopleView = PeopleContext()
+    /// The "more like this" view's state and reducer.
+    private(set) var similarView = SimilarContext()
     /// The detection queue's progress (`facescope worker`s running), if a queue has work.
     private(set) var queueProgress: String?
     /// How many documents are stored (the last count), whatever the list shows.
@@ -213,9 +171,6 @@ struct Browser: Sendable {
     private var nextRedisRetry = 0.0
     private var nextRedisPing = 0.0
     private var nextTritonCheck = 0.0
-    private var peopleToken: UInt64?
-    private var peopleChangeToken: UInt64?
-    private var similarToken: UInt64?
     /// Listings to come back to, the widest first.
     private var saved: [SavedListing] = []
     /// The face to zoom on once the image jumped to is loaded.
@@ -258,6 +213,18 @@ struct Browser: Sendable {
     }
 
     // MARK: - Derived state
+
+    /// The people shown (filtered, most faces first), all in one page.
+    var people: PagedList<Person> { peopleView.list }
+    /// Everyone with a face label, as read.
+    var allPeople: [Person]? { peopleView.all }
+    var peopleFilter: PeopleFilter { peopleView.filter }
+    /// Why the people could not be read, if they could not.
+    var peopleError: String? { peopleView.error }
+    /// The faces most like `similarOrigin`, nearest first.
+    var similar: PagedList<SimilarFace> { similarView.list }
+    var similarOrigin: SimilarOrigin? { similarView.origin }
+    var similarError: String? { similarView.error }
 
     /// Where keys go now.
     var context: KeyContext {
@@ -374,8 +341,7 @@ struct Browser: Sendable {
                 search.insert(String(c))
                 searchChanged()
             } else if context == .peopleFilter, case .character(let c) = key {
-                peopleFilter.text += String(c)
-                refilterPeople()
+                peopleView.type(String(c), viewHeight: viewHeight)
             } else if context == .input, case .character(let c) = key, let line = prompt?.text {
                 prompt = prompt?.with(text: line + String(c))
             } else if [.browse, .detail, .people, .similar].contains(context) {
@@ -416,6 +382,9 @@ struct Browser: Sendable {
 
     private mutating func perform(_ action: Action, now: Double) -> [Effect] {
         message = nil
+        // The people view's own actions (and the filter's while it is typed) are its reducer's.
+        if context == .peopleFilter, peopleView.performWhileFiltering(action, viewHeight: viewHeight) { return [] }
+        if view == .people, peopleView.perform(action, viewHeight: viewHeight) { return [] }
         switch action {
         case .moveDown, .moveUp, .pageDown, .pageUp, .top, .bottom:
             if let scroll = helpScroll {
@@ -425,8 +394,8 @@ struct Browser: Sendable {
                 return []
             }
             switch view {
-            case .people: Self.step(&people, action, viewHeight: viewHeight)
-            case .similar: Self.step(&similar, action, viewHeight: viewHeight)
+            case .people: peopleView.step(action, viewHeight: viewHeight)
+            case .similar: similarView.step(action, viewHeight: viewHeight)
             case .browse, .detail: Self.step(&list, action, viewHeight: viewHeight)
             }
         case .nextMatch, .previousMatch:
@@ -449,18 +418,8 @@ struct Browser: Sendable {
                 goBack()
             }
         case .submitSearch:
-            if peopleFilter.editing {
-                peopleFilter.editing = false
-                return []
-            }
             search.editing = false
         case .cancelSearch:
-            if peopleFilter.editing {
-                peopleFilter.editing = false
-                peopleFilter.text = ""
-                refilterPeople()
-                return []
-            }
             search.editing = false
             if !search.text.isEmpty {
                 let current = search.query != nil ? list.current : nil
@@ -471,13 +430,6 @@ struct Browser: Sendable {
         case .deleteBackward:
             if let line = prompt?.text {
                 prompt = prompt?.with(text: String(line.dropLast()))
-            } else if context == .peopleFilter {
-                if peopleFilter.text.isEmpty {
-                    peopleFilter.editing = false
-                } else {
-                    peopleFilter.text.removeLast()
-                    refilterPeople()
-                }
             } else if search.deleteBackward() {
                 searchChanged()
             } else {
@@ -486,9 +438,6 @@ struct Browser: Sendable {
         case .clearQuery:
             if prompt?.text != nil {
                 prompt = prompt?.with(text: "")
-            } else if context == .peopleFilter {
-                peopleFilter.text = ""
-                refilterPeople()
             } else {
                 search.clearText()
                 searchChanged()
@@ -549,9 +498,7 @@ struct Browser: Sendable {
                 } else {
                     view = .browse
                 }
-            case .people where !peopleFilter.text.isEmpty:
-                peopleFilter.text = ""
-                refilterPeople()
+            case .people where peopleView.clearFilter(viewHeight: viewHeight):
                 return []
             case .people, .detail, .browse:
                 view = .browse
@@ -586,14 +533,9 @@ struct Browser: Sendable {
             }
             message = StatusMessage(text: "copied the path of \(doc.filename) (OSC 52)", isError: false)
             return [.copyPath(filename: doc.filename)]
-        case .filterPeople:
-            peopleFilter.editing = true
-        case .toggleUnnamed:
-            peopleFilter.unnamedOnly.toggle()
-            refilterPeople()
-        case .toggleSingles:
-            peopleFilter.hideSingles.toggle()
-            refilterPeople()
+        case .filterPeople, .toggleUnnamed, .toggleSingles:
+            // Handled by the people view's reducer above; elsewhere they do nothing.
+            break
         case .openPerson:
             guard let person = people.current else { return [] }
             narrow(to: .person(person), returnTo: .people, keepWidest: true)
@@ -670,7 +612,7 @@ struct Browser: Sendable {
         return []
     }
 
-    private static func step<Row>(_ list: inout PagedList<Row>, _ action: Action, viewHeight: Int) {
+    static func step<Row>(_ list: inout PagedList<Row>, _ action: Action, viewHeight: Int) {
         switch action {
         case .moveDown: list.move(by: 1, viewHeight: viewHeight)
         case .moveUp: list.move(by: -1, viewHeight: viewHeight)
@@ -682,29 +624,13 @@ struct Browser: Sendable {
         }
     }
 
-    /// Shows the people the filter lets through, the highlighted person kept where still shown.
-    private mutating func refilterPeople() {
-        guard let all = allPeople else { return }
-        let keep = people.current?.label
-        let rows = peopleFilter.apply(all)
-        people = PagedList(pageSize: Self.wholeList)
-        people.store(page: 0, rows: rows, total: rows.count, viewHeight: viewHeight)
-        if let keep, let index = rows.firstIndex(where: { $0.label == keep }) {
-            people.moveTo(index, viewHeight: viewHeight)
-        }
-    }
-
     private mutating func loadPeople() -> Effect {
-        let token = nextToken()
-        peopleToken = token
-        return .loadPeople(token: token)
+        peopleView.load(token: nextToken())
     }
 
     private mutating func changePeople(_ change: PeopleChange) -> Effect {
-        let token = nextToken()
-        peopleChangeToken = token
         message = StatusMessage(text: "saving…", isError: false)
-        return .changePeople(token: token, change: change)
+        return peopleView.change(change, token: nextToken())
     }
 
     /// Shows a narrower listing (a person's images, one image); Esc comes back to `returnTo`
@@ -755,18 +681,7 @@ struct Browser: Sendable {
                 message = StatusMessage(text: "a person cannot be merged into itself", isError: true)
                 return []
             }
-            let all = allPeople ?? []
-            let from = all.first { $0.label == label }
-            func describe(_ label: Int, _ person: Person?) -> String {
-                let name = person?.name.map { " \"\($0)\"" } ?? ""
-                return "person \(label)\(name)"
-            }
-            let target = all.first { $0.label == into }
-            let faces = from.map { " (\($0.faces) face\($0.faces == 1 ? "" : "s"))" } ?? ""
-            prompt = .merge(
-                label: label, into: into,
-                what: describe(label, from) + faces + " into " + describe(into, target)
-                    + (target == nil ? " (nobody has that label yet)" : ""))
+            prompt = .merge(label: label, into: into, what: peopleView.mergeQuestion(label: label, into: into))
             return []
         case .redetect?, .merge?, nil:
             return []
@@ -782,20 +697,13 @@ struct Browser: Sendable {
                 text: "this face has no descriptor: re-detect it through Triton (r) to compare it", isError: true)
             return []
         }
-        let token = nextToken()
-        similarToken = token
-        similar = PagedList(pageSize: Self.wholeList)
-        similarError = nil
-        similarOrigin = SimilarOrigin(filename: doc.filename, face: focus)
+        let facePK = faces[focus].pk
+        let request = similarView.start(
+            token: nextToken(), origin: SimilarOrigin(filename: doc.filename, face: focus), embedding: embedding,
+            facePK: facePK.isEmpty ? nil : facePK, limit: Self.similarLimit)
         view = .similar
         relayout()
-        let facePK = faces[focus].pk
-        return [
-            .findSimilar(
-                SimilarRequest(
-                    token: token, embedding: embedding, facePK: facePK.isEmpty ? nil : facePK,
-                    limit: Self.similarLimit))
-        ]
+        return [request]
     }
 
     // MARK: - Results
@@ -874,33 +782,25 @@ struct Browser: Sendable {
             reloadList()
             return [.pingRedis] + pump(now: now)
         case .people(let token, let found):
-            guard token == peopleToken else { return pump(now: now) }
-            peopleToken = nil
-            peopleError = nil
-            allPeople = found
-            refilterPeople()
+            guard peopleView.received(token: token, people: found, viewHeight: viewHeight) else {
+                return pump(now: now)
+            }
         case .names(let found):
             names = found
         case .peopleFailed(let token, let error):
-            guard token == peopleToken else { return pump(now: now) }
-            peopleToken = nil
-            peopleError = error
+            guard peopleView.failed(token: token, error: error) else { return pump(now: now) }
         case .peopleChanged(let token, let text, let error):
-            guard token == peopleChangeToken else { return pump(now: now) }
-            peopleChangeToken = nil
+            guard peopleView.changed(token: token) else { return pump(now: now) }
             message = StatusMessage(text: error ?? text, isError: error != nil)
             // Names and labels changed: the people and the listed images are read again.
             reloadList()
             return [loadPeople()] + pump(now: now)
         case .similar(let token, let faces):
-            guard token == similarToken else { return pump(now: now) }
-            similarToken = nil
-            similar.store(page: 0, rows: faces, total: faces.count, viewHeight: viewHeight)
+            guard similarView.received(token: token, faces: faces, viewHeight: viewHeight) else {
+                return pump(now: now)
+            }
         case .similarFailed(let token, let error):
-            guard token == similarToken else { return pump(now: now) }
-            similarToken = nil
-            similarError = error
-            similar.setTotal(0, viewHeight: viewHeight)
+            guard similarView.failed(token: token, error: error, viewHeight: viewHeight) else { return pump(now: now) }
         case .located(let token, let index):
             guard let pending = locating, pending.token == token else { return pump(now: now) }
             locating = nil

@@ -188,106 +188,66 @@ struct Keymap: Sendable {
     }
 
     /// FaceScope's keys: vim-style and arrows.
-    static let standard = Keymap(bindings: [
-        // Browsing
-        KeyBinding([.character("j"), .down], .moveDown, "next image", in: [.browse]),
-        KeyBinding([.character("k"), .up], .moveUp, "previous image", in: [.browse]),
-        KeyBinding([.ctrl("f"), .pageDown, .ctrl("d")], .pageDown, "page down", in: [.browse]),
-        KeyBinding([.ctrl("b"), .pageUp, .ctrl("u")], .pageUp, "page up", in: [.browse]),
-        KeyBinding([.character("g"), .home], .top, "first image", in: [.browse]),
-        KeyBinding([.character("G"), .end], .bottom, "last image", in: [.browse]),
-        KeyBinding([.character("/")], .startSearch, "search filenames (full text, as you type)", in: [.browse]),
-        KeyBinding([.character("n")], .nextMatch, "next search result", in: [.browse]),
-        KeyBinding([.character("N")], .previousMatch, "previous search result", in: [.browse]),
-        KeyBinding([.escape], .clearSearch, "clear the search", in: [.browse]),
-        KeyBinding([.character(" ")], .toggleSelect, "select / unselect the image", in: [.browse]),
-        KeyBinding([.character("a")], .selectAll, "select every image listed", in: [.browse]),
-        KeyBinding([.character("x")], .clearSelection, "clear the selection", in: [.browse]),
-        KeyBinding([.character("s")], .toggleSort, "sort by filename / face count", in: [.browse]),
-        KeyBinding([.character("S")], .reverseSort, "reverse the order", in: [.browse]),
-        KeyBinding([.character("b")], .toggleBoxes, "show / hide face boxes", in: [.browse, .detail]),
-        KeyBinding([.character("m")], .toggleLandmarks, "show / hide the 80 landmarks", in: [.browse, .detail]),
-        KeyBinding([.character("z")], .toggleZoom, "preview full screen / beside the list", in: [.browse]),
-        KeyBinding([.enter, .character("f")], .openDetail, "zoom on the faces of the image", in: [.browse]),
-        KeyBinding(
-            [.character("r")], .redetect, "re-detect the selection (or this image) through Triton",
-            in: [.browse, .detail]),
-        KeyBinding(
-            [.character("c")], .cancelDetection, "cancel the detection run / close its panel",
-            in: [.browse, .detail]),
-        KeyBinding(
-            [.character("o")], .openImage, "open the image in the system viewer ($FACESCOPE_OPENER, else xdg-open)",
-            in: [.browse, .detail]),
-        KeyBinding(
-            [.character("y")], .copyPath, "copy the image's path (to the terminal's clipboard, OSC 52)",
-            in: [.browse, .detail]),
-        KeyBinding([.character("p")], .showPeople, "people: faces grouped by label", in: [.browse, .detail]),
-        KeyBinding([.character("R")], .reload, "reload from Redis", in: [.browse, .people]),
-        KeyBinding([.ctrl("l")], .redraw, "redraw the screen", in: [.browse, .detail, .people, .similar]),
-        KeyBinding([.character("?")], .help, "this help", in: [.browse, .detail, .people, .similar]),
-        KeyBinding([.character("q"), .ctrl("c")], .quit, "quit", in: [.browse]),
-        // Face detail
-        KeyBinding([.character("l"), .right, .tab, .character("n")], .nextFace, "next face", in: [.detail]),
-        KeyBinding(
-            [.character("h"), .left, .backTab, .character("N")], .previousFace, "previous face",
-            in: [.detail]),
-        KeyBinding([.character("L")], .moreLikeThis, "more like this: the faces nearest to this one", in: [.detail]),
-        KeyBinding([.escape, .character("q"), .backspace], .closeView, "back to the list", in: [.detail]),
-        KeyBinding([.ctrl("c")], .quit, "quit", in: [.detail, .people, .similar]),
-        // People
-        KeyBinding([.character("j"), .down], .moveDown, "next person", in: [.people]),
-        KeyBinding([.character("k"), .up], .moveUp, "previous person", in: [.people]),
-        KeyBinding([.ctrl("f"), .pageDown, .ctrl("d")], .pageDown, "page down", in: [.people, .similar]),
-        KeyBinding([.ctrl("b"), .pageUp, .ctrl("u")], .pageUp, "page up", in: [.people, .similar]),
-        KeyBinding([.character("g"), .home], .top, "first one", in: [.people, .similar]),
-        KeyBinding([.character("G"), .end], .bottom, "last one", in: [.people, .similar]),
-        KeyBinding([.enter], .openPerson, "list this person's images (Esc comes back)", in: [.people]),
-        KeyBinding([.character("e")], .renamePerson, "rename the person", in: [.people]),
-        KeyBinding([.character("M")], .mergePerson, "merge the person into another (asks the label)", in: [.people]),
-        KeyBinding([.character("/")], .filterPeople, "filter the people by name (as you type)", in: [.people]),
-        KeyBinding([.character("u")], .toggleUnnamed, "unnamed people only / everyone", in: [.people]),
-        KeyBinding([.character("1")], .toggleSingles, "hide / show people with a single face", in: [.people]),
-        KeyBinding(
-            [.escape, .character("q"), .character("p")], .closeView, "clear the filter, else back to the images",
-            in: [.people]),
-        // More like this
-        KeyBinding([.character("j"), .down], .moveDown, "next face", in: [.similar]),
-        KeyBinding([.character("k"), .up], .moveUp, "previous face", in: [.similar]),
-        KeyBinding([.enter], .jumpToFace, "show that face in its image (Esc comes back)", in: [.similar]),
-        KeyBinding([.escape, .character("q")], .closeView, "back to the face", in: [.similar]),
-        // Searching
-        KeyBinding([.enter], .submitSearch, "keep the results and go back to the list", in: [.search]),
-        KeyBinding([.escape, .ctrl("c")], .cancelSearch, "clear the search", in: [.search]),
-        KeyBinding([.down, .ctrl("n")], .nextMatch, "next result", in: [.search]),
-        KeyBinding([.up, .ctrl("p")], .previousMatch, "previous result", in: [.search]),
-        KeyBinding([.backspace], .deleteBackward, "delete a character", in: [.search]),
-        KeyBinding([.ctrl("u")], .clearQuery, "delete the whole query", in: [.search]),
-        // Filtering people
-        KeyBinding([.enter], .submitSearch, "keep the filter and go back to the people", in: [.peopleFilter]),
-        KeyBinding([.escape, .ctrl("c")], .cancelSearch, "clear the filter", in: [.peopleFilter]),
-        KeyBinding([.down, .ctrl("n")], .moveDown, "next person", in: [.peopleFilter]),
-        KeyBinding([.up, .ctrl("p")], .moveUp, "previous person", in: [.peopleFilter]),
-        KeyBinding([.backspace], .deleteBackward, "delete a character", in: [.peopleFilter]),
-        KeyBinding([.ctrl("u")], .clearQuery, "delete the whole filter", in: [.peopleFilter]),
-        // Confirm
-        KeyBinding([.character("r"), .enter], .confirmReplace, "replace the faces with the new ones", in: [.confirm]),
-        KeyBinding(
-            [.character("k")], .confirmKeepLabels, "keep labels of faces that overlap a new box (IoU > 0.5)",
-            in: [.confirm]),
-        KeyBinding([.escape, .character("q"), .ctrl("c")], .cancelPrompt, "do nothing", in: [.confirm]),
-        // Name / label prompt
-        KeyBinding([.enter], .submitPrompt, "done", in: [.input]),
-        KeyBinding([.escape, .ctrl("c")], .cancelPrompt, "cancel", in: [.input]),
-        KeyBinding([.backspace], .deleteBackward, "delete a character", in: [.input]),
-        KeyBinding([.ctrl("u")], .clearQuery, "delete the whole line", in: [.input]),
-        // Merge prompt
-        KeyBinding(
-            [.character("y"), .enter], .confirmMerge, "merge (every face takes the other label)", in: [.confirmMerge]),
-        KeyBinding(
-            [.character("n"), .escape, .character("q"), .ctrl("c")], .cancelPrompt, "do nothing", in: [.confirmMerge]),
-        // Help
-        KeyBinding([.character("j"), .down], .moveDown, "scroll down", in: [.help]),
-        KeyBinding([.character("k"), .up], .moveUp, "scroll up", in: [.help]),
-        KeyBinding([.escape, .character("q"), .character("?")], .closeView, "close the help", in: [.help]),
-    ])
+    static let standard = Keymap(
+        bindings: [
+            // Browsing
+            KeyBinding([.character("j"), .down], .moveDown, "next image", in: [.browse]),
+            KeyBinding([.character("k"), .up], .moveUp, "previous image", in: [.browse]),
+            KeyBinding([.ctrl("f"), .pageDown, .ctrl("d")], .pageDown, "page down", in: [.browse]),
+            KeyBinding([.ctrl("b"), .pageUp, .ctrl("u")], .pageUp, "page up", in: [.browse]),
+            KeyBinding([.character("g"), .home], .top, "first image", in: [.browse]),
+            KeyBinding([.character("G"), .end], .bottom, "last image", in: [.browse]),
+            KeyBinding([.character("/")], .startSearch, "search filenames (full text, as you type)", in: [.browse]),
+            KeyBinding([.character("n")], .nextMatch, "next search result", in: [.browse]),
+            KeyBinding([.character("N")], .previousMatch, "previous search result", in: [.browse]),
+            KeyBinding([.escape], .clearSearch, "clear the search", in: [.browse]),
+            KeyBinding([.character(" ")], .toggleSelect, "select / unselect the image", in: [.browse]),
+            KeyBinding([.character("a")], .selectAll, "select every image listed", in: [.browse]),
+            KeyBinding([.character("x")], .clearSelection, "clear the selection", in: [.browse]),
+            KeyBinding([.character("s")], .toggleSort, "sort by filename / face count", in: [.browse]),
+            KeyBinding([.character("S")], .reverseSort, "reverse the order", in: [.browse]),
+            KeyBinding([.character("b")], .toggleBoxes, "show / hide face boxes", in: [.browse, .detail]),
+            KeyBinding([.character("m")], .toggleLandmarks, "show / hide the 80 landmarks", in: [.browse, .detail]),
+            KeyBinding([.character("z")], .toggleZoom, "preview full screen / beside the list", in: [.browse]),
+            KeyBinding([.enter, .character("f")], .openDetail, "zoom on the faces of the image", in: [.browse]),
+            KeyBinding(
+                [.character("r")], .redetect, "re-detect the selection (or this image) through Triton",
+                in: [.browse, .detail]),
+            KeyBinding(
+                [.character("c")], .cancelDetection, "cancel the detection run / close its panel",
+                in: [.browse, .detail]),
+            KeyBinding(
+                [.character("o")], .openImage, "open the image in the system viewer ($FACESCOPE_OPENER, else xdg-open)",
+                in: [.browse, .detail]),
+            KeyBinding(
+                [.character("y")], .copyPath, "copy the image's path (to the terminal's clipboard, OSC 52)",
+                in: [.browse, .detail]),
+            KeyBinding([.character("p")], .showPeople, "people: faces grouped by label", in: [.browse, .detail]),
+            KeyBinding([.character("R")], .reload, "reload from Redis", in: [.browse, .people]),
+            KeyBinding([.ctrl("l")], .redraw, "redraw the screen", in: [.browse, .detail, .people, .similar]),
+            KeyBinding([.character("?")], .help, "this help", in: [.browse, .detail, .people, .similar]),
+            KeyBinding([.character("q"), .ctrl("c")], .quit, "quit", in: [.browse]),
+            // Face detail
+            KeyBinding([.character("l"), .right, .tab, .character("n")], .nextFace, "next face", in: [.detail]),
+            KeyBinding(
+                [.character("h"), .left, .backTab, .character("N")], .previousFace, "previous face",
+                in: [.detail]),
+            KeyBinding(
+                [.character("L")], .moreLikeThis, "more like this: the faces nearest to this one", in: [.detail]),
+            KeyBinding([.escape, .character("q"), .backspace], .closeView, "back to the list", in: [.detail]),
+            KeyBinding([.ctrl("c")], .quit, "quit", in: [.detail, .people, .similar]),
+        ] + PeopleContext.bindings + SimilarContext.bindings + [
+            // Searching
+            KeyBinding([.enter], .submitSearch, "keep the results and go back to the list", in: [.search]),
+            KeyBinding([.escape, .ctrl("c")], .cancelSearch, "clear the search", in: [.search]),
+            KeyBinding([.down, .ctrl("n")], .nextMatch, "next result", in: [.search]),
+            KeyBinding([.up, .ctrl("p")], .previousMatch, "previous result", in: [.search]),
+            KeyBinding([.backspace], .deleteBackward, "delete a character", in: [.search]),
+            KeyBinding([.ctrl("u")], .clearQuery, "delete the whole query", in: [.search]),
+        ] + PeopleContext.filterBindings + Prompt.bindings + [
+            // Help
+            KeyBinding([.character("j"), .down], .moveDown, "scroll down", in: [.help]),
+            KeyBinding([.character("k"), .up], .moveUp, "scroll up", in: [.help]),
+            KeyBinding([.escape, .character("q"), .character("?")], .closeView, "close the help", in: [.help]),
+        ])
 }
