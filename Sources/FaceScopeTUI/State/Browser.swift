@@ -64,36 +64,6 @@ struct StatusMessage: Sendable, Equatable {
     var isError: Bool
 }
 
-/// What a detection run has done so far.
-struct DetectionProgress: Sendable, Equatable {
-    var token: UInt64
-    var mode: FaceMergeMode
-    /// How many images the run works on, once it knows.
-    var total: Int?
-    var done = 0
-    var failed = 0
-    var faces = 0
-    var startedAt: Double
-    var finishedAt: Double?
-    /// The image last finished.
-    var current: String?
-    /// The last few errors, newest last.
-    var errors: [String] = []
-    var cancelling = false
-    var cancelled = false
-    /// Why the run could not go on at all (Triton or Redis unreachable).
-    var fatal: String?
-
-    /// Whether the run is still going.
-    var running: Bool { finishedAt == nil }
-
-    /// Images per second so far.
-    func rate(now: Double) -> Double {
-        let elapsed = (finishedAt ?? now) - startedAt
-        return elapsed > 0 ? Double(done) / elapsed : 0
-    }
-}
-
 /// What the preview area was asked to show and what it shows.
 struct PreviewSlot: Sendable, Equatable {
     /// What the last request was for; a change asks for a new rendering.
@@ -752,29 +722,18 @@ struct Browser: Sendable {
             preview.content = content
             preview.pending = false
         case .detectionStarted(let token, let total):
-            guard var run = detection, run.token == token else { return [] }
-            run.total = total
-            detection = run
+            guard detection?.token == token else { return [] }
+            detection?.started(total: total)
         case .detectionImage(let token, let document):
-            guard var run = detection, run.token == token else { return [] }
-            run.done += 1
-            run.faces += document.faceCount
-            run.current = document.filename
-            detection = run
+            guard detection?.token == token else { return [] }
+            detection?.stored(document)
             list.updateRows { $0.filename == document.filename ? document : nil }
         case .detectionFailed(let token, let file, let error):
-            guard var run = detection, run.token == token else { return [] }
-            run.done += 1
-            run.failed += 1
-            run.current = file
-            run.errors = Array((run.errors + [error]).suffix(3))
-            detection = run
+            guard detection?.token == token else { return [] }
+            detection?.failed(file: file, error: error)
         case .detectionFinished(let token, let cancelled, let error):
-            guard var run = detection, run.token == token else { return [] }
-            run.finishedAt = now
-            run.cancelled = cancelled
-            run.fatal = error
-            detection = run
+            guard detection?.token == token else { return [] }
+            detection?.finished(now: now, cancelled: cancelled, error: error)
             if let error {
                 message = StatusMessage(text: error, isError: true)
             }
