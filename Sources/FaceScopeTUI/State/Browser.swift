@@ -12,35 +12,6 @@ enum View: Sendable, Equatable {
     case similar
 }
 
-/// A question on the prompt line.
-enum Prompt: Sendable, Equatable {
-    /// How to re-detect `count` images (`what` names them).
-    case redetect(target: DetectionTarget, count: Int, what: String)
-    /// Typing a new name for person `label`.
-    case rename(label: Int, text: String)
-    /// Typing the label that person `label` is merged into.
-    case mergeTarget(label: Int, text: String)
-    /// Asked whether to merge person `label` into `into` (`what` says it in words).
-    case merge(label: Int, into: Int, what: String)
-
-    /// The text typed on a line prompt.
-    var text: String? {
-        switch self {
-        case .rename(_, let text), .mergeTarget(_, let text): return text
-        case .redetect, .merge: return nil
-        }
-    }
-
-    /// The same prompt with other text typed.
-    func with(text new: String) -> Prompt {
-        switch self {
-        case .rename(let label, _): return .rename(label: label, text: new)
-        case .mergeTarget(let label, _): return .mergeTarget(label: label, text: new)
-        case .redetect, .merge: return self
-        }
-    }
-}
-
 /// What narrows the image list besides a search.
 enum ListScope: Sendable, Equatable {
     /// The images of one person.
@@ -312,8 +283,8 @@ struct Browser: Sendable {
                 searchChanged()
             } else if context == .peopleFilter, case .character(let c) = key {
                 peopleView.type(String(c), viewHeight: viewHeight)
-            } else if context == .input, case .character(let c) = key, let line = prompt?.text {
-                prompt = prompt?.with(text: line + String(c))
+            } else if context == .input, case .character(let c) = key {
+                Prompt.type(String(c), on: &prompt)
             } else if [.browse, .detail, .people, .similar].contains(context) {
                 message = StatusMessage(text: "\(key.label): no such key here (? shows the keys)", isError: false)
             }
@@ -352,6 +323,8 @@ struct Browser: Sendable {
 
     private mutating func perform(_ action: Action, now: Double) -> [Effect] {
         message = nil
+        // While a prompt is open, every key is the prompt's.
+        if prompt != nil, let outcome = Prompt.perform(action, on: &prompt) { return answered(outcome, now: now) }
         // The people view's own actions (and the filter's while it is typed) are its reducer's.
         if context == .peopleFilter, peopleView.performWhileFiltering(action, viewHeight: viewHeight) { return [] }
         if view == .people, peopleView.perform(action, viewHeight: viewHeight) { return [] }
@@ -398,20 +371,14 @@ struct Browser: Sendable {
                 return keepHighlighted(current)
             }
         case .deleteBackward:
-            if let line = prompt?.text {
-                prompt = prompt?.with(text: String(line.dropLast()))
-            } else if search.deleteBackward() {
+            if search.deleteBackward() {
                 searchChanged()
             } else {
                 search.editing = false
             }
         case .clearQuery:
-            if prompt?.text != nil {
-                prompt = prompt?.with(text: "")
-            } else {
-                search.clearText()
-                searchChanged()
-            }
+            search.clearText()
+            searchChanged()
         case .toggleSelect:
             if let doc = list.current {
                 selection.toggle(pk: doc.pk, filename: doc.filename)
@@ -478,16 +445,9 @@ struct Browser: Sendable {
             helpScroll = 0
         case .redetect:
             return askRedetect()
-        case .confirmReplace, .confirmKeepLabels:
-            guard case .redetect(let target, _, _) = prompt else { return [] }
-            prompt = nil
-            let token = nextToken()
-            detection = DetectionProgress(
-                token: token, mode: action == .confirmKeepLabels ? .keepLabels : .replace, startedAt: now)
-            relayout()
-            return [.startDetection(DetectionRequest(token: token, target: target, mode: detection?.mode ?? .replace))]
-        case .cancelPrompt:
-            prompt = nil
+        case .confirmReplace, .confirmKeepLabels, .cancelPrompt, .submitPrompt, .confirmMerge:
+            // The prompt's actions: answered above while a prompt is open.
+            break
         case .showPeople:
             view = .people
             relayout()
@@ -515,12 +475,6 @@ struct Browser: Sendable {
         case .mergePerson:
             guard let person = people.current else { return [] }
             prompt = .mergeTarget(label: person.label, text: "")
-        case .submitPrompt:
-            return submitPrompt()
-        case .confirmMerge:
-            guard case .merge(let label, let into, _) = prompt else { return [] }
-            prompt = nil
-            return [changePeople(.merge(label: label, into: into))]
         case .moreLikeThis:
             return moreLikeThis()
         case .jumpToFace:
@@ -636,24 +590,25 @@ struct Browser: Sendable {
         relayout()
     }
 
-    private mutating func submitPrompt() -> [Effect] {
-        switch prompt {
-        case .rename(let label, let text)?:
-            prompt = nil
-            let name = text.trimmingBlanks()
+    /// Does what answering the prompt asked for.
+    private mutating func answered(_ outcome: PromptOutcome, now: Double) -> [Effect] {
+        switch outcome {
+        case .kept, .closed:
+            return []
+        case .detect(let target, let mode):
+            let token = nextToken()
+            detection = DetectionProgress(token: token, mode: mode, startedAt: now)
+            relayout()
+            return [.startDetection(DetectionRequest(token: token, target: target, mode: mode))]
+        case .rename(let label, let name):
             return [changePeople(.rename(label: label, name: name))]
-        case .mergeTarget(let label, let text)?:
-            guard let into = Int(text.trimmingBlanks()) else {
-                message = StatusMessage(text: "type the label of the person to merge into (a number)", isError: true)
-                return []
-            }
-            guard into != label else {
-                message = StatusMessage(text: "a person cannot be merged into itself", isError: true)
-                return []
-            }
+        case .askMerge(let label, let into):
             prompt = .merge(label: label, into: into, what: peopleView.mergeQuestion(label: label, into: into))
             return []
-        case .redetect?, .merge?, nil:
+        case .merge(let label, let into):
+            return [changePeople(.merge(label: label, into: into))]
+        case .refused(let text):
+            message = StatusMessage(text: text, isError: true)
             return []
         }
     }
