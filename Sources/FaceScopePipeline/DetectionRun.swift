@@ -99,12 +99,10 @@ public final class DetectionRun: Sendable {
 
     /// Whether an error means the service may come back: the run pauses instead of failing files.
     static func isOutage(_ error: FaceScopeError) -> Bool {
-        switch error {
-        case .unavailable: return true
-        // Redis's reply when maxmemory is reached: "OOM command not allowed when used memory > 'maxmemory'".
-        case .redis(let message): return message.contains("OOM command not allowed")
-        default: return false
-        }
+        // Triton down or answering 503, Redis out of memory: the store and the client say so
+        // with `.unavailable`, so nothing here reads error text.
+        if case .unavailable = error { return true }
+        return false
     }
 
     /// Processes `files`; those stored and unchanged since are skipped unless `force` (see

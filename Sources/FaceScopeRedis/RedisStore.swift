@@ -121,6 +121,10 @@ public final class RedisStore: Sendable {
     /// Whether an error reply is an ACL refusal.
     public static func isPermissionError(_ message: String) -> Bool { message.hasPrefix("NOPERM") }
 
+    /// Whether an error reply says maxmemory is reached ("OOM command not allowed when used
+    /// memory > 'maxmemory'").
+    public static func isOutOfMemory(_ message: String) -> Bool { message.hasPrefix("OOM") }
+
     private func probeModules(version: String) throws(FaceScopeError) -> ServerInfo {
         let replies = try connection.pipeline([
             ["JSON.TYPE", layout.prefix + "\u{1}facescope-probe"], ["FT.INFO", layout.ownIndex],
@@ -783,6 +787,13 @@ public final class RedisStore: Sendable {
             for (doc, reply) in zip(batch, replies) {
                 let name = TerminalText.sanitize(doc.filename)
                 switch reply {
+                case .error(let message) where RedisStore.isOutOfMemory(message):
+                    // Not this document's fault, and waiting does not free memory: an outage.
+                    results.append(
+                        .failure(
+                            .unavailable(
+                                "\(name): Redis is out of memory (maxmemory), not stored: \(TerminalText.sanitize(message))"
+                            )))
                 case .error(let message):
                     let reason =
                         RedisStore.isPermissionError(message)

@@ -151,7 +151,7 @@ struct DetectionRunTests {
         let store = InMemoryDocumentStore()
         let analyzer = ScriptedAnalyzer { Self.document($0) }
         _ = try store.saveAll([Self.document(ImageFile(path: "/elsewhere/z.jpg", filename: "z.jpg"))])
-        store.failNextSave(with: .redis("OOM command not allowed when used memory > 'maxmemory'."))
+        store.failNextSave(with: .unavailable("Redis is out of memory (maxmemory), not stored"))
         let (summary, failed) = try run(analyzer, store, folder.files(Self.names), batch: 2)
         #expect(summary.stopped != nil && failed.isEmpty)
         #expect(summary.left > 0 && summary.images + summary.left == 5)
