@@ -66,7 +66,7 @@ let package = Package(
             name: "facescope-bench",
             dependencies: [
                 "FaceScopeCore", "FaceScopeRedis", "FaceScopeImaging", "FaceScopeTriton", "FaceScopePipeline",
-                "CTurboJPEG", "CPNG",
+                "CTurboJPEG", "CPNG", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // In-memory twins of the ports (a document store, an image analyzer) for offline tests.
         .target(name: "FaceScopeTesting", dependencies: ["FaceScopeCore", "FaceScopePipeline"]),

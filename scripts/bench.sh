@@ -44,26 +44,36 @@ fs_log "building (release, .build-bench)"
 build facescope-bench
 if [ "$what" = all ] || [ "$what" = detect ] || [ "$what" = queue ]; then build facescope; fi
 
-export REDIS_OM_URL="$FS_REDIS_URL" TRITON_SERVER_URL="$FS_TRITON_URL"
-export BENCH_PYTHON="$FS_VENV/bin/python" FACESCOPE_BIN="$FS_ROOT/.build-bench/release/facescope"
 bench="$FS_ROOT/.build-bench/release/facescope-bench"
+# The knobs above, as facescope-bench's flags (facescope-bench SUBCOMMAND --help lists them all).
+services=(--redis-url "$FS_REDIS_URL" --triton-url "$FS_TRITON_URL")
+detect_flags=("${services[@]}" --python "$FS_VENV/bin/python" --facescope "$FS_ROOT/.build-bench/release/facescope")
+[ -n "${BENCH_QUICK:-}" ] && [ "${BENCH_QUICK}" != 0 ] && detect_flags+=(--quick)
+[ -n "${BENCH_ROUNDS:-}" ] && detect_flags+=(--rounds "$BENCH_ROUNDS")
+[ -n "${BENCH_IMAGES_PER_ROUND:-}" ] && detect_flags+=(--images-per-round "$BENCH_IMAGES_PER_ROUND")
+[ -n "${BENCH_CONCURRENCY:-}" ] && detect_flags+=(--concurrency "$BENCH_CONCURRENCY")
+[ -n "${BENCH_RSS_FILES:-}" ] && detect_flags+=(--rss-files "$BENCH_RSS_FILES")
+if [ -n "${BENCH_IMAGES:-}" ]; then
+  IFS=: read -r -a images <<<"$BENCH_IMAGES"
+  for image in "${images[@]}"; do detect_flags+=(--images "$image"); done
+fi
 
 echo "FaceScope benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs: $(lscpu | sed -n 's/^Model name: *//p')"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$what" = all ] || [ "$what" = store ]; then
   echo
   fs_log "store benchmark (BENCH_DOCS=${BENCH_DOCS:-100000})"
-  "$bench" store
+  "$bench" store "${services[@]}" --docs "${BENCH_DOCS:-100000}"
 fi
 if [ "$what" = all ] || [ "$what" = detect ]; then
   echo
   fs_log "detection benchmark${BENCH_QUICK:+ (BENCH_QUICK)}"
-  "$bench" detect
+  "$bench" detect "${detect_flags[@]}"
 fi
 if [ "$what" = phone ]; then
   echo
   fs_log "phone-photo benchmark (BENCH_ROUNDS=${BENCH_ROUNDS:-8})"
-  "$bench" phone
+  "$bench" phone "${detect_flags[@]}"
 fi
 if [ "$what" = queue ]; then
   second_pid=""
@@ -77,11 +87,15 @@ if [ "$what" = queue ]; then
     trap '[ -n "$second_pid" ] && kill -TERM -- "-$second_pid" 2>/dev/null || true' EXIT
     second_ready() { curl -sf http://127.0.0.1:18100/v2/health/ready >/dev/null; }
     fs_wait_for 180 second_ready || fs_die "the second Triton did not start; see $FS_STATE/triton-bench.log"
-    export BENCH_TRITON_SECOND=127.0.0.1:18100
+    BENCH_TRITON_SECOND=127.0.0.1:18100
   fi
+  queue_flags=("${services[@]}" --facescope "$FS_ROOT/.build-bench/release/facescope")
+  [ -n "${BENCH_QUICK:-}" ] && [ "${BENCH_QUICK}" != 0 ] && queue_flags+=(--quick)
+  [ -n "${BENCH_ROUNDS:-}" ] && queue_flags+=(--rounds "$BENCH_ROUNDS")
+  [ -n "${BENCH_TRITON_SECOND:-}" ] && queue_flags+=(--second-triton "$BENCH_TRITON_SECOND")
   echo
   fs_log "queue benchmark${BENCH_QUICK:+ (BENCH_QUICK)}"
-  "$bench" queue
+  "$bench" queue "${queue_flags[@]}"
 fi
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,3 +1,4 @@
+import ArgumentParser
 import FaceScopeCore
 import FaceScopeImaging
 import FaceScopeRedis
@@ -6,38 +7,148 @@ import Foundation
 /// Prints benchmark tables. Figures are medians (and p95) of repeated runs, with ratios against a
 /// reference measured in the same run, because the machine is shared and noisy.
 @main
-enum Bench {
-    static func main() {
-        let args = CommandLine.arguments.dropFirst()
-        let env = ProcessInfo.processInfo.environment
-        let redisURL = env["REDIS_OM_URL"] ?? "redis://127.0.0.1:16379/0"
-        let count = Int(env["BENCH_DOCS"] ?? "") ?? 100_000
-        do {
-            switch args.first ?? "store" {
-            case "store": try storeBenchmark(redisURL: redisURL, count: count)
-            case "detect": try DetectBench.fromEnvironment(env).run()
-            case "phone": try PhoneBench(detect: DetectBench.fromEnvironment(env)).run()
-            case "preprocess":
-                try DetectBench.fromEnvironment(env).runPreprocessingOnly(
-                    mode: ResizeMode(rawValue: env["BENCH_RESIZE"] ?? "letterbox") ?? .letterbox)
-            case "queue": try QueueBench.fromEnvironment(env).run()
-            case "recognition":
-                try RecognitionBench.run(
-                    redisURL: redisURL, faces: Int(env["BENCH_FACES"] ?? "") ?? 100_000,
-                    clusterFaces: Int(env["BENCH_CLUSTER_FACES"] ?? "") ?? 10_000)
-            case "hash":
-                try HashBench.run(sizesMB: [1, 5, 20], rounds: Int(env["BENCH_ROUNDS"] ?? "") ?? 9)
-            default:
-                FileHandle.standardError.write(
-                    Data("usage: facescope-bench [store|detect|phone|preprocess|recognition|hash|queue]\n".utf8))
-                exit(2)
-            }
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            exit(1)
-        }
-    }
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "facescope-bench",
+        abstract: "FaceScope's benchmarks: each prints a markdown table (scripts/bench.sh runs them).",
+        subcommands: [
+            StoreBench.self, DetectBenchCommand.self, PhoneBenchCommand.self, PreprocessBench.self,
+            QueueBenchCommand.self, RecognitionBenchCommand.self, HashBenchCommand.self,
+        ],
+        defaultSubcommand: StoreBench.self)
+}
 
+/// Where the services are.
+struct ServiceOptions: ParsableArguments {
+    @Option(help: "Redis Stack to measure against (a prefix of the benchmark's own is used and removed).")
+    var redisURL = ProcessInfo.processInfo.environment["REDIS_OM_URL"] ?? "redis://127.0.0.1:16379/0"
+
+    @Option(help: "Triton server (host:port).")
+    var tritonURL = ProcessInfo.processInfo.environment["TRITON_SERVER_URL"] ?? "127.0.0.1:18000"
+}
+
+/// The detection benchmarks' knobs.
+struct DetectOptions: ParsableArguments {
+    @OptionGroup var services: ServiceOptions
+
+    @Flag(help: "Smaller counts: under a minute.")
+    var quick = false
+
+    @Option(help: "Sample photos: files or folders (not recursive); default the shared photos and samples/.")
+    var images: [String] = []
+
+    @Option(help: "Images in flight at once.")
+    var concurrency = 2
+
+    @Option(help: "Measured rounds (default 8, 3 with --quick).")
+    var rounds: Int?
+
+    @Option(help: "Images per round (default twice the photos, once with --quick).")
+    var imagesPerRound: Int?
+
+    @Option(help: "File counts whose peak RSS is measured (default 100,1000; 20,100 with --quick).")
+    var rssFiles: String?
+
+    @Option(help: "The Python that runs the official client.")
+    var python = ".services/venv/bin/python"
+
+    @Option(help: "The official-client script.")
+    var pythonClient = "bench/python_client.py"
+
+    @Option(help: "The facescope binary measured (default: beside this one).")
+    var facescope: String?
+
+    func bench() throws -> DetectBench {
+        let sources = images.isEmpty ? ["../shared/data/faces", "../shared/data/no-faces", "samples"] : images
+        let photos = try DetectBench.distinctImages(sources)
+        guard !photos.isEmpty else { throw BenchError("no sample photos found in \(sources)") }
+        return DetectBench(
+            tritonURL: services.tritonURL, photos: photos, quick: quick, concurrency: concurrency,
+            rounds: rounds ?? (quick ? 3 : 8), imagesPerRound: imagesPerRound ?? photos.count * (quick ? 1 : 2),
+            prepRepeats: quick ? 8 : 30, transportRepeats: quick ? 10 : 40,
+            rssCounts: (rssFiles ?? (quick ? "20,100" : "100,1000")).split(separator: ",").compactMap { Int($0) },
+            python: python, pythonClient: pythonClient,
+            facescope: facescope ?? ProcessInfo.processInfo.environment["FACESCOPE_BIN"]
+                ?? DetectBench.siblingExecutable("facescope"))
+    }
+}
+
+struct StoreBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store", abstract: "The store: saves, listings, deep pages and searches over N documents.")
+    @OptionGroup var services: ServiceOptions
+    @Option(help: "Documents to store.") var docs = 100_000
+    func run() throws { try Bench.storeBenchmark(redisURL: services.redisURL, count: docs) }
+}
+
+struct DetectBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Detection: FaceScope vs the Python client, preprocessing, what Triton sustains, transports, RSS.")
+    @OptionGroup var options: DetectOptions
+    func run() throws { try options.bench().run() }
+}
+
+struct PhoneBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "phone", abstract: "12-megapixel JPEGs: client CPU, decode cost per DCT scale, accuracy.")
+    @OptionGroup var options: DetectOptions
+    func run() throws { try PhoneBench(detect: options.bench()).run() }
+}
+
+struct PreprocessBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "preprocess", abstract: "Preprocessing alone (decode + FaceNet input), no server.")
+    @OptionGroup var options: DetectOptions
+    @Option(help: "stretch or letterbox.") var resize: ResizeMode = .letterbox
+    func run() throws { try options.bench().runPreprocessingOnly(mode: resize) }
+}
+
+struct QueueBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queue", abstract: "The detection queue: 1, 2, 4 workers against one and two Triton servers.")
+    @OptionGroup var services: ServiceOptions
+    @Flag(help: "Smaller counts.") var quick = false
+    @Option(help: "Files per run (default 40, 12 with --quick).") var files: Int?
+    @Option(help: "Measured rounds (default 3, 1 with --quick).") var rounds: Int?
+    @Option(help: "Worker counts, comma-separated.") var workers = "1,2,4"
+    @Option(help: "A second Triton (host:port) for the two-server rows.") var secondTriton: String?
+    @Option(help: "The photo copied into the files.") var photo = "samples/portrait-grace-hopper.jpg"
+    @Option(help: "The facescope binary (default: beside this one).") var facescope: String?
+
+    func run() throws {
+        try QueueBench(
+            binary: facescope ?? ProcessInfo.processInfo.environment["FACESCOPE_BIN"]
+                ?? DetectBench.siblingExecutable("facescope"),
+            redisURL: services.redisURL, tritonURLs: [services.tritonURL] + (secondTriton.map { [$0] } ?? []),
+            files: files ?? (quick ? 12 : 40), rounds: rounds ?? (quick ? 1 : 3),
+            workerCounts: workers.split(separator: ",").compactMap { Int($0) }, photo: photo
+        ).run()
+    }
+}
+
+struct RecognitionBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "recognition", abstract: "KNN over stored face descriptors, and clustering time.")
+    @OptionGroup var services: ServiceOptions
+    @Option(help: "Stored faces.") var faces = 100_000
+    @Option(help: "Faces clustered.") var clusterFaces = 10_000
+    func run() throws {
+        try RecognitionBench.run(redisURL: services.redisURL, faces: faces, clusterFaces: clusterFaces)
+    }
+}
+
+struct HashBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hash", abstract: "SHA-256 of image files (the source check), against reading them.")
+    @Option(help: "Measured rounds.") var rounds = 9
+    func run() throws { try HashBench.run(sizesMB: [1, 5, 20], rounds: rounds) }
+}
+
+extension ResizeMode: ExpressibleByArgument {}
+
+/// Helpers the benchmarks share.
+enum Bench {
     static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)

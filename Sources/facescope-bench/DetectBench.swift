@@ -38,27 +38,6 @@ struct DetectBench {
     static let coverage = TensorName.coverage
     static let boxes = TensorName.boxes
 
-    static func fromEnvironment(_ env: [String: String]) throws -> DetectBench {
-        let quick = (env["BENCH_QUICK"] ?? "0") != "0" && !(env["BENCH_QUICK"] ?? "").isEmpty
-        let shared = env["BENCH_SHARED"] ?? "../shared"
-        let sources =
-            env["BENCH_IMAGES"].map { $0.split(separator: ":").map(String.init) }
-            ?? ["\(shared)/data/faces", "\(shared)/data/no-faces", "samples"]
-        let photos = try Self.distinctImages(sources)
-        guard !photos.isEmpty else { throw BenchError("no sample photos found in \(sources)") }
-        let concurrency = Int(env["BENCH_CONCURRENCY"] ?? "") ?? 2
-        return DetectBench(
-            tritonURL: env["TRITON_SERVER_URL"] ?? "127.0.0.1:18000", photos: photos, quick: quick,
-            concurrency: concurrency, rounds: Int(env["BENCH_ROUNDS"] ?? "") ?? (quick ? 3 : 8),
-            imagesPerRound: Int(env["BENCH_IMAGES_PER_ROUND"] ?? "") ?? photos.count * (quick ? 1 : 2),
-            prepRepeats: quick ? 8 : 30, transportRepeats: quick ? 10 : 40,
-            rssCounts: (env["BENCH_RSS_FILES"] ?? (quick ? "20,100" : "100,1000")).split(separator: ",")
-                .compactMap { Int($0) },
-            python: env["BENCH_PYTHON"] ?? ".services/venv/bin/python",
-            pythonClient: env["BENCH_PYTHON_CLIENT"] ?? "bench/python_client.py",
-            facescope: env["FACESCOPE_BIN"] ?? Self.siblingExecutable("facescope"))
-    }
-
     /// Image files under `sources` (files or folders, not recursive), one per distinct content,
     /// sorted by name.
     static func distinctImages(_ sources: [String]) throws -> [String] {
@@ -99,7 +78,7 @@ struct DetectBench {
         print("Triton \(tritonURL); \(photos.count) photos: \(photos.map(Self.name).joined(separator: ", "))")
         print(
             "\(concurrency) images in flight for every client; \(rounds) interleaved round(s) of \(imagesPerRound) images"
-                + (quick ? " (BENCH_QUICK)" : ""))
+                + (quick ? " (--quick)" : ""))
 
         let auto = try TritonClient(url: tritonURL, configuration: .init(transport: .automatic))
         let http = try TritonClient(url: tritonURL, configuration: .init(transport: .http))

@@ -7,9 +7,8 @@ import Foundation
 /// reference), how busy the servers were (Triton's statistics: compute time over wall time),
 /// and the queue's own cost per image (enqueue + take + acknowledge, no detection).
 ///
-/// BENCH_ variables: BENCH_QUEUE_FILES (files per run, 40), BENCH_ROUNDS (3), BENCH_QUEUE_WORKERS
-/// (1,2,4), BENCH_TRITON_SECOND (a second server's host:port; without it the two-server rows are
-/// left out), BENCH_QUEUE_PHOTO (the photo copied, samples/portrait-grace-hopper.jpg).
+/// Options: `facescope-bench queue --help` (without `--second-triton` the two-server rows are left
+/// out).
 struct QueueBench {
     let binary: String
     let redisURL: String
@@ -18,19 +17,6 @@ struct QueueBench {
     let rounds: Int
     let workerCounts: [Int]
     let photo: String
-
-    static func fromEnvironment(_ env: [String: String]) throws -> QueueBench {
-        guard let binary = env["FACESCOPE_BIN"] else { throw BenchError("FACESCOPE_BIN is not set") }
-        let quick = env["BENCH_QUICK"] != nil
-        var urls = [env["TRITON_SERVER_URL"] ?? "127.0.0.1:18000"]
-        if let second = env["BENCH_TRITON_SECOND"], !second.isEmpty { urls.append(second) }
-        return QueueBench(
-            binary: binary, redisURL: env["REDIS_OM_URL"] ?? "redis://127.0.0.1:16379/0", tritonURLs: urls,
-            files: Int(env["BENCH_QUEUE_FILES"] ?? "") ?? (quick ? 12 : 40),
-            rounds: Int(env["BENCH_ROUNDS"] ?? "") ?? (quick ? 1 : 3),
-            workerCounts: (env["BENCH_QUEUE_WORKERS"] ?? "1,2,4").split(separator: ",").compactMap { Int($0) },
-            photo: env["BENCH_QUEUE_PHOTO"] ?? "samples/portrait-grace-hopper.jpg")
-    }
 
     /// One measured run: wall seconds, the servers' compute seconds (Triton's statistics) and
     /// CPU seconds (their processes on this machine) meanwhile.
@@ -95,7 +81,7 @@ struct QueueBench {
             )
         }
         if tritonURLs.count == 1 {
-            print("\n(one Triton server: set BENCH_TRITON_SECOND for the two-server rows)")
+            print("\n(one Triton server: give --second-triton for the two-server rows)")
         }
         print("")
         try overhead(referenceRate: referenceRate)
