@@ -119,15 +119,6 @@ public struct SearchPlan: Sendable, Equatable {
 
     public var isEmpty: Bool { words.isEmpty && prefixes.isEmpty }
 
-    /// RediSearch query text for the whole words over `field` (words are letters and digits
-    /// only, so nothing in them is query syntax); `*` when there are none. `fuzzy` allows one
-    /// typo in each word of three letters or more.
-    public func wordQuery(field: String, fuzzy: Bool = false) -> String {
-        guard !words.isEmpty else { return "*" }
-        let terms = words.map { fuzzy && $0.count >= 3 ? "%\(SearchQuery.escapeTag($0))%" : SearchQuery.escapeTag($0) }
-        return "@\(field):(\(terms.joined(separator: " ")))"
-    }
-
     /// Whether a name (a person's) matches: every word is one of its words and every prefix
     /// starts one.
     public func matches(name: String) -> Bool {

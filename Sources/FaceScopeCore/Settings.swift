@@ -257,12 +257,23 @@ public struct Settings: Sendable, Equatable {
     /// of memory) to come back before it stops.
     public var outageWait: Double = 30
 
+    /// The original deployment's document key prefix: no global prefix, module `utils`.
+    public static let defaultKeyPrefix = ":utils.Model:"
+
+    /// A key prefix must be non-empty, with no spaces or control characters.
+    public static func checkKeyPrefix(_ prefix: String) throws(FaceScopeError) {
+        guard !prefix.isEmpty, !prefix.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 })
+        else {
+            throw .usage("the key prefix must be non-empty and contain no spaces: '\(TerminalText.sanitize(prefix))'")
+        }
+    }
+
     public static let specs: [SettingKey: SettingSpec] = [
         .redisURL: SettingSpec(
             variable: "REDIS_OM_URL", defaultValue: "redis://localhost:6379/0",
             help: "Redis Stack URL: redis://[[user]:password@]host[:port][/db] or unix:///path.sock"),
         .keyPrefix: SettingSpec(
-            variable: "FACESCOPE_KEY_PREFIX", defaultValue: KeyLayout.defaultPrefix,
+            variable: "FACESCOPE_KEY_PREFIX", defaultValue: Settings.defaultKeyPrefix,
             help: "redis-om key prefix of the documents ({global}:{module}.Model:)"),
         .connectTimeout: SettingSpec(
             variable: "FACESCOPE_REDIS_CONNECT_TIMEOUT", defaultValue: "3",
@@ -365,7 +376,7 @@ public struct Settings: Sendable, Equatable {
         settings.clusterThreshold = try number(.clusterThreshold, 0...4)
         settings.outageWait = try number(.outageWait, 0...86400)
         _ = try RedisEndpoint.parse(settings.redisURL)
-        _ = try KeyLayout(prefix: settings.keyPrefix)
+        try checkKeyPrefix(settings.keyPrefix)
         return settings
     }
 }

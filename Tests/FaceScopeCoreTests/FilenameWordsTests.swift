@@ -57,15 +57,6 @@ struct FilenameWordsTests {
         #expect(SearchPlan(text) == SearchPlan(words: words, prefixes: prefixes))
     }
 
-    @Test("word queries contain nothing but words, and a typo-tolerant form")
-    func queries() {
-        #expect(SearchPlan("obama biden ").wordQuery(field: "w") == "@w:(obama biden)")
-        #expect(SearchPlan("obma ").wordQuery(field: "w", fuzzy: true) == "@w:(%obma%)")
-        #expect(SearchPlan("ab ").wordQuery(field: "w", fuzzy: true) == "@w:(ab)")
-        #expect(SearchPlan("holi").wordQuery(field: "w") == "*")
-        #expect(SearchPlan("user@host-a-b:c 100% ").wordQuery(field: "w") == "@w:(user host a b c 100)")
-    }
-
     @Test("a person's name matches by whole words and word starts, case and accents ignored")
     func names() {
         #expect(SearchPlan("joe biden ").matches(name: "Joe Biden"))

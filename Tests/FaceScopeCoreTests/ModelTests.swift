@@ -129,12 +129,4 @@ struct SHA1Tests {
         #expect(SHA1.hexDigest("abc") == "a9993e364706816aba3e25717850c26c9cd0d89d")
         #expect(SHA1.hexDigest(String(repeating: "a", count: 1000)) == "291e9a6c66994949b57ba5e650361e98fc36b1ba")
     }
-
-    @Test("redis-om's schema hash for the original Model class")
-    func schemaHash() throws {
-        // The value redis-om 0.3.5 computes for the original deployment's Model (module `utils`).
-        let layout = try KeyLayout()
-        #expect(layout.redisOMIndex == ":utils.Model:index")
-        #expect(layout.redisOMSchemaHash == "87e02a5152c1a0ab51e0e4a1886e5b37e9628cf0")
-    }
 }

@@ -1,6 +1,7 @@
+import FaceScopeCore
 import Testing
 
-@testable import FaceScopeCore
+@testable import FaceScopeRedis
 
 @Suite("RediSearch query escaping")
 struct QueryTests {
@@ -59,5 +60,25 @@ struct TerminalTextTests {
         #expect(TerminalText.truncate("abcdef", columns: 4) == "abc…")
         #expect(TerminalText.pad("ab", columns: 4) == "ab  ")
         #expect(TerminalText.width(TerminalText.pad("日本語テキスト", columns: 7)) <= 7)
+    }
+}
+
+@Suite("RediSearch words and redis-om's schema")
+struct RedisTextTests {
+    @Test("word queries contain nothing but words, and a typo-tolerant form")
+    func queries() {
+        #expect(SearchPlan("obama biden ").wordQuery(field: "w") == "@w:(obama biden)")
+        #expect(SearchPlan("obma ").wordQuery(field: "w", fuzzy: true) == "@w:(%obma%)")
+        #expect(SearchPlan("ab ").wordQuery(field: "w", fuzzy: true) == "@w:(ab)")
+        #expect(SearchPlan("holi").wordQuery(field: "w") == "*")
+        #expect(SearchPlan("user@host-a-b:c 100% ").wordQuery(field: "w") == "@w:(user host a b c 100)")
+    }
+
+    @Test("redis-om's schema hash for the original Model class")
+    func schemaHash() throws {
+        // The value redis-om 0.3.5 computes for the original deployment's Model (module `utils`).
+        let layout = try KeyLayout()
+        #expect(layout.redisOMIndex == ":utils.Model:index")
+        #expect(layout.redisOMSchemaHash == "87e02a5152c1a0ab51e0e4a1886e5b37e9628cf0")
     }
 }

@@ -1,3 +1,5 @@
+import FaceScopeCore
+
 /// Builds RediSearch query strings from user input. Everything a user or a filename contributes
 /// goes through these functions, so no input can change a query's structure or cause a syntax
 /// error.
@@ -25,5 +27,16 @@ public enum SearchQuery {
         case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x5F: return true
         default: return false
         }
+    }
+}
+
+extension SearchPlan {
+    /// RediSearch query text for the whole words over `field` (words are letters and digits
+    /// only, so nothing in them is query syntax); `*` when there are none. `fuzzy` allows one
+    /// typo in each word of three letters or more.
+    public func wordQuery(field: String, fuzzy: Bool = false) -> String {
+        guard !words.isEmpty else { return "*" }
+        let terms = words.map { fuzzy && $0.count >= 3 ? "%\(SearchQuery.escapeTag($0))%" : SearchQuery.escapeTag($0) }
+        return "@\(field):(\(terms.joined(separator: " ")))"
     }
 }

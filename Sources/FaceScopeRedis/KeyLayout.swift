@@ -1,3 +1,5 @@
+import FaceScopeCore
+
 /// Where FaceScope's data lives in Redis: redis-om's keys and index for the `Model` class, and
 /// FaceScope's own index and sort sets beside them.
 public struct KeyLayout: Sendable, Equatable {
@@ -5,13 +7,10 @@ public struct KeyLayout: Sendable, Equatable {
     /// `:utils.Model:` (no global prefix, module `utils`).
     public let prefix: String
 
-    public static let defaultPrefix = ":utils.Model:"
+    public static let defaultPrefix = Settings.defaultKeyPrefix
 
     public init(prefix: String = KeyLayout.defaultPrefix) throws(FaceScopeError) {
-        guard !prefix.isEmpty, !prefix.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 })
-        else {
-            throw FaceScopeError.usage("the key prefix must be non-empty and contain no spaces: '\(prefix)'")
-        }
+        try Settings.checkKeyPrefix(prefix)
         self.prefix = prefix
     }
 
