@@ -38,4 +38,56 @@ public enum PeopleClustering {
         let updated = try store.setFaceLabels(changes)
         return ClusterSummary(faces: faces.count, people: Set(labels).count, updated: updated)
     }
+
+    /// Labels faces just stored (after a detection) without reading the library: each joins the
+    /// person most of its labelled neighbours within `threshold` belong to (found through the
+    /// store's vector index, `k` per face), never a person another face of its photo is; the rest
+    /// are clustered among themselves and get new labels after the largest in use. Faces that have
+    /// a label or no descriptor are left alone.
+    public static func labelNew(
+        _ faces: [FaceVector], store: some FaceVectorStore, threshold: Float, neighbours k: Int = 10
+    ) throws(FaceScopeError) -> ClusterSummary {
+        let new = faces.filter { $0.label == nil && !$0.embedding.isEmpty }
+        guard !new.isEmpty else { return ClusterSummary(faces: 0, people: 0, updated: 0) }
+        var labels: [String: Int] = [:]
+        var rest: [FaceVector] = []
+        for face in new {
+            var votes: [Int: Int] = [:]
+            var taken = Set<Int>()
+            for (neighbour, distance) in try store.nearestLabelledFaces(to: face.embedding, k: k) {
+                guard let label = neighbour.label else { continue }
+                // A label another face of this photo has is not on offer.
+                if neighbour.documentPK == face.documentPK {
+                    taken.insert(label)
+                    continue
+                }
+                if distance < threshold { votes[label, default: 0] += 1 }
+            }
+            for other in new where other.documentPK == face.documentPK && other.facePK != face.facePK {
+                if let given = labels[other.facePK] { taken.insert(given) }
+            }
+            for label in taken { votes[label] = nil }
+            if let best = votes.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }) {
+                labels[face.facePK] = best.key
+            } else {
+                rest.append(face)
+            }
+        }
+        if !rest.isEmpty {
+            var photos: [String: Int] = [:]
+            let groups = rest.map { face in
+                if let known = photos[face.documentPK] { return known }
+                photos[face.documentPK] = photos.count
+                return photos.count - 1
+            }
+            let clusters = FaceIdentities.cluster(rest.map(\.embedding), threshold: threshold, groups: groups)
+            let first = (try store.largestLabel() ?? -1) + 1
+            for (face, cluster) in zip(rest, clusters) { labels[face.facePK] = first + cluster }
+        }
+        let changes = new.compactMap { face in
+            labels[face.facePK].map { FaceLabelChange(facePK: face.facePK, documentPK: face.documentPK, label: $0) }
+        }
+        let updated = try store.setFaceLabels(changes)
+        return ClusterSummary(faces: new.count, people: Set(labels.values).count, updated: updated)
+    }
 }

@@ -1,22 +1,24 @@
 import FaceScopeCore
 
 extension RedisStore: FaceVectorStore {
+    /// Pages of documents in filename order, their faces with descriptors in batches: memory
+    /// holds one page however large the library is.
     public func forEachFaceVector(unlabelledOnly: Bool, _ body: ([FaceVector]) throws(FaceScopeError) -> Void)
         throws(FaceScopeError)
     {
-        var batch: [FaceVector] = []
-        for stored in try facesWithEmbeddings() {
-            guard let embedding = stored.face.embedding, !unlabelledOnly || stored.face.label == nil else { continue }
-            batch.append(
-                FaceVector(
-                    facePK: stored.face.pk, documentPK: stored.documentPK, label: stored.face.label,
-                    labelFixed: stored.face.labelFixed, embedding: embedding))
-            if batch.count == 1000 {
-                try body(batch)
-                batch.removeAll(keepingCapacity: true)
+        try forEachPage { page throws(FaceScopeError) in
+            var batch: [FaceVector] = []
+            for document in page {
+                for face in document.faces ?? [] {
+                    guard let embedding = face.embedding, !unlabelledOnly || face.label == nil else { continue }
+                    batch.append(
+                        FaceVector(
+                            facePK: face.pk, documentPK: document.pk, label: face.label, labelFixed: face.labelFixed,
+                            embedding: embedding))
+                }
             }
+            if !batch.isEmpty { try body(batch) }
         }
-        if !batch.isEmpty { try body(batch) }
     }
 
     public func setFaceLabels(_ changes: [FaceLabelChange]) throws(FaceScopeError) -> Int {
@@ -26,5 +28,41 @@ extension RedisStore: FaceVectorStore {
                     pk: change.facePK, bbox: BoundingBox(pk: "", x1: 0, y1: 0, x2: 0, y2: 0), probability: 0)
                 return (StoredFace(documentPK: change.documentPK, filename: "", faceIndex: 0, face: face), change.label)
             })
+    }
+
+    public func nearestLabelledFaces(to embedding: [Float], k: Int) throws(FaceScopeError)
+        -> [(face: FaceVector, distance: Float)]
+    {
+        try similarFaces(to: embedding, limit: max(1, k) * 2).compactMap { found in
+            let face = found.stored.face
+            guard let label = face.label, let vector = face.embedding else { return nil }
+            return (
+                FaceVector(
+                    facePK: face.pk, documentPK: found.stored.documentPK, label: label, labelFixed: face.labelFixed,
+                    embedding: vector),
+                found.distance
+            )
+        }.prefix(max(1, k)).map { $0 }
+    }
+
+    /// Found by halving numeric ranges on FaceScope's index (a range query matches a document when
+    /// any of its faces' labels falls in it): about 30 counts, whatever the library's size.
+    public func largestLabel() throws(FaceScopeError) -> Int? {
+        func any(above value: Int) throws(FaceScopeError) -> Bool {
+            try total(query: "@label:[(\(value) +inf]") > 0
+        }
+        guard try total(query: "@label:[-inf +inf]") > 0 else { return nil }
+        var low = -1
+        var high = 1
+        while try any(above: high) {
+            low = high
+            high *= 2
+        }
+        // Some label is > low (or low is -1), none is > high.
+        while high - low > 1 {
+            let middle = low + (high - low) / 2
+            if try any(above: middle) { low = middle } else { high = middle }
+        }
+        return high
     }
 }

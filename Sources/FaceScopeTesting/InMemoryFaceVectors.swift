@@ -35,6 +35,18 @@ public final class InMemoryFaceVectors: FaceVectorStore {
         }
     }
 
+    public func nearestLabelledFaces(to embedding: [Float], k: Int) throws(FaceScopeError)
+        -> [(face: FaceVector, distance: Float)]
+    {
+        let faces = state.withLock { $0.faces }
+        let scored = faces.filter { $0.label != nil }.map { ($0, FaceIdentities.distance(embedding, $0.embedding)) }
+        return Array(scored.sorted { $0.1 < $1.1 }.prefix(max(1, k))).map { (face: $0.0, distance: $0.1) }
+    }
+
+    public func largestLabel() throws(FaceScopeError) -> Int? {
+        state.withLock { $0.faces.compactMap(\.label).max() }
+    }
+
     public func setFaceLabels(_ changes: [FaceLabelChange]) throws(FaceScopeError) -> Int {
         state.withLock { state in
             state.writes.append(changes)

@@ -99,6 +99,13 @@ struct DetectCommand: ParsableCommand {
     @Flag(name: .customLong("no-landmarks"), help: "Find faces only; skip the landmark model.")
     var noLandmarks = false
 
+    @Flag(
+        name: .customLong("no-cluster"),
+        help:
+            "Leave the new faces without a person (default: each joins the person its nearest labelled faces are, or a new one; 'facescope cluster' does it later)."
+    )
+    var noCluster = false
+
     @Flag(help: "Say how tensors travel to Triton and other decisions.")
     var verbose = false
 
@@ -161,8 +168,24 @@ struct DetectCommand: ParsableCommand {
         let progress = ProgressReporter(json: json, listEach: dryRun && !json)
         let runner = services.detectionRun(
             analyzer: pipeline, store: redis, mergeMode: replaceLabels ? .replace : .keepLabels)
-        var summary = try runner.run(collected.files, force: force, cancel: cancel) { progress.handle($0) }
+        // New faces join people as their documents land (in chunks, through the vector index).
+        let labeller =
+            noCluster ? nil : redis.map { NewFaceLabeller(store: $0, threshold: Float(settings.clusterThreshold)) }
+        var summary = try runner.run(collected.files, force: force, cancel: cancel) { event in
+            if case .finished(let document) = event { labeller?.stored(document) }
+            progress.handle(event)
+        }
         interrupt.disarm()
+        if let labeller {
+            switch labeller.finish() {
+            case .success(let done) where done.faces > 0 && !json:
+                printNote(
+                    "\(done.faces) new face\(done.faces == 1 ? "" : "s") given a person (\(done.updated) labels set; "
+                        + "'facescope people' lists them)")
+            case .success: break
+            case .failure(let error): printWarning("the new faces were stored but not clustered: \(error.description)")
+            }
+        }
         // Files refused before the run (missing, not regular, not UTF-8) are failures too.
         summary.failed += collected.problems.count
         progress.finish(summary, dryRun: dryRun)

@@ -177,3 +177,33 @@ def test_force_keeps_what_other_tools_wrote_inside_faces_and_boxes(prefix, tmp_p
     assert all(face["bbox"].get("source") == "manual" for face in again["faces"])
     # The detection itself is new: fresh face pks.
     assert {f["pk"] for f in again["faces"]}.isdisjoint({f["pk"] for f in document["faces"]})
+
+
+def test_new_faces_join_people_as_they_are_stored_unless_asked_not_to(prefix, tmp_path):
+    from PIL import Image, ImageOps
+
+    shutil.copy(DATA / "faces" / "group-6-faces.jpg", tmp_path / "group.jpg")
+    shutil.copy(DATA / "faces" / "portrait-grace-hopper.jpg", tmp_path / "hopper.jpg")
+    done = detect(prefix, str(tmp_path), "--images-dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "7 new faces given a person" in done.stderr
+    labels = {d["filename"]: [f["label"] for f in d["faces"]] for d in stored(prefix)}
+    group = labels["group.jpg"]
+    # Everyone a person; the six of one photo six people; Grace Hopper someone else.
+    assert None not in group and len(set(group)) == 6
+    assert labels["hopper.jpg"][0] is not None and labels["hopper.jpg"][0] not in group
+
+    # A mirrored copy of the group photo, detected later: its faces join the same six people.
+    ImageOps.mirror(Image.open(tmp_path / "group.jpg")).save(tmp_path / "group-mirrored.jpg", quality=95)
+    done = detect(prefix, str(tmp_path / "group-mirrored.jpg"), "--images-dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    mirrored = {d["filename"]: [f["label"] for f in d["faces"]] for d in stored(prefix)}["group-mirrored.jpg"]
+    assert sorted(mirrored) == sorted(group)
+
+    # --no-cluster leaves new faces without a person.
+    (tmp_path / "hopper.jpg").write_bytes((tmp_path / "hopper.jpg").read_bytes() + b"changed")
+    done = detect(prefix, str(tmp_path / "hopper.jpg"), "--images-dir", str(tmp_path), "--no-cluster",
+                  "--replace-labels")
+    assert done.returncode == 0, done.stderr
+    assert "given a person" not in done.stderr
+    assert {d["filename"]: [f["label"] for f in d["faces"]] for d in stored(prefix)}["hopper.jpg"] == [None]

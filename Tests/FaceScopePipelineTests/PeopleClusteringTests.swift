@@ -84,4 +84,26 @@ struct PeopleClusteringTests {
         #expect(store.faces.map(\.label) == [42, 42, 99])
         #expect(!(store.writes.last ?? []).contains { $0.facePK == "a3" })
     }
+
+    @Test("faces just stored join the person their neighbours are, never one their photo already has")
+    func labelNew() throws {
+        let store = InMemoryFaceVectors([
+            Self.face("a1", photo: "p1", identity: 1, jitter: 1, label: 4),
+            Self.face("b1", photo: "p2", identity: 2, jitter: 2, label: 9),
+            // Photo p5 already shows person 4: its new face may not be 4 too.
+            Self.face("a5", photo: "p5", identity: 1, jitter: 2, label: 4),
+            Self.face("new1", photo: "p3", identity: 1, jitter: 3),
+            Self.face("new2", photo: "p5", identity: 1, jitter: 4),
+            Self.face("c1", photo: "p6", identity: 3, jitter: 1), Self.face("c2", photo: "p7", identity: 3, jitter: 2),
+        ])
+        let fresh = store.faces.filter { $0.label == nil }
+        let summary = try PeopleClustering.labelNew(fresh, store: store, threshold: 0.5)
+        #expect(summary.faces == 4 && summary.updated == 4)
+        let labels = Dictionary(uniqueKeysWithValues: store.faces.map { ($0.facePK, $0.label ?? -1) })
+        #expect(labels["new1"] == 4)
+        #expect(labels["new2"] != 4 && labels["new2"] != -1)
+        // A new person among the new faces: one label after the largest in use.
+        #expect(labels["c1"] == labels["c2"] && (labels["c1"] ?? 0) > 9)
+        #expect(try PeopleClustering.labelNew(store.faces, store: store, threshold: 0.5).updated == 0)
+    }
 }

@@ -192,15 +192,17 @@ struct BrowserTests {
         h.start()
         h.answerPages()
         h.press(.character("j"), .character("r"))
-        if case .redetect(let target, let count, _)? = h.browser.prompt {
+        if case .redetect(let target, let count, _, let labels)? = h.browser.prompt {
             #expect(target == .files(["photos/img-00001.jpg"]) && count == 1)
+            // The image is at hand: what replacing drops is counted.
+            #expect(labels == (h.documents[1].faces ?? []).filter { $0.label != nil }.count)
         } else {
             Issue.record("no prompt")
         }
         h.press(.escape, .character("a"), .character(" "), .character("r"))
-        if case .redetect(let target, let count, _)? = h.browser.prompt {
+        if case .redetect(let target, let count, _, let labels)? = h.browser.prompt {
             #expect(target == .all(source: .all(order: .filename, descending: false), except: ["PK1"]))
-            #expect(count == 9)
+            #expect(count == 9 && labels == nil)
         } else {
             Issue.record("no prompt")
         }

@@ -23,10 +23,10 @@ struct PromptTests {
 
     @Test("confirming a re-detection closes the prompt with the mode chosen")
     func redetect() {
-        var prompt: Prompt? = .redetect(target: .files(["a.jpg"]), count: 1, what: "a.jpg")
+        var prompt: Prompt? = .redetect(target: .files(["a.jpg"]), count: 1, what: "a.jpg", labels: 2)
         #expect(Prompt.perform(.confirmKeepLabels, on: &prompt) == .detect(.files(["a.jpg"]), .keepLabels))
         #expect(prompt == nil)
-        prompt = .redetect(target: .files(["a.jpg"]), count: 1, what: "a.jpg")
+        prompt = .redetect(target: .files(["a.jpg"]), count: 1, what: "a.jpg", labels: 2)
         #expect(Prompt.perform(.confirmReplace, on: &prompt) == .detect(.files(["a.jpg"]), .replace))
         prompt = .merge(label: 1, into: 2, what: "")
         #expect(Prompt.perform(.confirmMerge, on: &prompt) == .merge(label: 1, into: 2) && prompt == nil)

@@ -335,7 +335,7 @@ def test_list_preview_with_boxes_detail_help_and_quit(prefix, detected, tuis):
     # Face detail: probability, rotation, label and the landmark regions.
     tui.keys("Enter")
     tui.wait(
-        lambda s: "Face 1 of 6" in s and "chin 17" in s and re.search(r"probability \d+%\s+rotation -?\d+°\s+label -", s)
+        lambda s: "Face 1 of 6" in s and "chin 17" in s and re.search(r"probability \d+%\s+rotation -?\d+°\s+label \d+", s)
         and "landmarks: 68 points" in s, "the face-detail view with probability, rotation, label and regions")
     tui.keys("n")
     tui.wait("Face 2 of 6", "the next face")
@@ -401,20 +401,26 @@ def test_redetect_through_triton_updates_the_count_and_keeps_labels(prefix, tuis
     tui = tuis(*browse_args(prefix))
     screen = tui.wait(lambda s: re.search(r"group-6-faces\.jpg\s+1 1280x886", s), "the wrong count")
     tui.keys("r")
-    tui.wait("Re-detect faces/group-6-faces.jpg through Triton?", "the re-detect prompt")
-    tui.keys("k")
+    # Keeping the people is the default; replacing says what it would drop.
+    tui.wait(lambda s: "Re-detect faces/group-6-faces.jpg through Triton?" in s
+             and "Enter keep the people" in s and "dropping 1 label" in s, "the re-detect prompt")
+    tui.keys("Enter")
     tui.wait(lambda s: "Re-detecting through Triton" in s or "Re-detection finished" in s, "the progress panel")
     tui.wait(lambda s: "Re-detection finished" in s and "1/1 images" in s and "0 failed" in s, "the run to finish",
              timeout=60)
     tui.wait(lambda s: re.search(r"group-6-faces\.jpg\s+6 1280x886", s), "the count to become right")
+    tui.wait("5 new faces given a person", "the new faces clustered")
     tui.wait("6 faces · boxes on", "the preview to follow")
     tui.keys("c")
     tui.wait(lambda s: "Re-detection finished" not in s, "the panel to close")
-    # The overlapping face kept its label; the new ones have none.
+    # The overlapping face kept its label; the new ones became people of their own (one photo's
+    # faces are never one person), numbered after the largest label.
     shown = facescope("show", "faces/group-6-faces.jpg", "--json", "--redis-url", REDIS_URL, "--key-prefix", prefix)
     faces = json.loads(shown.stdout)["faces"]
     assert len(faces) == 6
-    assert sorted(f["label"] for f in faces if f["label"] is not None) == [7]
+    labels = [f["label"] for f in faces]
+    assert None not in labels and len(set(labels)) == 6 and 7 in labels
+    assert all(label > 7 for label in labels if label != 7)
 
 
 def test_resize_redraws_the_layout(prefix, detected, tuis):

@@ -40,4 +40,13 @@ public protocol FaceVectorStore: Sendable {
     /// Sets faces' labels. Faces removed or re-detected in the meantime are left alone; returns how
     /// many faces were updated.
     func setFaceLabels(_ changes: [FaceLabelChange]) throws(FaceScopeError) -> Int
+
+    /// Labelled faces near a descriptor, closest first, at most `k` (through the store's vector
+    /// index: no scan), with their distances.
+    func nearestLabelledFaces(to embedding: [Float], k: Int) throws(FaceScopeError) -> [(
+        face: FaceVector, distance: Float
+    )]
+
+    /// The largest label any face has, nil when no face has one.
+    func largestLabel() throws(FaceScopeError) -> Int?
 }

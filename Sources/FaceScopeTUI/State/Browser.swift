@@ -516,22 +516,36 @@ struct Browser: Sendable {
             return []
         }
         let total = list.total ?? 0
+        // The labels replacing would drop, counted on the images at hand (nil: not all read).
+        func labels(_ filenames: [String]) -> Int? {
+            let byName = Dictionary(
+                list.loadedRows.map { ($0.filename, $0) }, uniquingKeysWith: { first, _ in first })
+            var count = 0
+            for name in filenames {
+                guard let doc = byName[name] else { return nil }
+                count += (doc.faces ?? []).filter { $0.label != nil }.count
+            }
+            return count
+        }
         if selection.isEmpty(total: total) {
             guard let doc = list.current else {
                 message = StatusMessage(text: "nothing to re-detect", isError: false)
                 return []
             }
             prompt = .redetect(
-                target: .files([doc.filename]), count: 1, what: TerminalText.sanitize(doc.filename))
+                target: .files([doc.filename]), count: 1, what: TerminalText.sanitize(doc.filename),
+                labels: labels([doc.filename]))
         } else if selection.allSelected {
             let selected: ListSource = selection.scope.map { .search($0) } ?? scopeSource
             let count = selection.count(total: total)
             prompt = .redetect(
                 target: .all(source: selected, except: Set(selection.marked.keys)), count: count,
-                what: "\(count) selected images")
+                what: "\(count) selected images", labels: nil)
         } else {
             let files = selection.pickedFilenames
-            prompt = .redetect(target: .files(files), count: files.count, what: "\(files.count) selected images")
+            prompt = .redetect(
+                target: .files(files), count: files.count, what: "\(files.count) selected images",
+                labels: labels(files))
         }
         return []
     }

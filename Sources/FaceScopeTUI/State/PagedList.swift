@@ -29,6 +29,9 @@ struct PagedList<Row: Sendable>: Sendable {
     /// The number of pages held in memory.
     var loadedPageCount: Int { pages.count }
 
+    /// The rows of the pages held, in no particular order.
+    var loadedRows: [Row] { pages.values.flatMap { $0 } }
+
     /// Whether page `page` is held.
     func isLoaded(page: Int) -> Bool { pages[page] != nil }
 

@@ -2,8 +2,9 @@ import FaceScopeCore
 
 /// A question on the prompt line.
 enum Prompt: Sendable, Equatable {
-    /// How to re-detect `count` images (`what` names them).
-    case redetect(target: DetectionTarget, count: Int, what: String)
+    /// How to re-detect `count` images (`what` names them); `labels`: how many of their faces have
+    /// a person, which replacing would drop (nil when not known: images not read yet).
+    case redetect(target: DetectionTarget, count: Int, what: String, labels: Int?)
     /// Typing a new name for person `label`.
     case rename(label: Int, text: String)
     /// Typing the label that person `label` is merged into.
@@ -51,10 +52,11 @@ enum PromptOutcome: Sendable, Equatable {
 extension Prompt {
     /// The prompts' keys: confirming a re-detection, typing a name or label, confirming a merge.
     static let bindings: [KeyBinding] = [
-        KeyBinding([.character("r"), .enter], .confirmReplace, "replace the faces with the new ones", in: [.confirm]),
         KeyBinding(
-            [.character("k")], .confirmKeepLabels, "keep labels of faces that overlap a new box (IoU > 0.5)",
-            in: [.confirm]),
+            [.enter, .character("k")], .confirmKeepLabels,
+            "keep the people: a face on an old box keeps its label", in: [.confirm]),
+        KeyBinding(
+            [.character("r")], .confirmReplace, "replace the faces, dropping their labels", in: [.confirm]),
         KeyBinding([.escape, .character("q"), .ctrl("c")], .cancelPrompt, "do nothing", in: [.confirm]),
         // Name / label prompt
         KeyBinding([.enter], .submitPrompt, "done", in: [.input]),
@@ -87,7 +89,7 @@ extension Prompt {
         case (.clearQuery, _):
             if open.text != nil { prompt = open.with(text: "") }
             return .kept
-        case (.confirmReplace, .redetect(let target, _, _)), (.confirmKeepLabels, .redetect(let target, _, _)):
+        case (.confirmReplace, .redetect(let target, _, _, _)), (.confirmKeepLabels, .redetect(let target, _, _, _)):
             prompt = nil
             return .detect(target, action == .confirmKeepLabels ? .keepLabels : .replace)
         case (.submitPrompt, .rename(let label, let text)):

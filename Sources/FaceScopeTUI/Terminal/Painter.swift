@@ -392,10 +392,16 @@ struct Painter {
         let y = b.layout.prompt.y
         let width = b.layout.columns
         switch b.prompt {
-        case .redetect(_, _, let what)?:
+        case .redetect(_, _, let what, let labels)?:
+            let dropped =
+                switch labels {
+                case 0?: "no labels to drop"
+                case let n?: "dropping \(n) label\(n == 1 ? "" : "s")"
+                case nil: "dropping their labels"
+                }
             let text =
-                " Re-detect \(TerminalText.sanitize(what)) through Triton?  r replace the faces · "
-                + "k keep labels of faces overlapping a new box (IoU > 0.5) · Esc cancel"
+                " Re-detect \(TerminalText.sanitize(what)) through Triton?  Enter keep the people · "
+                + "r replace the faces, \(dropped) · Esc cancel"
             screen.text(text, x: 0, y: y, width: width, style: .warn, fill: true)
             return
         case .merge(_, _, let what)?:

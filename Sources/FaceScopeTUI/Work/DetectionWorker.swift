@@ -29,9 +29,11 @@ final class DetectionWorker: @unchecked Sendable {
         let flag = CancellationFlag()
         cancelFlag.withLock { $0 = flag }
         queue.async { [self] in
-            let error = run(request, cancel: flag)
+            let (error, people) = run(request, cancel: flag)
             mailbox.post(
                 .detectionFinished(token: request.token, cancelled: flag.isCancelled, error: error?.description))
+            // What became of the new faces, after the run's own line.
+            if error == nil, let people { mailbox.post(.notice(people.text, isError: people.isError)) }
         }
     }
 
@@ -40,7 +42,11 @@ final class DetectionWorker: @unchecked Sendable {
         cancelFlag.withLock { $0 }?.cancel()
     }
 
-    private func run(_ request: DetectionRequest, cancel: CancellationFlag) -> FaceScopeError? {
+    /// Runs the detection; its error (nil when it ran to the end) and what became of the new faces
+    /// (nil when there were none).
+    private func run(_ request: DetectionRequest, cancel: CancellationFlag) -> (
+        FaceScopeError?, (text: String, isError: Bool)?
+    ) {
         do throws(FaceScopeError) {
             let services = FaceScopeServices(settings: settings)
             let store = try services.store()
@@ -56,30 +62,43 @@ final class DetectionWorker: @unchecked Sendable {
                 ImageFile(path: ImageFiles.path(of: $0, imagesRoot: settings.imagesDir), filename: $0)
             }
             mailbox.post(.detectionStarted(token: request.token, total: files.count))
-            if files.isEmpty { return nil }
+            if files.isEmpty { return (nil, nil) }
             let runner = services.detectionRun(
                 analyzer: pipeline, store: store, mergeMode: request.mode, storeBatch: 1)
             let token = request.token
             let mailbox = self.mailbox
+            // New faces join people as they land: re-detection keeps people.
+            let labeller = NewFaceLabeller(store: store, threshold: Float(settings.clusterThreshold))
             let summary = try runner.run(files, force: true, cancel: cancel) { event in
                 switch event {
                 case .started: break
-                case .finished(let document): mailbox.post(.detectionImage(token: token, document: document))
+                case .finished(let document):
+                    labeller.stored(document)
+                    mailbox.post(.detectionImage(token: token, document: document))
                 case .failed(let file, let error):
                     mailbox.post(.detectionFailed(token: token, file: file, error: error.description))
                 }
             }
+            let people: (text: String, isError: Bool)?
+            switch labeller.finish() {
+            case .success(let done) where done.faces > 0:
+                people = (
+                    "\(done.faces) new face\(done.faces == 1 ? "" : "s") given a person (p shows the people)", false
+                )
+            case .success: people = nil
+            case .failure(let error): people = ("the new faces were not clustered: \(error.description)", true)
+            }
             if let stopped = summary.stopped {
                 self.pipeline = nil
-                return stopped
+                return (stopped, people)
             }
-            return nil
+            return (nil, people)
         } catch {
             switch error {
             case .inference, .unavailable: pipeline = nil
             default: break
             }
-            return error
+            return (error, nil)
         }
     }
 
