@@ -13,12 +13,14 @@ public struct ClusterSummary: Sendable, Equatable {
 /// Gives faces identity labels (the `cluster` command, and the browser after a re-detection).
 public enum PeopleClustering {
     /// Faces without a label join the person most of their close neighbours belong to, or form new
-    /// people among themselves; with `rebuild`, every face is clustered afresh and each group keeps
-    /// the old label most of its faces had. Two faces of one photo are never one person, and a
+    /// people among themselves (read in batches, neighbours through the store's vector index: memory
+    /// holds one batch); with `rebuild`, every face is clustered afresh and each group keeps the old
+    /// label most of its faces had. Two faces of one photo are never one person, and a
     /// label set by hand (`Face.labelFixed`) is kept.
     public static func run(store: some FaceVectorStore, threshold: Float, rebuild: Bool)
         throws(FaceScopeError) -> ClusterSummary
     {
+        if !rebuild { return try labelUnlabelled(store: store, threshold: threshold) }
         var faces: [FaceVector] = []
         try store.forEachFaceVector(unlabelledOnly: false) { faces += $0 }
         guard !faces.isEmpty else { return ClusterSummary(faces: 0, people: 0, updated: 0) }
@@ -89,5 +91,26 @@ public enum PeopleClustering {
         }
         let updated = try store.setFaceLabels(changes)
         return ClusterSummary(faces: new.count, people: Set(labels.values).count, updated: updated)
+    }
+
+    /// The unlabelled faces, batch by batch, through `labelNew`.
+    static func labelUnlabelled(store: some FaceVectorStore, threshold: Float) throws(FaceScopeError)
+        -> ClusterSummary
+    {
+        var total = ClusterSummary(faces: 0, people: 0, updated: 0)
+        var pending: [FaceVector] = []
+        func flush() throws(FaceScopeError) {
+            guard !pending.isEmpty else { return }
+            let done = try labelNew(pending, store: store, threshold: threshold)
+            total.faces += done.faces
+            total.updated += done.updated
+            pending = []
+        }
+        try store.forEachFaceVector(unlabelledOnly: true) { batch throws(FaceScopeError) in
+            pending += batch
+            if pending.count >= 2000 { try flush() }
+        }
+        try flush()
+        return total
     }
 }

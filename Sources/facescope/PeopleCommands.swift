@@ -10,11 +10,13 @@ struct ClusterCommand: ParsableCommand {
         abstract: "Give faces identity labels: faces whose descriptors are close are one person.",
         discussion: reflowed(
             """
-            Faces without a label join the person most of their close neighbours belong to, or
+            Faces without a label join the person most of their nearest labelled faces belong to
+            (found through the vector index, never a person another face of the same photo is), or
             form new people among themselves (chinese whispers on the faces closer than the
-            threshold); labels already given stay as they are, so running it after each detection
-            keeps people stable. --rebuild clusters every face afresh and keeps each group's old
-            label where most of its faces had one. Faces need descriptors (the facerec model).
+            threshold); labels already given stay as they are. 'facescope detect' does this for the
+            faces it stores, so this is for faces stored with --no-cluster or by other tools.
+            --rebuild clusters every face afresh and keeps each group's old label where most of its
+            faces had one; labels set by hand stay. Faces need descriptors (the facerec model).
             """))
 
     @OptionGroup var store: StoreOptions
@@ -33,10 +35,17 @@ struct ClusterCommand: ParsableCommand {
         let services = FaceScopeServices(settings: settings)
         let summary = try services.cluster(try services.store(), rebuild: rebuild)
         if summary.faces == 0 {
-            print("no faces with descriptors yet: run 'facescope detect' with the facerec model on the server")
+            print(
+                rebuild
+                    ? "no faces with descriptors yet: run 'facescope detect' with the facerec model on the server"
+                    : "every face with a descriptor has a person ('--rebuild' regroups them all)")
             return
         }
-        print("\(summary.faces) faces, \(summary.people) people; \(summary.updated) labels set")
+        if rebuild {
+            print("\(summary.faces) faces, \(summary.people) people; \(summary.updated) labels set")
+        } else {
+            print("\(summary.faces) faces without a person; \(summary.updated) labels set")
+        }
     }
 }
 
