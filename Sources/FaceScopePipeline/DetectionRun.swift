@@ -2,12 +2,6 @@ import FaceScopeCore
 import Foundation
 import Synchronization
 
-/// Turns one image file into its document (faces, landmarks, descriptors): the Triton pipeline
-/// (`DetectionPipeline`), or an in-memory twin in tests.
-public protocol ImageAnalyzer: Sendable {
-    func analyze(_ file: ImageFile) throws(FaceScopeError) -> ImageDocument
-}
-
 /// What a detection run reports while it works.
 public enum DetectionEvent: Sendable {
     /// The run knows its work: `total` files to process, `skipped` already stored.

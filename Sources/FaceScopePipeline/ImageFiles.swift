@@ -7,20 +7,6 @@ import Foundation
     import Darwin
 #endif
 
-/// An image file to process: where it is, and the name it is stored under.
-public struct ImageFile: Sendable, Equatable {
-    /// The path to open.
-    public var path: String
-    /// The stored filename: the path relative to the images folder (absolute when the file lies
-    /// outside it).
-    public var filename: String
-
-    public init(path: String, filename: String) {
-        self.path = path
-        self.filename = filename
-    }
-}
-
 /// Finds the image files named on a command line.
 public enum ImageFiles {
     /// Extensions looked for inside folders (files named directly are taken whatever their name).

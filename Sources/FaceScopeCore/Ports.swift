@@ -13,3 +13,23 @@ public protocol DocumentStore: Sendable {
     @discardableResult
     func recordSources(_ items: [(pk: String, filename: String, source: FileSource)]) throws(FaceScopeError) -> Int
 }
+
+/// An image file to process: where it is, and the name it is stored under.
+public struct ImageFile: Sendable, Equatable {
+    /// The path to open.
+    public var path: String
+    /// The stored filename: the path relative to the images folder (absolute when the file lies
+    /// outside it).
+    public var filename: String
+
+    public init(path: String, filename: String) {
+        self.path = path
+        self.filename = filename
+    }
+}
+
+/// Turns one image file into its document (faces, landmarks, descriptors): the Triton pipeline
+/// (`DetectionPipeline`), or an in-memory twin in tests.
+public protocol ImageAnalyzer: Sendable {
+    func analyze(_ file: ImageFile) throws(FaceScopeError) -> ImageDocument
+}
