@@ -1,15 +1,16 @@
 import FaceScopeCore
 import Synchronization
 
-/// An in-memory `PhotoLibrary` with the store's orders and rules (byte order of filenames, face
+/// An in-memory library (`PhotoLibrary`, and `DocumentStore` and `FaceVectorStore` below) with the store's orders and rules (byte order of filenames, face
 /// counts then filename, words of filenames, people as labels with names), and failures that can
 /// be planted: the next calls throw as if Redis had gone away.
 public final class InMemoryLibrary: PhotoLibrary {
-    private struct State {
+    fileprivate struct State {
         var documents: [ImageDocument]
         var names: [Int: String]
         var failures = 0
         var calls = 0
+        var keys = ULIDGenerator()
     }
 
     private let state: Mutex<State>
@@ -27,7 +28,7 @@ public final class InMemoryLibrary: PhotoLibrary {
     /// The documents as they are now.
     public var documents: [ImageDocument] { state.withLock { $0.documents } }
 
-    private func answer<T>(_ body: (inout State) -> T) throws(FaceScopeError) -> T {
+    fileprivate func answer<T>(_ body: (inout State) -> T) throws(FaceScopeError) -> T {
         let result: Result<T, FaceScopeError> = state.withLock { state in
             state.calls += 1
             if state.failures > 0 {
@@ -146,4 +147,98 @@ public final class InMemoryLibrary: PhotoLibrary {
 
     /// Nothing to fill: the twin derives what it needs from each document as it reads.
     public func fillDerivedFields() throws(FaceScopeError) {}
+}
+
+/// The library as a document store (one document per filename, the stored pk kept).
+extension InMemoryLibrary: DocumentStore {
+    public func documents(filenames: [String]) throws(FaceScopeError) -> [String: ImageDocument] {
+        try answer { state in
+            var found: [String: ImageDocument] = [:]
+            for document in state.documents where filenames.contains(document.filename) {
+                found[document.filename] = document
+            }
+            return found
+        }
+    }
+
+    public func saveAll(_ documents: [ImageDocument]) throws(FaceScopeError) -> [Result<ImageDocument, FaceScopeError>]
+    {
+        try answer { state in
+            documents.map { document in
+                var saved = document
+                if let i = state.documents.firstIndex(where: { $0.filename == document.filename }) {
+                    saved.pk = state.documents[i].pk
+                    saved.assignMissingKeys(using: &state.keys)
+                    state.documents[i] = saved
+                } else {
+                    saved.assignMissingKeys(using: &state.keys)
+                    state.documents.append(saved)
+                }
+                return .success(saved)
+            }
+        }
+    }
+
+    @discardableResult
+    public func recordSources(_ items: [(pk: String, filename: String, source: FileSource)]) throws(FaceScopeError)
+        -> Int
+    {
+        try answer { state in
+            var updated = 0
+            for item in items {
+                guard let i = state.documents.firstIndex(where: { $0.pk == item.pk }) else { continue }
+                state.documents[i].source = item.source
+                updated += 1
+            }
+            return updated
+        }
+    }
+}
+
+/// The library as clustering's face vectors (the descriptors inside the documents).
+extension InMemoryLibrary: FaceVectorStore {
+    private static func vectors(_ documents: [ImageDocument]) -> [FaceVector] {
+        documents.flatMap { document in
+            (document.faces ?? []).compactMap { face in
+                face.embedding.map {
+                    FaceVector(
+                        facePK: face.pk, documentPK: document.pk, label: face.label, labelFixed: face.labelFixed,
+                        embedding: $0)
+                }
+            }
+        }
+    }
+
+    public func forEachFaceVector(unlabelledOnly: Bool, _ body: ([FaceVector]) throws(FaceScopeError) -> Void)
+        throws(FaceScopeError)
+    {
+        let faces = try answer { Self.vectors($0.documents) }.filter { !unlabelledOnly || $0.label == nil }
+        if !faces.isEmpty { try body(faces) }
+    }
+
+    public func setFaceLabels(_ changes: [FaceLabelChange]) throws(FaceScopeError) -> Int {
+        try answer { state in
+            var updated = 0
+            for change in changes {
+                guard let d = state.documents.firstIndex(where: { $0.pk == change.documentPK }),
+                    let f = state.documents[d].faces?.firstIndex(where: { $0.pk == change.facePK })
+                else { continue }
+                state.documents[d].faces?[f].label = change.label
+                updated += 1
+            }
+            return updated
+        }
+    }
+
+    public func nearestLabelledFaces(to embedding: [Float], k: Int) throws(FaceScopeError)
+        -> [(face: FaceVector, distance: Float)]
+    {
+        let faces = try answer { Self.vectors($0.documents) }.filter { $0.label != nil }
+        let scored = faces.map { (face: $0, distance: FaceIdentities.distance(embedding, $0.embedding)) }
+        return Array(scored.sorted { $0.distance < $1.distance }.prefix(max(1, k)))
+    }
+
+    public func largestLabel() throws(FaceScopeError) -> Int? {
+        try answer { Self.vectors($0.documents).compactMap(\.label).max() }
+    }
 }

@@ -6,22 +6,65 @@ import FaceScopeTriton
 import Foundation
 import Synchronization
 
+/// Everything the browser's re-detection works with, opened when a run starts: the store (its
+/// documents, listings and faces) and the analyzer (the Triton pipeline, kept between runs).
+/// The browser builds it from the settings; tests give it in-memory twins.
+struct DetectionBackend: Sendable {
+    typealias Store = DocumentStore & FaceVectorStore & PhotoLibrary
+
+    var openStore: @Sendable () throws(FaceScopeError) -> any Store
+    var makeAnalyzer: @Sendable () throws(FaceScopeError) -> any ImageAnalyzer
+    var imagesRoot: String
+    var concurrency: Int
+    var outageWait: Double
+    var clusterThreshold: Float
+
+    /// The Redis store and the Triton pipeline the settings name.
+    init(settings: Settings) {
+        let services = FaceScopeServices(settings: settings)
+        openStore = { () throws(FaceScopeError) -> any Store in try services.store() }
+        makeAnalyzer = { () throws(FaceScopeError) -> any ImageAnalyzer in try services.pipeline() }
+        imagesRoot = settings.imagesDir
+        concurrency = settings.concurrency
+        outageWait = settings.outageWait
+        clusterThreshold = Float(settings.clusterThreshold)
+    }
+
+    init(
+        store: @escaping @Sendable () throws(FaceScopeError) -> any Store,
+        analyzer: @escaping @Sendable () throws(FaceScopeError) -> any ImageAnalyzer, imagesRoot: String = ".",
+        concurrency: Int = 1, outageWait: Double = 0.05, clusterThreshold: Float = 0.5
+    ) {
+        openStore = store
+        makeAnalyzer = analyzer
+        self.imagesRoot = imagesRoot
+        self.concurrency = concurrency
+        self.outageWait = outageWait
+        self.clusterThreshold = clusterThreshold
+    }
+}
+
 /// Runs re-detection on a thread of its own: resolves the selection to files and runs the
-/// pipeline over them (DetectionRun, `concurrency` images at a time), which merges each result
-/// with the stored document as asked and stores it; every image is reported to the UI as it lands.
+/// analyzer over them (DetectionRun, `concurrency` images at a time), which merges each result
+/// with the stored document as asked and stores it; every image is reported to the UI as it lands,
+/// and the new faces join people as they land.
 ///
-/// Unchecked: the pipeline kept between runs is confined to the worker's serial queue (read and
+/// Unchecked: the analyzer kept between runs is confined to the worker's serial queue (read and
 /// written only in blocks run on `queue`); the cancel flag is behind a mutex; the rest is constant.
 final class DetectionWorker: @unchecked Sendable {
     private let queue = DispatchQueue(label: "facescope.tui.detect")
-    private let settings: Settings
+    private let backend: DetectionBackend
     private let mailbox: Mailbox
     private let cancelFlag = Mutex<CancellationFlag?>(nil)
     /// Touched on `queue` only: kept between runs (the models were checked once).
-    private var pipeline: DetectionPipeline?
+    private var analyzer: (any ImageAnalyzer)?
 
-    init(settings: Settings, mailbox: Mailbox) {
-        self.settings = settings
+    convenience init(settings: Settings, mailbox: Mailbox) {
+        self.init(backend: DetectionBackend(settings: settings), mailbox: mailbox)
+    }
+
+    init(backend: DetectionBackend, mailbox: Mailbox) {
+        self.backend = backend
         self.mailbox = mailbox
     }
 
@@ -48,27 +91,27 @@ final class DetectionWorker: @unchecked Sendable {
         FaceScopeError?, (text: String, isError: Bool)?
     ) {
         do throws(FaceScopeError) {
-            let services = FaceScopeServices(settings: settings)
-            let store = try services.store()
-            let pipeline: DetectionPipeline
-            if let existing = self.pipeline {
-                pipeline = existing
+            let store = try backend.openStore()
+            let analyzer: any ImageAnalyzer
+            if let existing = self.analyzer {
+                analyzer = existing
             } else {
-                pipeline = try services.pipeline()
+                analyzer = try backend.makeAnalyzer()
             }
-            self.pipeline = pipeline
+            self.analyzer = analyzer
             let filenames = try resolve(request.target, store: store)
             let files = filenames.map {
-                ImageFile(path: ImageFiles.path(of: $0, imagesRoot: settings.imagesDir), filename: $0)
+                ImageFile(path: ImageFiles.path(of: $0, imagesRoot: backend.imagesRoot), filename: $0)
             }
             mailbox.post(.detectionStarted(token: request.token, total: files.count))
             if files.isEmpty { return (nil, nil) }
-            let runner = services.detectionRun(
-                analyzer: pipeline, store: store, mergeMode: request.mode, storeBatch: 1)
+            let runner = DetectionRun(
+                pipeline: analyzer, store: store, concurrency: backend.concurrency, storeBatch: 1,
+                mergeMode: request.mode, outageWait: backend.outageWait)
             let token = request.token
             let mailbox = self.mailbox
             // New faces join people as they land: re-detection keeps people.
-            let labeller = NewFaceLabeller(store: store, threshold: Float(settings.clusterThreshold))
+            let labeller = NewFaceLabeller(store: store, threshold: backend.clusterThreshold)
             let summary = try runner.run(files, force: true, cancel: cancel) { event in
                 switch event {
                 case .started: break
@@ -89,13 +132,13 @@ final class DetectionWorker: @unchecked Sendable {
             case .failure(let error): people = ("the new faces were not clustered: \(error.description)", true)
             }
             if let stopped = summary.stopped {
-                self.pipeline = nil
+                self.analyzer = nil
                 return (stopped, people)
             }
             return (nil, people)
         } catch {
             switch error {
-            case .inference, .unavailable: pipeline = nil
+            case .inference, .unavailable: analyzer = nil
             default: break
             }
             return (error, nil)
@@ -103,7 +146,7 @@ final class DetectionWorker: @unchecked Sendable {
     }
 
     /// The stored filenames a target names; a select-all is read page by page.
-    private func resolve(_ target: DetectionTarget, store: RedisStore) throws(FaceScopeError) -> [String] {
+    private func resolve(_ target: DetectionTarget, store: any PhotoLibrary) throws(FaceScopeError) -> [String] {
         switch target {
         case .files(let names):
             return names
