@@ -110,7 +110,7 @@ public final class DetectionRun: Sendable {
         more: (@Sendable () -> [ImageFile])? = nil,
         events: @escaping @Sendable (DetectionEvent) -> Void
     ) throws(FaceScopeError) -> DetectionSummary {
-        let started = DispatchTime.now().uptimeNanoseconds
+        let started = Monotonic.nanoseconds()
         let check = try store.map { store throws(FaceScopeError) in try sourceCheck(files, store: store, force: force) }
         let work = check?.work ?? files
         let skipped = files.count - work.count
@@ -149,7 +149,7 @@ public final class DetectionRun: Sendable {
         if summary.stopped != nil { summary.left = queue.remaining + state.outageLeft }
         summary.cancelled = cancel.isCancelled && queue.remaining > 0
         if summary.cancelled { summary.left = queue.remaining }
-        summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        summary.seconds = Double(Monotonic.nanoseconds() - started) / 1e9
         return summary
     }
 
@@ -327,7 +327,7 @@ final class RunState: Sendable {
     /// waited a second (so results show up in Redis while a slow run goes on).
     func add(_ document: ImageDocument) -> [ImageDocument]? {
         state.withLock { state in
-            let now = DispatchTime.now().uptimeNanoseconds
+            let now = Monotonic.nanoseconds()
             if state.pending.isEmpty { state.oldest = now }
             state.pending.append(document)
             state.summary.images += 1

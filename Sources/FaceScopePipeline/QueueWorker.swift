@@ -150,7 +150,7 @@ public final class QueueWorker: Sendable {
     public func work(cancel: CancellationFlag, events: @escaping @Sendable (QueueWorkerEvent) -> Void)
         throws(FaceScopeError) -> QueueWorkSummary
     {
-        let started = DispatchTime.now().uptimeNanoseconds
+        let started = Monotonic.nanoseconds()
         try queue.ensureGroup()
         let state = WorkerState()
         let heartbeat = startHeartbeat(state)
@@ -180,7 +180,7 @@ public final class QueueWorker: Sendable {
         if summary.stopped == nil { summary.stopped = detection.stopped }
         summary.cancelled = cancel.isCancelled
         try? queue.leave(consumer: consumer)
-        summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        summary.seconds = Double(Monotonic.nanoseconds() - started) / 1e9
         return summary
     }
 
@@ -358,7 +358,7 @@ final class WorkerState: Sendable {
 
     /// Whether it is time to look for entries of stopped workers (then the clock starts again).
     func reclaimDue(every seconds: Double) -> Bool {
-        let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+        let now = Monotonic.seconds()
         return held.withLock {
             guard now - $0.lastReclaim >= seconds else { return false }
             $0.lastReclaim = now

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FaceScopeCore
 import FaceScopeImaging
+import FaceScopePipeline
 import FaceScopeRedis
 import Foundation
 
@@ -149,11 +150,7 @@ extension ResizeMode: ExpressibleByArgument {}
 
 /// Helpers the benchmarks share.
 enum Bench {
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
+    static func now() -> Double { Monotonic.seconds() }
 
     static func percentile(_ values: [Double], _ p: Double) -> Double {
         let sorted = values.sorted()
@@ -261,11 +258,11 @@ enum Bench {
     }
 
     static func freshStore(_ url: String, tag: String) throws -> RedisStore {
-        let settings = try Settings.resolve(
-            flags: [.redisURL: url, .keyPrefix: ":\(tag).Model:"], environment: [:], dotenv: [:])
-        let store = try RedisStore.open(settings: settings)
-        drop(store)
-        return try RedisStore.open(settings: settings)
+        let services = FaceScopeServices(
+            settings: try Settings.resolve(
+                flags: [.redisURL: url, .keyPrefix: ":\(tag).Model:"], environment: [:], dotenv: [:]))
+        drop(try services.store())
+        return try services.store()
     }
 
     static func drop(_ store: RedisStore) {

@@ -5,6 +5,7 @@ import FaceScopeImaging
 import FaceScopePipeline
 import FaceScopeTriton
 import Foundation
+import Synchronization
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -80,9 +81,12 @@ struct DetectBench {
             "\(concurrency) images in flight for every client; \(rounds) interleaved round(s) of \(imagesPerRound) images"
                 + (quick ? " (--quick)" : ""))
 
-        let auto = try TritonClient(url: tritonURL, configuration: .init(transport: .automatic))
-        let http = try TritonClient(url: tritonURL, configuration: .init(transport: .http))
-        let shm = try TritonClient(url: tritonURL, configuration: .init(transport: .sharedMemory))
+        // Built like the command line builds them, one per transport.
+        let services = FaceScopeServices(
+            settings: try Settings.resolve(flags: [.tritonURL: tritonURL], environment: [:], dotenv: [:]))
+        let auto = try services.tritonClient(transport: .automatic)
+        let http = try services.tritonClient(transport: .http)
+        let shm = try services.tritonClient(transport: .sharedMemory)
         defer {
             auto.close()
             shm.close()
@@ -518,6 +522,9 @@ struct DetectBench {
 
 /// The requests FaceScope's pipeline sends for each photo, with their tensors made in advance,
 /// replayed with no client work: what the server sustains.
+///
+/// Unchecked: it holds the Triton client's request tensors, made once before the replay and only
+/// read after (every stored property is a constant).
 final class ReplayRequests: @unchecked Sendable {
     struct Item {
         var facenet: [Float]
@@ -684,6 +691,7 @@ struct ModelStats {
 
     /// Requests that succeeded, and the model's summed execution time.
     func read() throws -> (count: Int, inferNs: Int) {
+        // Written by the completion handler, read after the semaphore says it ran.
         final class Box: @unchecked Sendable {
             var data: Data?
             var error: Error?
@@ -710,27 +718,30 @@ struct ModelStats {
 }
 
 /// Hands out request indices to the replay workers and tallies them.
-final class ReplayState: @unchecked Sendable {
-    private let lock = NSLock()
+final class ReplayState: Sendable {
+    private struct State {
+        var index = 0
+        var faces = 0
+        var failure: String?
+    }
+
     private let count: Int
-    private var index = 0
-    private var facesValue = 0
-    private var failureValue: Error?
+    private let state = Mutex(State())
 
     init(count: Int) { self.count = count }
 
     func next() -> Int? {
-        lock.withLock {
-            guard index < count, failureValue == nil else { return nil }
-            defer { index += 1 }
-            return index
+        state.withLock { state in
+            guard state.index < count, state.failure == nil else { return nil }
+            defer { state.index += 1 }
+            return state.index
         }
     }
 
-    func done(faces: Int) { lock.withLock { facesValue += faces } }
-    func fail(_ error: Error) { lock.withLock { failureValue = failureValue ?? error } }
-    var faces: Int { lock.withLock { facesValue } }
-    var failure: Error? { lock.withLock { failureValue } }
+    func done(faces: Int) { state.withLock { $0.faces += faces } }
+    func fail(_ error: Error) { state.withLock { $0.failure = $0.failure ?? "\(error)" } }
+    var faces: Int { state.withLock { $0.faces } }
+    var failure: Error? { state.withLock { $0.failure.map(BenchError.init) } }
 }
 
 /// Decoder libraries alone: the floor under FaceScope's decode.

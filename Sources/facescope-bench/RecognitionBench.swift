@@ -1,4 +1,5 @@
 import FaceScopeCore
+import FaceScopePipeline
 import FaceScopeRedis
 import Foundation
 
@@ -20,9 +21,10 @@ enum RecognitionBench {
         print("FaceScope recognition benchmark: KNN over \(faces) stored faces, clustering \(clusterFaces) faces\n")
         let settings = try Settings.resolve(
             flags: [.redisURL: redisURL, .keyPrefix: ":brec.Model:"], environment: [:], dotenv: [:])
-        let store = try RedisStore.open(settings: settings)
+        let services = FaceScopeServices(settings: settings)
+        let store = try services.store()
         try store.destroyEverything()
-        let fresh = try RedisStore.open(settings: settings)
+        let fresh = try services.store()
         defer { try? fresh.destroyEverything() }
         let perImage = 2
         let vectors = descriptors(count: faces, people: faces / 10)

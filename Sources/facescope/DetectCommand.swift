@@ -291,7 +291,7 @@ struct ProgressState {
     private var done = 0
     private var failed = 0
     private var faces = 0
-    private var start = DispatchTime.now().uptimeNanoseconds
+    private var start = Monotonic.nanoseconds()
     private var lastDraw: UInt64 = 0
     private var barShown = false
 
@@ -300,13 +300,13 @@ struct ProgressState {
         self.listEach = listEach
     }
 
-    private var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+    private var elapsed: Double { Double(Monotonic.nanoseconds() - start) / 1e9 }
 
     mutating func handle(_ event: DetectionEvent) {
         switch event {
         case .started(let total, let skipped):
             self.total = total
-            start = DispatchTime.now().uptimeNanoseconds
+            start = Monotonic.nanoseconds()
             if skipped > 0 { note("\(skipped) images already stored, skipped (--force detects them again)") }
         case .finished(let document):
             done += 1
@@ -341,7 +341,7 @@ struct ProgressState {
     }
 
     private mutating func draw() {
-        let now = DispatchTime.now().uptimeNanoseconds
+        let now = Monotonic.nanoseconds()
         let interval: UInt64 = isTerminal ? 100_000_000 : 5_000_000_000
         guard now - lastDraw >= interval || done == total else { return }
         lastDraw = now

@@ -86,8 +86,8 @@ func reportSkipped(_ store: RedisStore) {
 final class ProgressLine {
     private let label: String
     private let total: Int?
-    private let start = Date()
-    private var last = Date.distantPast
+    private let start = Monotonic.seconds()
+    private var last = 0.0
     private let enabled: Bool
     private(set) var count = 0
 
@@ -99,9 +99,10 @@ final class ProgressLine {
 
     func advance(by n: Int) {
         count += n
-        guard enabled, Date().timeIntervalSince(last) > 0.2 else { return }
-        last = Date()
-        let elapsed = max(0.001, Date().timeIntervalSince(start))
+        let now = Monotonic.seconds()
+        guard enabled, now - last > 0.2 else { return }
+        last = now
+        let elapsed = max(0.001, now - start)
         let rate = Double(count) / elapsed
         var text = "\r\(label) \(count)"
         if let total, total > 0 {
@@ -113,13 +114,13 @@ final class ProgressLine {
     }
 
     func finish() {
-        if enabled, last != .distantPast { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if enabled, last != 0 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 
     /// Clears the line before other output; the next advance draws it again.
     func clear() {
         finish()
-        last = .distantPast
+        last = 0
     }
 }
 

@@ -260,9 +260,9 @@ struct WorkerReporterState {
     private let json: Bool
     private let verbose: Bool
     private let isTerminal = isatty(STDERR_FILENO) == 1
-    private let start = DispatchTime.now().uptimeNanoseconds
+    private let start = Monotonic.nanoseconds()
     private var stored = 0
-    private var lastDraw = DispatchTime.now().uptimeNanoseconds
+    private var lastDraw = Monotonic.nanoseconds()
 
     init(json: Bool, verbose: Bool) {
         self.json = json
@@ -299,12 +299,12 @@ struct WorkerReporterState {
     }
 
     private var rate: Double {
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let seconds = Double(Monotonic.nanoseconds() - start) / 1e9
         return seconds > 0 ? Double(stored) / seconds : 0
     }
 
     private mutating func draw() {
-        let now = DispatchTime.now().uptimeNanoseconds
+        let now = Monotonic.nanoseconds()
         guard now - lastDraw >= (isTerminal ? 100_000_000 : 5_000_000_000) else { return }
         lastDraw = now
         let text = "\(stored) stored, \(String(format: "%.1f", rate)) images/s"

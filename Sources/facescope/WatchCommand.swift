@@ -91,7 +91,7 @@ struct WatchCommand: ParsableCommand {
         var reported = watcher.problems.count
         while !cancel.isCancelled {
             let events = watcher.next(timeout: 200)
-            let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+            let now = Monotonic.seconds()
             for event in events {
                 switch event {
                 case .written(let file): settling.note(file, now: now)

@@ -1,3 +1,4 @@
+import FaceScopeCore
 import Foundation
 import Synchronization
 
@@ -79,7 +80,7 @@ final class Timings: Sendable {
 
     /// Seconds on a monotonic clock.
     static func now() -> Double {
-        Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+        Monotonic.seconds()
     }
 
     /// Milliseconds since the epoch (comparable with `date +%s%N` in a script).
