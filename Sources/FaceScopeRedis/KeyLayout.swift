@@ -1,7 +1,7 @@
 import FaceScopeCore
 
 /// Where FaceScope's data lives in Redis: redis-om's keys and index for the `Model` class, and
-/// FaceScope's own index and sort sets beside them.
+/// FaceScope's own index and keys beside them.
 public struct KeyLayout: Sendable, Equatable {
     /// The document key prefix, `{global}:{module}.Model:`; the original deployment's is
     /// `:utils.Model:` (no global prefix, module `utils`).
