@@ -73,12 +73,13 @@ struct PeopleList: ParsableCommand {
                     JSONValue.object([
                         ("label", .int(Int64(p.label))), ("name", p.name.map(JSONValue.string) ?? .null),
                         ("faces", .int(Int64(p.faces))), ("example", p.example.map { .string($0.filename) } ?? .null),
+                        ("example_probability", p.example.map { .int(Int64($0.face.probability)) } ?? .null),
                     ]).serialized)
             }
         } else if people.isEmpty {
             out.line("no people yet: run 'facescope cluster'")
         } else {
-            out.line("LABEL  FACES  NAME                  EXAMPLE")
+            out.line("LABEL  FACES  NAME                  PROB  EXAMPLE")
             for p in people {
                 let label = String(p.label)
                 let faces = String(p.faces)
@@ -86,6 +87,7 @@ struct PeopleList: ParsableCommand {
                     String(repeating: " ", count: max(0, 5 - label.count)) + label + "  "
                         + String(repeating: " ", count: max(0, 5 - faces.count)) + faces + "  "
                         + TerminalText.pad(TerminalText.sanitize(p.name ?? "-"), columns: 20) + "  "
+                        + TerminalText.pad(p.example?.face.probabilityText ?? "-", columns: 4) + "  "
                         + TerminalText.sanitize(p.example?.filename ?? ""))
             }
         }
@@ -191,6 +193,7 @@ struct SimilarCommand: ParsableCommand {
                     JSONValue.object([
                         ("filename", .string(item.stored.filename)), ("face", .int(Int64(item.stored.faceIndex + 1))),
                         ("distance", .double(Double(item.distance))),
+                        ("probability", .int(Int64(item.stored.face.probability))),
                         ("label", item.stored.face.label.map { .int(Int64($0)) } ?? .null),
                         ("name", item.stored.face.label.flatMap { names[$0] }.map(JSONValue.string) ?? .null),
                     ]).serialized)
@@ -198,12 +201,13 @@ struct SimilarCommand: ParsableCommand {
         } else if similar.isEmpty {
             out.line("no other faces with descriptors")
         } else {
-            out.line("DISTANCE  FACE  LABEL  PERSON                FILENAME")
+            out.line("DISTANCE  FACE  PROB  LABEL  PERSON                FILENAME")
             for item in similar {
                 let label = item.stored.face.label.map(String.init) ?? "-"
                 let name = item.stored.face.label.flatMap { names[$0] } ?? "-"
                 out.line(
                     String(format: "%8.3f  %4d  ", item.distance, item.stored.faceIndex + 1)
+                        + TerminalText.pad(item.stored.face.probabilityText, columns: 4) + "  "
                         + String(repeating: " ", count: max(0, 5 - label.count)) + label + "  "
                         + TerminalText.pad(TerminalText.sanitize(name), columns: 20) + "  "
                         + TerminalText.sanitize(item.stored.filename))

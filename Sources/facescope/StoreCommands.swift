@@ -177,7 +177,7 @@ struct ShowCommand: ParsableCommand {
         out.line("faces     \(faces.count)")
         for (i, face) in faces.enumerated() {
             let b = face.bbox
-            var line = "  #\(i + 1)  box (\(b.x1),\(b.y1))-(\(b.x2),\(b.y2))  probability \(face.probability)"
+            var line = "  #\(i + 1)  box (\(b.x1),\(b.y1))-(\(b.x2),\(b.y2))  probability \(face.probabilityText)"
             if let r = face.rotation { line += "  rotation \(r)°" }
             line += "  label \(face.label.map(String.init) ?? "-")"
             if let label = face.label, let name = names[label] { line += " (\(TerminalText.sanitize(name)))" }

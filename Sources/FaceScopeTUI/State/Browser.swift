@@ -84,6 +84,8 @@ struct Browser: Sendable {
     private(set) var showBoxes = true
     private(set) var showLandmarks = true
     private(set) var zoomed = false
+    /// The list's width beside the preview, and the list-only layout.
+    private(set) var panes = PaneLayout()
     private(set) var redis: ServiceStatus = .connecting
     private(set) var triton: ServiceStatus = .unknown
     private(set) var message: StatusMessage?
@@ -244,7 +246,7 @@ struct Browser: Sendable {
     private mutating func relayout() {
         layout = ScreenLayout(
             columns: layout.columns, rows: layout.rows, zoomed: zoomed, detail: focusedFace != nil,
-            panel: detection != nil)
+            panel: detection != nil, panes: panes)
         list.scroll(viewHeight: viewHeight)
     }
 
@@ -409,6 +411,20 @@ struct Browser: Sendable {
         case .toggleZoom:
             zoomed.toggle()
             relayout()
+        case .narrowList, .widenList:
+            if action == .narrowList ? panes.narrow() : panes.widen() {
+                relayout()
+                message = StatusMessage(text: "list \(panes.listPercent)% of the width", isError: false)
+            } else {
+                message = StatusMessage(
+                    text: "the list is already as \(action == .narrowList ? "narrow" : "wide") as it goes",
+                    isError: false)
+            }
+        case .toggleListOnly:
+            panes.listOnly.toggle()
+            relayout()
+            message = StatusMessage(
+                text: panes.listOnly ? "list only (w shows the preview again)" : "list and preview", isError: false)
         case .openDetail:
             if let doc = list.current, doc.faceCount > 0 {
                 view = .detail(face: 0)

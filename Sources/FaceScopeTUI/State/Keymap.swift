@@ -54,6 +54,7 @@ enum Action: String, Hashable, Sendable, CaseIterable {
     case toggleSelect, selectAll, clearSelection
     case toggleSort, reverseSort
     case toggleBoxes, toggleLandmarks, toggleZoom
+    case narrowList, widenList, toggleListOnly
     case openDetail, closeView, nextFace, previousFace
     case redetect, confirmReplace, confirmKeepLabels, cancelPrompt, cancelDetection
     case reload, redraw, help, quit
@@ -209,6 +210,11 @@ struct Keymap: Sendable {
             KeyBinding([.character("b")], .toggleBoxes, "show / hide face boxes", in: [.browse, .detail]),
             KeyBinding([.character("m")], .toggleLandmarks, "show / hide the 80 landmarks", in: [.browse, .detail]),
             KeyBinding([.character("z")], .toggleZoom, "preview full screen / beside the list", in: [.browse]),
+            KeyBinding([.character("<")], .narrowList, "narrow the list (the preview gets wider)", in: [.browse]),
+            KeyBinding([.character(">")], .widenList, "widen the list (the preview gets narrower)", in: [.browse]),
+            KeyBinding(
+                [.character("w")], .toggleListOnly, "list only (whole width, no preview) / list and preview",
+                in: [.browse]),
             KeyBinding([.enter, .character("f")], .openDetail, "zoom on the faces of the image", in: [.browse]),
             KeyBinding(
                 [.character("r")], .redetect, "re-detect the selection (or this image) through Triton",

@@ -70,8 +70,13 @@ struct ScreenLayout: Sendable, Equatable {
     var showsSize: Bool = true
 
     /// The layout of a `columns` x `rows` screen; `zoomed` gives the preview the whole body,
-    /// `detail` leaves room for a face's details, `panel` for the progress panel.
-    init(columns: Int, rows: Int, zoomed: Bool = false, detail: Bool = false, panel: Bool = false) {
+    /// `detail` leaves room for a face's details, `panel` for the progress panel; `panes` says how
+    /// wide the list is beside the preview, or that the list takes the whole width (the face
+    /// detail and the zoomed preview still show the picture).
+    init(
+        columns: Int, rows: Int, zoomed: Bool = false, detail: Bool = false, panel: Bool = false,
+        panes: PaneLayout = PaneLayout()
+    ) {
         self.columns = max(0, columns)
         self.rows = max(0, rows)
         tooSmall = columns < Self.minimumColumns || rows < Self.minimumRows
@@ -93,10 +98,10 @@ struct ScreenLayout: Sendable, Equatable {
             self.panel = nil
         }
         let showList = !zoomed
-        let showPreview = zoomed || columns >= Self.previewMinimumColumns
+        let showPreview = zoomed || (columns >= Self.previewMinimumColumns && (!panes.listOnly || detail))
         var listWidth = 0
         if showList {
-            listWidth = showPreview ? min(64, max(34, columns * 2 / 5)) : columns
+            listWidth = showPreview ? panes.listWidth(columns: columns) : columns
             let listRect = Rect(x: 0, y: 1, width: listWidth, height: bodyHeight)
             list = listRect
             listRows = max(0, bodyHeight - 1)

@@ -297,7 +297,7 @@ struct Painter {
         lines.append((" Face \(index + 1) of \(count)   (n / N or ← → for the others, Esc back)", .bold))
         lines.append(
             (
-                " probability \(face.probability)%   rotation \(face.rotation.map { "\($0)°" } ?? "-")   label \(Self.labelText(face.label, names: b.names))   box (\(box.x1),\(box.y1))-(\(box.x2),\(box.y2)) \(box.x2 &- box.x1)×\(box.y2 &- box.y1)",
+                " probability \(face.probabilityText)   rotation \(face.rotation.map { "\($0)°" } ?? "-")   label \(Self.labelText(face.label, names: b.names))   box (\(box.x1),\(box.y1))-(\(box.x2),\(box.y2)) \(box.x2 &- box.x1)×\(box.y2 &- box.y1)",
                 .plain
             ))
         var counts: [LandmarkRegion: Int] = [:]
