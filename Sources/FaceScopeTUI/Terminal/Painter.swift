@@ -283,7 +283,7 @@ struct Painter {
                 + " · \(person.faces) face\(person.faces == 1 ? "" : "s") · Enter lists the images · e rename · M merge"
         } else if let found = b.similar.current {
             text =
-                " face \(found.stored.faceIndex + 1) · distance \(String(format: "%.3f", Double(found.distance)))"
+                " face \(found.stored.faceIndex + 1) · probability \(found.stored.face.probabilityText) · distance \(String(format: "%.3f", Double(found.distance)))"
                 + " · label \(Self.labelText(found.stored.face.label, names: b.names)) · Enter shows the image"
         } else {
             text = ""
