@@ -38,7 +38,7 @@ struct NamesTests {
             Face(pk: "", bbox: BoundingBox(pk: "", x1: x1, y1: y1, x2: x2, y2: y2), probability: 90, label: label)
         }
         let faces = [
-            face(20, 30, 160, 90, label: 1),  // 14 cells wide: the whole name
+            face(20, 30, 160, 90, label: 1),  // 14 cells wide: the whole name and the probability
             face(0, 0, 60, 20, label: 2),  // 6 cells: the first word
             face(100, 0, 140, 20, label: 3),  // 4 cells: the first word cut short
             face(180, 0, 200, 20, label: 1),  // 2 cells: no tag
@@ -48,7 +48,7 @@ struct NamesTests {
         let tags = FaceOverlay.nameTags(faces, names: names, mapping: mapping, columns: 20, rows: 10)
         #expect(
             tags == [
-                NameTag(column: 2, row: 3, text: "Joe Biden"), NameTag(column: 0, row: 0, text: "Grace"),
+                NameTag(column: 2, row: 3, text: "Joe Biden 90%"), NameTag(column: 0, row: 0, text: "Grace"),
                 NameTag(column: 10, row: 0, text: "Mar…"),
             ])
         // Stamped into a grid: the characters replace the picture's cells in the box colours.
@@ -57,7 +57,7 @@ struct NamesTests {
             cells: Array(repeating: Cell(character: " ", foreground: 1, background: 2), count: 200))
         let stamped = FaceOverlay.stamp(tags, into: grid, foreground: 16, background: 46)
         let row3 = (0..<20).map { Character(stamped[$0, 3].character) }
-        #expect(String(row3) == "  Joe Biden         ")
+        #expect(String(row3) == "  Joe Biden 90%     ")
         #expect(stamped[2, 3].background == 46 && stamped[2, 3].foreground == 16)
         #expect(stamped[1, 3].background == 2)
         // Control characters in a name never reach the terminal.

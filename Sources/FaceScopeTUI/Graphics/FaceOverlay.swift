@@ -196,7 +196,8 @@ struct NameTag: Sendable, Equatable {
 extension FaceOverlay {
     /// Name tags for the faces whose label has a name in `names`: on the row of the box's top
     /// edge, from its left edge, as much of the name as the box is wide (the whole name, else the
-    /// first word, else the first word cut short); none for boxes under 3 cells wide. The picture
+    /// first word, else the first word cut short), followed by the face's probability ("97%") when
+    /// the whole name and it fit; none for boxes under 3 cells wide. The picture
     /// is `mapping.width` x `mapping.height` pixels rendered as `columns` x `rows` cells.
     static func nameTags(
         _ faces: [Face], names: [Int: String], mapping: Mapping, columns: Int, rows: Int
@@ -216,7 +217,9 @@ extension FaceOverlay {
             let row = min(rows - 1, max(0, cellY(a.y)))
             let width = right - left + 1
             guard width >= 3, cellY(b.y - 1) >= 0, cellY(a.y) < rows else { continue }
-            let text = shortName(name, columns: width)
+            let withProbability = name + " " + face.probabilityText
+            let text =
+                TerminalText.width(withProbability) <= width ? withProbability : shortName(name, columns: width)
             tags.append(NameTag(column: left, row: row, text: text))
         }
         return tags
