@@ -33,3 +33,30 @@ def test_force_keeps_labels_of_overlapping_faces_and_labels_the_new_ones(prefix,
     assert len(labels) == 6 and labels.count(7) == 1
     assert None not in labels and len(set(labels)) == 6
     assert all(label > 7 for label in labels if label != 7)
+
+
+def test_people_and_similar_write_the_probability_as_show_does(prefix, tmp_path):
+    shutil.copy(DATA / "faces" / "group-6-faces.jpg", tmp_path / "group.jpg")
+    done = detect(prefix, str(tmp_path / "group.jpg"), "--images-dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+
+    def facescope(*args: str) -> str:
+        run = subprocess.run([FACESCOPE or "facescope", *args], capture_output=True, text=True, timeout=60,
+                             env=env(prefix))
+        assert run.returncode == 0, run.stderr
+        return run.stdout
+
+    [document] = stored(prefix)
+    percent = {face["label"]: f"{face['probability']}%" for face in document["faces"]}
+    people = [json.loads(line) for line in facescope("people", "--json").splitlines()]
+    assert len(people) == 6 and all(isinstance(p["example_probability"], int) for p in people)
+    table = facescope("people").splitlines()
+    assert table[0].split() == ["LABEL", "FACES", "NAME", "PROB", "EXAMPLE"]
+    for p in people:
+        row = next(line.split() for line in table[1:] if line.split()[0] == str(p["label"]))
+        assert row[3] == percent[p["label"]] == f"{p['example_probability']}%"
+    similar = [json.loads(line) for line in facescope("similar", "group.jpg", "--face", "1", "--json").splitlines()]
+    rows = facescope("similar", "group.jpg", "--face", "1").splitlines()
+    assert rows[0].split()[:3] == ["DISTANCE", "FACE", "PROB"]
+    assert [line.split()[2] for line in rows[1:]] == [f"{s['probability']}%" for s in similar]
+    assert all(f"probability {percent[f['label']]}" in facescope("show", "group.jpg") for f in document["faces"])
