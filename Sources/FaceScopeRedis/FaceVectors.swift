@@ -51,7 +51,9 @@ extension RedisStore: FaceVectorStore {
         func any(above value: Int) throws(FaceScopeError) -> Bool {
             try total(query: "@label:[(\(value) +inf]") > 0
         }
-        guard try total(query: "@label:[-inf +inf]") > 0 else { return nil }
+        // Labels with a name but no face any more count too: a new person must not take a name.
+        let named = try peopleNames().keys.max()
+        guard try total(query: "@label:[-inf +inf]") > 0 else { return named }
         var low = -1
         var high = 1
         while try any(above: high) {
@@ -63,6 +65,6 @@ extension RedisStore: FaceVectorStore {
             let middle = low + (high - low) / 2
             if try any(above: middle) { low = middle } else { high = middle }
         }
-        return high
+        return max(high, named ?? high)
     }
 }

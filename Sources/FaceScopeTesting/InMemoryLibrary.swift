@@ -239,6 +239,8 @@ extension InMemoryLibrary: FaceVectorStore {
     }
 
     public func largestLabel() throws(FaceScopeError) -> Int? {
-        try answer { Self.vectors($0.documents).compactMap(\.label).max() }
+        try answer { state in
+            (Self.vectors(state.documents).compactMap(\.label) + Array(state.names.keys)).max()
+        }
     }
 }

@@ -35,6 +35,9 @@ struct FaceVectorTests {
             Self.photo("b.jpg", [(0, Self.vector(3))]),
         ])
         #expect(try store.largestLabel() == 1037)
+        // A name outlives its faces (they were replaced): its label is still taken.
+        try store.rename(label: 2000, to: "Ada")
+        #expect(try store.largestLabel() == 2000)
     }
 
     @Test("nearest labelled faces come through the vector index, closest first; faces stream in batches")

@@ -47,6 +47,7 @@ public protocol FaceVectorStore: Sendable {
         face: FaceVector, distance: Float
     )]
 
-    /// The largest label any face has, nil when no face has one.
+    /// The largest label in use: any face's, or one a name is given to (a person whose faces were
+    /// all replaced keeps the name; a new person must not inherit it). nil when there is none.
     func largestLabel() throws(FaceScopeError) -> Int?
 }
