@@ -33,7 +33,21 @@ struct ClusterCommand: ParsableCommand {
         if let threshold { flags[.clusterThreshold] = String(threshold) }
         let settings = try store.settings(flags)
         let services = FaceScopeServices(settings: settings)
-        let summary = try services.cluster(try services.store(), rebuild: rebuild)
+        // Count, rate and time left for each stage of a rebuild on a terminal; quiet in pipes.
+        var line: ProgressLine?
+        var stage: ClusterProgress.Stage?
+        var shown = 0
+        let summary = try services.cluster(try services.store(), rebuild: rebuild) { step in
+            if step.stage != stage {
+                line?.finish()
+                line = ProgressLine(step.stage.rawValue, total: step.total)
+                stage = step.stage
+                shown = 0
+            }
+            line?.advance(by: step.count - shown)
+            shown = step.count
+        }
+        line?.finish()
         if summary.faces == 0 {
             print(
                 rebuild
