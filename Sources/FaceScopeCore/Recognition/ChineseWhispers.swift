@@ -84,9 +84,11 @@ extension FaceIdentities {
     /// face of its photo holds, and where rounds leave two together the one less tied to the cluster
     /// leaves for a cluster of its own. `fixed` (a label set by hand per face, -1 for none): faces
     /// sharing a fixed label start as one cluster and never move; faces with different fixed labels
-    /// are never in one cluster; other faces may join them.
+    /// are never in one cluster; other faces may join them, and those whose old label (`existing`,
+    /// -1 for none) is a fixed label start in its cluster.
     public static func cluster(
-        graph: NeighbourGraph, groups: [Int]? = nil, fixed: [Int]? = nil, iterations: Int = 100, seed: UInt64 = 1
+        graph: NeighbourGraph, groups: [Int]? = nil, fixed: [Int]? = nil, existing: [Int]? = nil,
+        iterations: Int = 100, seed: UInt64 = 1
     ) -> [Int] {
         let n = graph.count
         precondition(groups == nil || groups?.count == n)
@@ -100,6 +102,11 @@ extension FaceIdentities {
                 if first[fixed[i]] == nil { first[fixed[i]] = i }
                 labels[i] = first[fixed[i]] ?? i
                 pinned[i] = true
+            }
+            if let existing {
+                for i in 0..<n where !pinned[i] && existing[i] >= 0 {
+                    if let start = first[existing[i]] { labels[i] = start }
+                }
             }
         }
         var rng = SeededRandom(seed: seed)
@@ -178,7 +185,7 @@ extension FaceIdentities {
     public static func rebuild(graph: NeighbourGraph, existing: [Int], fixed: [Int]?, groups: [Int]?) -> [Int] {
         let n = graph.count
         precondition(existing.count == n)
-        let clusters = cluster(graph: graph, groups: groups, fixed: fixed)
+        let clusters = cluster(graph: graph, groups: groups, fixed: fixed, existing: existing)
         var mapping: [Int: Int] = [:]
         var used: Set<Int> = []
         if let fixed {
