@@ -125,9 +125,25 @@ public struct NeighbourGraph: Sendable, Equatable {
         let limit = threshold * threshold
         let k = max(1, k)
         let probes = min(max(1, probes), index.centroidCount)
+        // The faces copied in list order: a list's faces are one contiguous run of memory, and
+        // faces are searched in that order (the lists they probe stay in cache).
+        var order: [Int32] = []
+        order.reserveCapacity(n)
+        var starts = [0]
+        for list in index.members {
+            order += list
+            starts.append(order.count)
+        }
+        var ordered = [Float](repeating: 0, count: n * dim)
+        faces.values.withUnsafeBufferPointer { v in
+            for (p, i) in order.enumerated() {
+                for d in 0..<dim { ordered[p * dim + d] = v[Int(i) * dim + d] }
+            }
+        }
         let chunks = max(1, min(n, 64 * ProcessInfoCores.count))
         let results = SharedSlots<[[(Int32, Float)]]>(count: chunks, empty: [])
-        faces.values.withUnsafeBufferPointer { v in
+        let (listStarts, listOrder) = (starts, order)
+        ordered.withUnsafeBufferPointer { v in
             let values = UnsafeSendable(v)
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                 let v = values.value
@@ -136,16 +152,16 @@ public struct NeighbourGraph: Sendable, Equatable {
                 var found: [[(Int32, Float)]] = []
                 found.reserveCapacity(end - start)
                 var best: [(Int32, Float)] = []
-                for i in start..<end {
+                for p in start..<end {
                     best.removeAll(keepingCapacity: true)
-                    for list in index.nearestLists(v, i * dim, probes) {
-                        for j in index.members[list] where Int(j) != i {
-                            let d2 = squaredDistance(v, i * dim, Int(j) * dim, dim)
+                    for list in index.nearestLists(v, p * dim, probes) {
+                        for q in listStarts[list]..<listStarts[list + 1] where q != p {
+                            let d2 = squaredDistance(v, p * dim, q * dim, dim)
                             guard d2 < limit else { continue }
                             if best.count == k, let worst = best.last, d2 >= worst.1 { continue }
                             var at = best.count
                             while at > 0 && best[at - 1].1 > d2 { at -= 1 }
-                            best.insert((j, d2), at: at)
+                            best.insert((listOrder[q], d2), at: at)
                             if best.count > k { best.removeLast() }
                         }
                     }
@@ -155,13 +171,17 @@ public struct NeighbourGraph: Sendable, Equatable {
                 results.set(chunk, found)
             }
         }
-        var lists: [[(Int32, Float)]] = []
-        lists.reserveCapacity(n)
-        for chunk in 0..<chunks { lists += results.get(chunk) }
+        var lists = [[(Int32, Float)]](repeating: [], count: n)
+        var p = 0
+        for chunk in 0..<chunks {
+            for list in results.get(chunk) {
+                lists[Int(order[p])] = list
+                p += 1
+            }
+        }
         return NeighbourGraph(count: n, lists: lists)
     }
 }
-
 /// Squared Euclidean distance between rows starting at `a` and `b`.
 @inline(__always)
 func squaredDistance(_ v: UnsafeBufferPointer<Float>, _ a: Int, _ b: Int, _ dim: Int) -> Float {
