@@ -10,6 +10,19 @@ public struct ClusterSummary: Sendable, Equatable {
     public var updated: Int
 }
 
+/// How far a rebuild has come: one stage's count, of `total` where it is known.
+public struct ClusterProgress: Sendable, Equatable {
+    public enum Stage: String, Sendable {
+        case reading = "faces read"
+        case searching = "faces searched"
+        case writing = "labels written"
+    }
+
+    public var stage: Stage
+    public var count: Int
+    public var total: Int?
+}
+
 /// Gives faces identity labels (the `cluster` command, and the browser after a re-detection).
 public enum PeopleClustering {
     /// Faces without a label join the person most of their close neighbours belong to, or form new
@@ -17,28 +30,77 @@ public enum PeopleClustering {
     /// holds one batch); with `rebuild`, every face is clustered afresh and each group keeps the old
     /// label most of its faces had. Two faces of one photo are never one person, and a
     /// label set by hand (`Face.labelFixed`) is kept.
-    public static func run(store: some FaceVectorStore, threshold: Float, rebuild: Bool)
-        throws(FaceScopeError) -> ClusterSummary
-    {
+    ///
+    /// `progress` hears each stage's count as it grows (faces read, faces searched, labels written),
+    /// with the total where it is known.
+    public static func run(
+        store: some FaceVectorStore, threshold: Float, rebuild: Bool,
+        progress: (ClusterProgress) -> Void = { _ in }
+    ) throws(FaceScopeError) -> ClusterSummary {
         if !rebuild { return try labelUnlabelled(store: store, threshold: threshold) }
-        var faces: [FaceVector] = []
-        try store.forEachFaceVector(unlabelledOnly: false) { faces += $0 }
-        guard !faces.isEmpty else { return ClusterSummary(faces: 0, people: 0, updated: 0) }
+        return try rebuildAll(store: store, threshold: threshold, progress: progress)
+    }
+
+    /// Faces written per `setFaceLabels` call in a rebuild.
+    public static let writeBatch = 1000
+
+    /// Every face clustered afresh: descriptors read batch by batch into one contiguous buffer
+    /// (512 bytes a face) with their keys, the nearest neighbours under the threshold found
+    /// through an inverted file (`NeighbourGraph.approximate`), chinese whispers over that sparse
+    /// graph, and the labels that changed written in batches of `writeBatch`.
+    static func rebuildAll(
+        store: some FaceVectorStore, threshold: Float, progress: (ClusterProgress) -> Void
+    ) throws(FaceScopeError) -> ClusterSummary {
+        var descriptors = FaceDescriptors()
+        var facePKs: [String] = []
+        var photoOf: [Int] = []
+        var photoPKs: [String] = []
         var photos: [String: Int] = [:]
-        let groups = faces.map { face in
-            if let known = photos[face.documentPK] { return known }
-            photos[face.documentPK] = photos.count
-            return photos.count - 1
+        var existing: [Int] = []
+        var fixed: [Int] = []
+        var anyFixed = false
+        try store.forEachFaceVector(unlabelledOnly: false) { batch in
+            for face in batch where !face.embedding.isEmpty {
+                descriptors.append(face.embedding)
+                facePKs.append(face.facePK)
+                if let known = photos[face.documentPK] {
+                    photoOf.append(known)
+                } else {
+                    photos[face.documentPK] = photoPKs.count
+                    photoOf.append(photoPKs.count)
+                    photoPKs.append(face.documentPK)
+                }
+                existing.append(face.label ?? -1)
+                let pinned = face.labelFixed ? (face.label ?? -1) : -1
+                fixed.append(pinned)
+                if pinned >= 0 { anyFixed = true }
+            }
+            progress(ClusterProgress(stage: .reading, count: facePKs.count, total: nil))
         }
-        let labels = FaceIdentities.assign(
-            descriptors: faces.map(\.embedding), existing: faces.map(\.label), threshold: threshold,
-            relabelAll: rebuild, groups: groups)
-        // A label set by hand (moved, or "not this person") is never changed by clustering.
-        let changes = zip(faces, labels).filter { $0.0.label != $0.1 && !$0.0.labelFixed }.map {
-            FaceLabelChange(facePK: $0.0.facePK, documentPK: $0.0.documentPK, label: $0.1)
+        photos = [:]
+        let n = facePKs.count
+        guard n > 0 else { return ClusterSummary(faces: 0, people: 0, updated: 0) }
+        progress(ClusterProgress(stage: .searching, count: 0, total: n))
+        let graph = NeighbourGraph.approximate(descriptors, threshold: threshold)
+        descriptors = FaceDescriptors()
+        progress(ClusterProgress(stage: .searching, count: n, total: n))
+        let labels = FaceIdentities.rebuild(
+            graph: graph, existing: existing, fixed: anyFixed ? fixed : nil, groups: photoOf)
+        var changed: [Int] = []
+        for i in 0..<n where labels[i] != existing[i] && fixed[i] < 0 { changed.append(i) }
+        var updated = 0
+        var start = 0
+        progress(ClusterProgress(stage: .writing, count: 0, total: changed.count))
+        while start < changed.count {
+            let end = min(changed.count, start + writeBatch)
+            updated += try store.setFaceLabels(
+                changed[start..<end].map { i in
+                    FaceLabelChange(facePK: facePKs[i], documentPK: photoPKs[photoOf[i]], label: labels[i])
+                })
+            start = end
+            progress(ClusterProgress(stage: .writing, count: end, total: changed.count))
         }
-        let updated = try store.setFaceLabels(changes)
-        return ClusterSummary(faces: faces.count, people: Set(labels).count, updated: updated)
+        return ClusterSummary(faces: n, people: Set(labels).count, updated: updated)
     }
 
     /// Labels faces just stored (after a detection) without reading the library: each joins the
@@ -82,7 +144,9 @@ public enum PeopleClustering {
                 photos[face.documentPK] = photos.count
                 return photos.count - 1
             }
-            let clusters = FaceIdentities.cluster(rest.map(\.embedding), threshold: threshold, groups: groups)
+            let clusters = FaceIdentities.cluster(
+                graph: NeighbourGraph.approximate(FaceDescriptors(rest.map(\.embedding)), threshold: threshold),
+                groups: groups)
             let first = (try store.largestLabel() ?? -1) + 1
             for (face, cluster) in zip(rest, clusters) { labels[face.facePK] = first + cluster }
         }

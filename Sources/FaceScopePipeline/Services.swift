@@ -48,7 +48,10 @@ public struct FaceScopeServices: Sendable {
     }
 
     /// Clusters faces into people with the settings' threshold (see `PeopleClustering`).
-    public func cluster(_ store: some FaceVectorStore, rebuild: Bool = false) throws(FaceScopeError) -> ClusterSummary {
-        try PeopleClustering.run(store: store, threshold: Float(settings.clusterThreshold), rebuild: rebuild)
+    public func cluster(
+        _ store: some FaceVectorStore, rebuild: Bool = false, progress: (ClusterProgress) -> Void = { _ in }
+    ) throws(FaceScopeError) -> ClusterSummary {
+        try PeopleClustering.run(
+            store: store, threshold: Float(settings.clusterThreshold), rebuild: rebuild, progress: progress)
     }
 }

@@ -14,7 +14,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "FaceScope's benchmarks: each prints a markdown table (scripts/bench.sh runs them).",
         subcommands: [
             StoreBench.self, DetectBenchCommand.self, PhoneBenchCommand.self, PreprocessBench.self,
-            QueueBenchCommand.self, RecognitionBenchCommand.self, HashBenchCommand.self,
+            QueueBenchCommand.self, RecognitionBenchCommand.self, HashBenchCommand.self, ClusterBenchCommand.self,
         ],
         defaultSubcommand: StoreBench.self)
 }

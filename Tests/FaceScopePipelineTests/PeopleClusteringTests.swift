@@ -109,3 +109,48 @@ struct PeopleClusteringTests {
         #expect(try PeopleClustering.labelNew(store.faces, store: store, threshold: 0.5).updated == 0)
     }
 }
+
+/// A rebuild of a synthetic library through the in-memory twin: batches, progress, the rules.
+@Suite("Rebuilding people through the in-memory twin")
+struct PeopleRebuildTests {
+    @Test("a rebuild of 3,000 faces writes labels in batches, reports progress, and keeps photos and hand-set labels")
+    func rebuildAtScale() throws {
+        var gen = SyntheticFaces(identities: 150, seed: 21)
+        var faces: [FaceVector] = []
+        var truth: [Int] = []
+        for p in 0..<1500 {
+            let a = gen.identity()
+            var b = gen.identity()
+            while b == a { b = gen.identity() }
+            for (k, id) in [a, b].enumerated() {
+                faces.append(
+                    FaceVector(facePK: "f\(p)-\(k)", documentPK: "p\(p)", label: nil, embedding: gen.face(of: id)))
+                truth.append(id)
+            }
+        }
+        // Two faces of identity `truth[0]` pinned by hand to different people.
+        let same = truth.indices.filter { truth[$0] == truth[0] }
+        faces[same[0]].label = 500
+        faces[same[0]].labelFixed = true
+        faces[same[1]].label = 501
+        faces[same[1]].labelFixed = true
+        let store = InMemoryFaceVectors(faces, batchSize: 700)
+        var stages: [ClusterProgress] = []
+        let summary = try PeopleClustering.run(store: store, threshold: 0.6, rebuild: true) { stages.append($0) }
+        #expect(summary.faces == 3000)
+        #expect(store.writes.count >= 3)
+        #expect(store.writes.allSatisfy { $0.count <= PeopleClustering.writeBatch })
+        #expect(stages.contains { $0.stage == .reading && $0.count == 3000 })
+        #expect(stages.last?.stage == .writing && stages.last?.count == stages.last?.total)
+        let after = store.faces
+        #expect(after[same[0]].label == 500)
+        #expect(after[same[1]].label == 501)
+        let labels = after.map { $0.label ?? -1 }
+        #expect(!labels.contains(-1))
+        #expect(stride(from: 0, to: 3000, by: 2).allSatisfy { labels[$0] != labels[$0 + 1] })
+        #expect(BCubed(labels: labels, truth: truth).f > 0.95)
+        // A second rebuild keeps every label.
+        let again = try PeopleClustering.run(store: store, threshold: 0.6, rebuild: true)
+        #expect(again.updated == 0)
+    }
+}

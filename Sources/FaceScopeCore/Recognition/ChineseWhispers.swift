@@ -22,64 +22,9 @@ public enum FaceIdentities {
     public static func cluster(
         _ descriptors: [[Float]], threshold: Float, groups: [Int]? = nil, iterations: Int = 100, seed: UInt64 = 1
     ) -> [Int] {
-        let n = descriptors.count
-        let members = groupMembers(groups, count: n)
-        var neighbours = [[(Int, Float)]](repeating: [], count: n)
-        for i in 0..<n {
-            for j in (i + 1)..<max(n, i + 1) {
-                let d = distance(descriptors[i], descriptors[j])
-                if d < threshold {
-                    // dlib weights edges by similarity; closer faces pull harder.
-                    let w = 1 - d / max(threshold, 1e-6)
-                    neighbours[i].append((j, w))
-                    neighbours[j].append((i, w))
-                }
-            }
-        }
-        var labels = Array(0..<n)
-        var rng = SeededRandom(seed: seed)
-        var order = Array(0..<n)
-        for _ in 0..<iterations {
-            var changed = false
-            for i in stride(from: n - 1, to: 0, by: -1) {
-                order.swapAt(i, Int(rng.next() % UInt64(i + 1)))
-            }
-            for node in order where !neighbours[node].isEmpty {
-                var votes: [Int: Float] = [:]
-                for (other, w) in neighbours[node] { votes[labels[other], default: 0] += w }
-                // Labels another face of the same photo holds are not on offer.
-                for other in members[node] where other != node { votes[labels[other]] = nil }
-                let best = votes.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }
-                if let best, best.key != labels[node] {
-                    labels[node] = best.key
-                    changed = true
-                }
-            }
-            if !changed { break }
-        }
-        // Where two faces of one photo still share a label, the one less tied to the others
-        // carrying it leaves for a label of its own (node indices are free labels: every node
-        // started with its own).
-        var inUse = Set(labels)
-        var spare = 0
-        for node in 0..<n {
-            for other in members[node] where other > node && labels[other] == labels[node] {
-                func tie(_ x: Int) -> Float {
-                    neighbours[x].reduce(0) { $0 + (labels[$1.0] == labels[x] ? $1.1 : 0) }
-                }
-                let leaver = tie(node) >= tie(other) ? other : node
-                while inUse.contains(spare) { spare += 1 }
-                labels[leaver] = spare
-                inUse.insert(spare)
-            }
-        }
-        var renumber: [Int: Int] = [:]
-        return labels.map { label in
-            if let known = renumber[label] { return known }
-            let next = renumber.count
-            renumber[label] = next
-            return next
-        }
+        cluster(
+            graph: NeighbourGraph.exact(FaceDescriptors(descriptors), threshold: threshold), groups: groups,
+            iterations: iterations, seed: seed)
     }
 
     /// Labels for faces, keeping the labels faces already have. Unlabelled faces join the label
@@ -95,28 +40,9 @@ public enum FaceIdentities {
         precondition(groups == nil || groups?.count == descriptors.count)
         var next = (existing.compactMap { $0 }.max() ?? 0) + 1
         if relabelAll {
-            let clusters = cluster(descriptors, threshold: threshold, groups: groups)
-            var byCluster: [Int: [Int: Int]] = [:]
-            for (i, c) in clusters.enumerated() {
-                if let old = existing[i] { byCluster[c, default: [:]][old, default: 0] += 1 }
-            }
-            var used: Set<Int> = []
-            var mapping: [Int: Int] = [:]
-            // Biggest clusters choose first.
-            let sizes = Dictionary(grouping: clusters.indices, by: { clusters[$0] }).mapValues(\.count)
-            for c in sizes.keys.sorted(by: { (sizes[$0] ?? 0, -$0) > (sizes[$1] ?? 0, -$1) }) {
-                let votes = (byCluster[c] ?? [:]).filter { !used.contains($0.key) }
-                if let best = votes.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }) {
-                    mapping[c] = best.key
-                    used.insert(best.key)
-                } else {
-                    while used.contains(next) { next += 1 }
-                    mapping[c] = next
-                    used.insert(next)
-                    next += 1
-                }
-            }
-            return clusters.map { mapping[$0] ?? 0 }
+            return rebuild(
+                graph: NeighbourGraph.exact(FaceDescriptors(descriptors), threshold: threshold),
+                existing: existing.map { $0 ?? -1 }, fixed: nil, groups: groups)
         }
         var labels = existing
         let members = groupMembers(groups, count: descriptors.count)
@@ -151,6 +77,146 @@ public enum FaceIdentities {
 }
 
 extension FaceIdentities {
+    /// Chinese whispers over a sparse graph of links (`NeighbourGraph`): a cluster index for each
+    /// face, 0..<k in order of first appearance. Same rounds, weights and ties as `cluster`.
+    ///
+    /// `groups` (the photo of each face) is the cannot-link rule: a face never takes a label another
+    /// face of its photo holds, and where rounds leave two together the one less tied to the cluster
+    /// leaves for a cluster of its own. `fixed` (a label set by hand per face, -1 for none): faces
+    /// sharing a fixed label start as one cluster and never move; faces with different fixed labels
+    /// are never in one cluster; other faces may join them, and those whose old label (`existing`,
+    /// -1 for none) is a fixed label start in its cluster.
+    public static func cluster(
+        graph: NeighbourGraph, groups: [Int]? = nil, fixed: [Int]? = nil, existing: [Int]? = nil,
+        iterations: Int = 100, seed: UInt64 = 1
+    ) -> [Int] {
+        let n = graph.count
+        precondition(groups == nil || groups?.count == n)
+        precondition(fixed == nil || fixed?.count == n)
+        let photos = GroupIndex(groups, count: n)
+        var labels = Array(0..<n)
+        var pinned = [Bool](repeating: false, count: n)
+        if let fixed {
+            var first: [Int: Int] = [:]
+            for i in 0..<n where fixed[i] >= 0 {
+                if first[fixed[i]] == nil { first[fixed[i]] = i }
+                labels[i] = first[fixed[i]] ?? i
+                pinned[i] = true
+            }
+            if let existing {
+                for i in 0..<n where !pinned[i] && existing[i] >= 0 {
+                    if let start = first[existing[i]] { labels[i] = start }
+                }
+            }
+        }
+        var rng = SeededRandom(seed: seed)
+        var order = Array(0..<n)
+        var voteLabels: [Int] = []
+        var voteWeights: [Float] = []
+        for _ in 0..<iterations {
+            var changed = false
+            for i in stride(from: n - 1, to: 0, by: -1) {
+                order.swapAt(i, Int(rng.next() % UInt64(i + 1)))
+            }
+            for node in order where !pinned[node] && graph.offsets[node] < graph.offsets[node + 1] {
+                voteLabels.removeAll(keepingCapacity: true)
+                voteWeights.removeAll(keepingCapacity: true)
+                for e in graph.offsets[node]..<graph.offsets[node + 1] {
+                    let label = labels[Int(graph.targets[e])]
+                    if let at = voteLabels.firstIndex(of: label) {
+                        voteWeights[at] += graph.weights[e]
+                    } else {
+                        voteLabels.append(label)
+                        voteWeights.append(graph.weights[e])
+                    }
+                }
+                // Labels another face of the same photo holds are not on offer.
+                var bestLabel = -1
+                var bestWeight: Float = 0
+                for (at, label) in voteLabels.enumerated() {
+                    if photos.contains(node, where: { $0 != node && labels[$0] == label }) { continue }
+                    let w = voteWeights[at]
+                    if bestLabel < 0 || w > bestWeight || (w == bestWeight && label < bestLabel) {
+                        bestLabel = label
+                        bestWeight = w
+                    }
+                }
+                if bestLabel >= 0, bestLabel != labels[node] {
+                    labels[node] = bestLabel
+                    changed = true
+                }
+            }
+            if !changed { break }
+        }
+        // Where two faces of one photo still share a label, the one less tied to the others
+        // carrying it (never a face whose label was set by hand) leaves for a label of its own.
+        var inUse = Set(labels)
+        var spare = 0
+        func tie(_ x: Int) -> Float {
+            var sum: Float = 0
+            for e in graph.offsets[x]..<graph.offsets[x + 1] where labels[Int(graph.targets[e])] == labels[x] {
+                sum += graph.weights[e]
+            }
+            return sum
+        }
+        for node in 0..<n {
+            for other in photos.members(of: node) where other > node && labels[other] == labels[node] {
+                if pinned[node] && pinned[other] { continue }
+                let leaver =
+                    pinned[node] ? other : pinned[other] ? node : (tie(node) >= tie(other) ? other : node)
+                while inUse.contains(spare) { spare += 1 }
+                labels[leaver] = spare
+                inUse.insert(spare)
+            }
+        }
+        var renumber: [Int: Int] = [:]
+        return labels.map { label in
+            if let known = renumber[label] { return known }
+            let next = renumber.count
+            renumber[label] = next
+            return next
+        }
+    }
+
+    /// Every face clustered afresh over `graph`: a face with a fixed label (`fixed[i] >= 0`) keeps
+    /// it and its cluster carries it; every other cluster takes the old label (`existing`, -1 for
+    /// none) most of its faces had, biggest clusters choosing first, or a new label after the
+    /// largest in use. Two faces of one photo (`groups`) never share a label.
+    public static func rebuild(graph: NeighbourGraph, existing: [Int], fixed: [Int]?, groups: [Int]?) -> [Int] {
+        let n = graph.count
+        precondition(existing.count == n)
+        let clusters = cluster(graph: graph, groups: groups, fixed: fixed, existing: existing)
+        var mapping: [Int: Int] = [:]
+        var used: Set<Int> = []
+        if let fixed {
+            for i in 0..<n where fixed[i] >= 0 {
+                mapping[clusters[i]] = fixed[i]
+                used.insert(fixed[i])
+            }
+        }
+        var next = max(existing.max() ?? 0, fixed?.max() ?? 0) + 1
+        var sizes: [Int: Int] = [:]
+        var byCluster: [Int: [Int: Int]] = [:]
+        for (i, c) in clusters.enumerated() where mapping[c] == nil {
+            sizes[c, default: 0] += 1
+            if existing[i] >= 0 { byCluster[c, default: [:]][existing[i], default: 0] += 1 }
+        }
+        // Biggest clusters choose first.
+        for c in sizes.keys.sorted(by: { (sizes[$0] ?? 0, -$0) > (sizes[$1] ?? 0, -$1) }) {
+            let votes = (byCluster[c] ?? [:]).filter { !used.contains($0.key) }
+            if let best = votes.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }) {
+                mapping[c] = best.key
+                used.insert(best.key)
+            } else {
+                while used.contains(next) { next += 1 }
+                mapping[c] = next
+                used.insert(next)
+                next += 1
+            }
+        }
+        return clusters.map { mapping[$0] ?? 0 }
+    }
+
     /// For each index, the indices of its group (itself included); each alone without groups.
     static func groupMembers(_ groups: [Int]?, count: Int) -> [[Int]] {
         guard let groups else { return (0..<count).map { [$0] } }
@@ -170,5 +236,56 @@ struct SeededRandom: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+/// Faces by photo as compressed rows (no per-face arrays): the faces of one photo, any face's
+/// photo-mates.
+struct GroupIndex {
+    private let groupOf: [Int32]
+    private let starts: [Int]
+    private let faces: [Int32]
+
+    init(_ groups: [Int]?, count: Int) {
+        guard let groups else {
+            groupOf = (0..<count).map { Int32($0) }
+            starts = Array(0...count)
+            faces = (0..<count).map { Int32($0) }
+            return
+        }
+        var dense: [Int: Int32] = [:]
+        var groupOf = [Int32](repeating: 0, count: count)
+        for (i, g) in groups.enumerated() {
+            if let known = dense[g] {
+                groupOf[i] = known
+            } else {
+                let next = Int32(dense.count)
+                dense[g] = next
+                groupOf[i] = next
+            }
+        }
+        var starts = [Int](repeating: 0, count: dense.count + 1)
+        for g in groupOf { starts[Int(g) + 1] += 1 }
+        for g in 0..<dense.count { starts[g + 1] += starts[g] }
+        var fill = starts
+        var faces = [Int32](repeating: 0, count: count)
+        for (i, g) in groupOf.enumerated() {
+            faces[fill[Int(g)]] = Int32(i)
+            fill[Int(g)] += 1
+        }
+        self.groupOf = groupOf
+        self.starts = starts
+        self.faces = faces
+    }
+
+    func members(of face: Int) -> [Int] {
+        let g = Int(groupOf[face])
+        return faces[starts[g]..<starts[g + 1]].map { Int($0) }
+    }
+
+    func contains(_ face: Int, where test: (Int) -> Bool) -> Bool {
+        let g = Int(groupOf[face])
+        for i in starts[g]..<starts[g + 1] where test(Int(faces[i])) { return true }
+        return false
     }
 }

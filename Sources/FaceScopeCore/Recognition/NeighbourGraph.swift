@@ -1,0 +1,347 @@
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Face descriptors in one contiguous buffer (`count` rows of `dimension` floats): 512 bytes a
+/// face for dlib's 128-D descriptors, with no per-face allocation.
+public struct FaceDescriptors: Sendable {
+    public private(set) var values: [Float]
+    public let dimension: Int
+
+    public init(dimension: Int = 128, capacity: Int = 0) {
+        self.dimension = max(1, dimension)
+        values = []
+        values.reserveCapacity(capacity * self.dimension)
+    }
+
+    public init(_ rows: [[Float]]) {
+        self.init(dimension: rows.first?.count ?? 128, capacity: rows.count)
+        for row in rows { append(row) }
+    }
+
+    public var count: Int { values.count / dimension }
+
+    /// Appends one descriptor (cut or padded with zeros to `dimension`).
+    public mutating func append(_ row: [Float]) {
+        if row.count == dimension {
+            values += row
+        } else {
+            for i in 0..<dimension { values.append(i < row.count ? row[i] : 0) }
+        }
+    }
+
+    public func row(_ i: Int) -> ArraySlice<Float> { values[(i * dimension)..<((i + 1) * dimension)] }
+}
+
+/// Links between faces closer than a threshold, each face's nearest `k` at most (in both
+/// directions: a link either face found), as compressed rows: the neighbours of face `i` are
+/// `targets[offsets[i]..<offsets[i + 1]]` with their `weights` (1 - distance / threshold).
+public struct NeighbourGraph: Sendable, Equatable {
+    public var offsets: [Int]
+    public var targets: [Int32]
+    public var weights: [Float]
+
+    public var count: Int { offsets.count - 1 }
+    public var edges: Int { targets.count }
+
+    /// Builds the graph from each face's own neighbour list (made symmetric, duplicates dropped).
+    init(count: Int, lists: [[(Int32, Float)]]) {
+        var degree = [Int](repeating: 0, count: count + 1)
+        for (i, list) in lists.enumerated() {
+            for (j, _) in list {
+                degree[i] += 1
+                degree[Int(j)] += 1
+            }
+        }
+        var offsets = [Int](repeating: 0, count: count + 1)
+        for i in 0..<count { offsets[i + 1] = offsets[i] + degree[i] }
+        var fill = offsets
+        var targets = [Int32](repeating: 0, count: offsets[count])
+        var weights = [Float](repeating: 0, count: offsets[count])
+        for (i, list) in lists.enumerated() {
+            for (j, w) in list {
+                targets[fill[i]] = j
+                weights[fill[i]] = w
+                fill[i] += 1
+                targets[fill[Int(j)]] = Int32(i)
+                weights[fill[Int(j)]] = w
+                fill[Int(j)] += 1
+            }
+        }
+        // Sort each row by target and drop the second copy of links both faces found.
+        var compactOffsets = [Int](repeating: 0, count: count + 1)
+        var out = 0
+        for i in 0..<count {
+            let row = (offsets[i]..<offsets[i + 1]).map { (targets[$0], weights[$0]) }.sorted { $0.0 < $1.0 }
+            var last: Int32 = -1
+            for (j, w) in row where j != last {
+                targets[out] = j
+                weights[out] = w
+                out += 1
+                last = j
+            }
+            compactOffsets[i + 1] = out
+        }
+        targets.removeLast(targets.count - out)
+        weights.removeLast(weights.count - out)
+        self.offsets = compactOffsets
+        self.targets = targets
+        self.weights = weights
+    }
+
+    /// Every pair closer than `threshold` (all pairs compared): the reference the approximate
+    /// search is measured against, and what small inputs use.
+    public static func exact(_ faces: FaceDescriptors, threshold: Float) -> NeighbourGraph {
+        let n = faces.count
+        let dim = faces.dimension
+        let limit = threshold * threshold
+        var lists = [[(Int32, Float)]](repeating: [], count: n)
+        faces.values.withUnsafeBufferPointer { v in
+            for i in 0..<n {
+                for j in (i + 1)..<max(n, i + 1) {
+                    let d2 = squaredDistance(v, i * dim, j * dim, dim)
+                    if d2 < limit { lists[i].append((Int32(j), 1 - d2.squareRoot() / max(threshold, 1e-6))) }
+                }
+            }
+        }
+        return NeighbourGraph(count: n, lists: lists)
+    }
+
+    /// Each face's `k` nearest faces closer than `threshold`, found through an inverted file: the
+    /// faces are split among about sqrt(n) k-means centroids, and each face is compared with the
+    /// faces of its `probes` nearest lists only. The work is shared among the processor's cores.
+    /// Inputs under `exactBelow` faces compare all pairs (`exact`), keeping every link.
+    public static func approximate(
+        _ faces: FaceDescriptors, threshold: Float, k: Int = 16, probes: Int = 8, exactBelow: Int = 2000,
+        seed: UInt64 = 1
+    ) -> NeighbourGraph {
+        let n = faces.count
+        if n < exactBelow { return exact(faces, threshold: threshold) }
+        let dim = faces.dimension
+        let index = InvertedFile(faces, lists: max(1, Int(Double(n).squareRoot())), seed: seed)
+        let limit = threshold * threshold
+        let k = max(1, k)
+        let probes = min(max(1, probes), index.centroidCount)
+        // The faces copied in list order: a list's faces are one contiguous run of memory, and
+        // faces are searched in that order (the lists they probe stay in cache).
+        var order: [Int32] = []
+        order.reserveCapacity(n)
+        var starts = [0]
+        for list in index.members {
+            order += list
+            starts.append(order.count)
+        }
+        var ordered = [Float](repeating: 0, count: n * dim)
+        faces.values.withUnsafeBufferPointer { v in
+            for (p, i) in order.enumerated() {
+                for d in 0..<dim { ordered[p * dim + d] = v[Int(i) * dim + d] }
+            }
+        }
+        let chunks = max(1, min(n, 64 * ProcessInfoCores.count))
+        let results = SharedSlots<[[(Int32, Float)]]>(count: chunks, empty: [])
+        let (listStarts, listOrder) = (starts, order)
+        ordered.withUnsafeBufferPointer { v in
+            let values = UnsafeSendable(v)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let v = values.value
+                let start = chunk * n / chunks
+                let end = (chunk + 1) * n / chunks
+                var found: [[(Int32, Float)]] = []
+                found.reserveCapacity(end - start)
+                var best: [(Int32, Float)] = []
+                for p in start..<end {
+                    best.removeAll(keepingCapacity: true)
+                    for list in index.nearestLists(v, p * dim, probes) {
+                        for q in listStarts[list]..<listStarts[list + 1] where q != p {
+                            let d2 = squaredDistance(v, p * dim, q * dim, dim)
+                            guard d2 < limit else { continue }
+                            if best.count == k, let worst = best.last, d2 >= worst.1 { continue }
+                            var at = best.count
+                            while at > 0 && best[at - 1].1 > d2 { at -= 1 }
+                            best.insert((listOrder[q], d2), at: at)
+                            if best.count > k { best.removeLast() }
+                        }
+                    }
+                    // The graph adds the other direction and drops links both ends found.
+                    found.append(best.map { ($0.0, 1 - $0.1.squareRoot() / max(threshold, 1e-6)) })
+                }
+                results.set(chunk, found)
+            }
+        }
+        var lists = [[(Int32, Float)]](repeating: [], count: n)
+        var p = 0
+        for chunk in 0..<chunks {
+            for list in results.get(chunk) {
+                lists[Int(order[p])] = list
+                p += 1
+            }
+        }
+        return NeighbourGraph(count: n, lists: lists)
+    }
+}
+/// Squared Euclidean distance between rows starting at `a` and `b`.
+@inline(__always)
+func squaredDistance(_ v: UnsafeBufferPointer<Float>, _ a: Int, _ b: Int, _ dim: Int) -> Float {
+    var s0: Float = 0
+    var s1: Float = 0
+    var s2: Float = 0
+    var s3: Float = 0
+    var i = 0
+    while i + 4 <= dim {
+        let d0 = v[a + i] - v[b + i]
+        let d1 = v[a + i + 1] - v[b + i + 1]
+        let d2 = v[a + i + 2] - v[b + i + 2]
+        let d3 = v[a + i + 3] - v[b + i + 3]
+        s0 += d0 * d0
+        s1 += d1 * d1
+        s2 += d2 * d2
+        s3 += d3 * d3
+        i += 4
+    }
+    while i < dim {
+        let d = v[a + i] - v[b + i]
+        s0 += d * d
+        i += 1
+    }
+    return (s0 + s1) + (s2 + s3)
+}
+
+/// k-means centroids (trained on a sample) and, for each, the faces nearest to it.
+struct InvertedFile: Sendable {
+    let centroids: [Float]
+    let centroidCount: Int
+    let dimension: Int
+    let members: [[Int32]]
+
+    init(_ faces: FaceDescriptors, lists: Int, seed: UInt64, rounds: Int = 8) {
+        let n = faces.count
+        let dim = faces.dimension
+        let count = min(max(1, lists), n)
+        var rng = SeededRandom(seed: seed)
+        // Sample: up to 64 faces a centroid; the first centroids are distinct sampled faces.
+        var sample = Array(0..<n)
+        let sampleSize = min(n, 64 * count)
+        for i in 0..<sampleSize { sample.swapAt(i, i + Int(rng.next() % UInt64(n - i))) }
+        sample.removeLast(n - sampleSize)
+        var centroids = [Float](repeating: 0, count: count * dim)
+        for c in 0..<count { for d in 0..<dim { centroids[c * dim + d] = faces.values[sample[c] * dim + d] } }
+        faces.values.withUnsafeBufferPointer { v in
+            for _ in 0..<rounds {
+                var sums = [Float](repeating: 0, count: count * dim)
+                var sizes = [Int](repeating: 0, count: count)
+                centroids.withUnsafeBufferPointer { cv in
+                    for s in sample {
+                        let c = Self.nearest(cv, count, v, s * dim, dim)
+                        sizes[c] += 1
+                        for d in 0..<dim { sums[c * dim + d] += v[s * dim + d] }
+                    }
+                }
+                for c in 0..<count where sizes[c] > 0 {
+                    for d in 0..<dim { centroids[c * dim + d] = sums[c * dim + d] / Float(sizes[c]) }
+                }
+            }
+        }
+        // Every face to its nearest centroid (shared among the cores).
+        let chunks = max(1, min(n, 16 * ProcessInfoCores.count))
+        let assigned = SharedSlots<[Int32]>(count: chunks, empty: [])
+        let frozen = centroids
+        faces.values.withUnsafeBufferPointer { v in
+            let values = UnsafeSendable(v)
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                let start = chunk * n / chunks
+                let end = (chunk + 1) * n / chunks
+                let part = frozen.withUnsafeBufferPointer { cv in
+                    (start..<end).map { Int32(Self.nearest(cv, count, values.value, $0 * dim, dim)) }
+                }
+                assigned.set(chunk, part)
+            }
+        }
+        var members = [[Int32]](repeating: [], count: count)
+        var i: Int32 = 0
+        for chunk in 0..<chunks {
+            for c in assigned.get(chunk) {
+                members[Int(c)].append(i)
+                i += 1
+            }
+        }
+        self.centroids = frozen
+        centroidCount = count
+        dimension = dim
+        self.members = members
+    }
+
+    static func nearest(
+        _ cv: UnsafeBufferPointer<Float>, _ count: Int, _ v: UnsafeBufferPointer<Float>, _ at: Int, _ dim: Int
+    )
+        -> Int
+    {
+        var best = 0
+        var bestD = Float.infinity
+        for c in 0..<count {
+            var s: Float = 0
+            for d in 0..<dim {
+                let x = cv[c * dim + d] - v[at + d]
+                s += x * x
+            }
+            if s < bestD {
+                bestD = s
+                best = c
+            }
+        }
+        return best
+    }
+
+    /// The `probes` lists whose centroids are nearest the row at `at`.
+    func nearestLists(_ v: UnsafeBufferPointer<Float>, _ at: Int, _ probes: Int) -> [Int] {
+        var scored: [(Int, Float)] = []
+        scored.reserveCapacity(probes + 1)
+        centroids.withUnsafeBufferPointer { cv in
+            for c in 0..<centroidCount {
+                var s: Float = 0
+                for d in 0..<dimension {
+                    let x = cv[c * dimension + d] - v[at + d]
+                    s += x * x
+                }
+                if scored.count == probes, let worst = scored.last, s >= worst.1 { continue }
+                var i = scored.count
+                while i > 0 && scored[i - 1].1 > s { i -= 1 }
+                scored.insert((c, s), at: i)
+                if scored.count > probes { scored.removeLast() }
+            }
+        }
+        return scored.map(\.0)
+    }
+}
+
+/// The number of cores to share work among.
+enum ProcessInfoCores {
+    static let count: Int = {
+        #if canImport(Glibc)
+            let n = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #else
+            let n = 2
+        #endif
+        return max(1, n)
+    }()
+}
+
+/// A read-only pointer handed to concurrent workers that only read through it while the owner
+/// keeps the memory alive (the call that spawns them waits for them all).
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// One result slot per concurrent worker; each worker writes only its own slot, and the slots are
+/// read after all workers have finished (`concurrentPerform` returns then).
+final class SharedSlots<T: Sendable>: Sendable {
+    private let slots: Mutex<[T]>
+
+    init(count: Int, empty: T) { slots = Mutex([T](repeating: empty, count: count)) }
+
+    func set(_ i: Int, _ value: T) { slots.withLock { $0[i] = value } }
+    func get(_ i: Int) -> T { slots.withLock { $0[i] } }
+}

@@ -1,0 +1,178 @@
+"""Synthetic-library benchmark: N photos of two faces each with known identities, through the
+facescope binary against the real Redis Stack under a key prefix of its own (removed afterwards).
+
+Times import, export, list, people, a person's photos, cluster --rebuild and an incremental
+cluster of 1,000 new faces, with each command's peak RSS (/usr/bin/time), Redis memory per
+document, and the rebuild's B-cubed precision/recall/F against the known identities and the
+photos with two faces under one label. Prints a markdown table.
+
+usage: bench_library.py N [--facescope PATH] [--redis-url URL]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import redis
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def ulid(n: int, kind: int) -> str:
+    """A ULID-shaped key: a fixed time part, then the kind and the counter in base 32."""
+    tail = ""
+    value = n * 8 + kind
+    for _ in range(16):
+        tail = CROCKFORD[value % 32] + tail
+        value //= 32
+    return "01JBENCH00" + tail
+
+
+REGIONS = [("chin", 0, 17), ("eyebrows", 17, 27), ("nose", 27, 36), ("eyes", 36, 48),
+           ("mouth", 48, 61), ("lips", 61, 68), ("pupil", 68, 76), ("ears", 76, 80)]
+
+
+def landmarks(x: int, y: int) -> dict:
+    return {name: {str(i): {"x": x + i % 40, "y": y + i // 2} for i in range(a, b)} for name, a, b in REGIONS}
+
+
+def generate(path: str, docs: int, start: int, identities: np.ndarray, rng, truth: dict, labelled: bool):
+    """Writes `docs` documents (numbered from `start`) of two faces of different identities."""
+    dim = identities.shape[1]
+    sigma = 0.35 / np.sqrt(2 * dim)
+    with open(path, "w") as out:
+        for d in range(start, start + docs):
+            a, b = rng.choice(len(identities), size=2, replace=False)
+            faces = []
+            for k, ident in enumerate((a, b)):
+                vec = identities[ident] + rng.normal(0, sigma, dim)
+                fpk = ulid(d * 2 + k, 1)
+                truth[fpk] = (int(ident), d)
+                faces.append({
+                    "pk": fpk, "bbox": {"pk": ulid(d * 2 + k, 2), "x1": 10 + 100 * k, "y1": 20,
+                                          "x2": 90 + 100 * k, "y2": 110},
+                    "probability": 97, "label": None, "rotation": 0,
+                    "descriptors": landmarks(10 + 100 * k, 20),
+                    "embedding": [round(float(v), 6) for v in vec],
+                })
+            out.write(json.dumps({"pk": ulid(d, 0), "filename": f"bench/{d // 1000:04d}/IMG_{d:07d}.jpg",
+                                  "faces": faces, "channels": 3, "height": 886, "width": 1280,
+                                  "portrait": 0}) + "\n")
+
+
+def timed(cmd: list[str], env: dict, stdin=None) -> tuple[float, int, str]:
+    """Seconds, peak RSS in MB, stdout of one command (fails loudly)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        t0 = time.perf_counter()
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd], env=env, stdin=stdin,
+                              capture_output=True, text=True)
+        seconds = time.perf_counter() - t0
+        if done.returncode != 0:
+            sys.exit(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr[-2000:]}")
+        peak = int(open(rss.name).read().strip().splitlines()[-1]) // 1024
+    return seconds, peak, done.stdout
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("docs", type=int)
+    ap.add_argument("--facescope", default=os.environ.get("FACESCOPE_BIN", ".build-release/release/facescope"))
+    ap.add_argument("--redis-url", default="redis://127.0.0.1:16379/0")
+    ap.add_argument("--new-faces", type=int, default=1000)
+    args = ap.parse_args()
+    n = args.docs
+    prefix = f":bench-library-{os.getpid()}.Model:"
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_OM_URL", "FACESCOPE_KEY_PREFIX")}
+    env.update(REDIS_OM_URL=args.redis_url, FACESCOPE_KEY_PREFIX=prefix)
+    base = [args.facescope]
+    r = redis.Redis.from_url(args.redis_url)
+    rng = np.random.default_rng(1)
+    identities = rng.normal(0, 1 / np.sqrt(256), (max(2, n // 10), 128))
+    truth: dict = {}
+    rows = []
+    tmp = tempfile.mkdtemp(prefix="bench-library-")
+    try:
+        t0 = time.perf_counter()
+        library = os.path.join(tmp, "library.jsonl")
+        generate(library, n, 0, identities, rng, truth, False)
+        gen_s = time.perf_counter() - t0
+        before = r.info("memory")["used_memory"]
+        with open(library) as f:
+            s, m, _ = timed([*base, "import", "-"], env, stdin=f)
+        rows.append(("import", s, m, f"{n / s:,.0f} docs/s", ">= 5,000 docs/s, < 300 MB"))
+        after = r.info("memory")["used_memory"]
+        s, m, _ = timed([*base, "export", "-o", os.path.join(tmp, "export.jsonl")], env)
+        rows.append(("export", s, m, f"{n / s:,.0f} docs/s", ">= 20,000 docs/s, < 300 MB"))
+        s, m, _ = timed([*base, "list"], env)
+        rows.append(("list (all)", s, m, "", ""))
+        s, m, out = timed([*base, "cluster", "--rebuild"], env)
+        rows.append(("cluster --rebuild", s, m, out.strip().splitlines()[-1][:60] if out.strip() else "",
+                     "< 5 min, < 1.5 GB"))
+        # B-cubed and photos with two faces under one label, from an export.
+        s_exp, _, _ = timed([*base, "export", "-o", os.path.join(tmp, "after.jsonl")], env)
+        labels, idents, photos = [], [], {}
+        together = 0
+        for line in open(os.path.join(tmp, "after.jsonl")):
+            doc = json.loads(line)
+            seen = set()
+            for face in doc.get("faces") or []:
+                ident, _ = truth[face["pk"]]
+                label = face.get("label")
+                labels.append(-1 if label is None else label)
+                idents.append(ident)
+                if label is not None and label in seen:
+                    together += 1
+                seen.add(label)
+        labels = np.array(labels)
+        idents = np.array(idents)
+        pair = {}
+        for l, t in zip(labels, idents):
+            pair[(l, t)] = pair.get((l, t), 0) + 1
+        csize = {l: c for l, c in zip(*np.unique(labels, return_counts=True))}
+        isize = {t: c for t, c in zip(*np.unique(idents, return_counts=True))}
+        p = np.mean([pair[(l, t)] / csize[l] for l, t in zip(labels, idents)])
+        rc = np.mean([pair[(l, t)] / isize[t] for l, t in zip(labels, idents)])
+        f = 2 * p * rc / (p + rc)
+        s, m, out = timed([*base, "people", "list"], env)
+        rows.append(("people list", s, m, f"{len(out.splitlines())} lines", "< 1 s"))
+        top = int(np.bincount(labels[labels >= 0]).argmax())
+        s, m, _ = timed([*base, "people", "show", str(top)], env)
+        rows.append((f"a person's photos ({int((labels == top).sum())})", s, m, "", ""))
+        extra = os.path.join(tmp, "new.jsonl")
+        generate(extra, args.new_faces // 2, n, identities, rng, truth, False)
+        with open(extra) as fh:
+            timed([*base, "import", "-"], env, stdin=fh)
+        s, m, out = timed([*base, "cluster"], env)
+        rows.append((f"cluster ({args.new_faces} new faces)", s, m, out.strip()[:60], "< 20 s"))
+        print(f"\nSynthetic library: {n:,} photos, {2 * n:,} faces, {max(2, n // 10):,} identities "
+              f"(generated in {gen_s:.0f} s); Redis memory {(after - before) / n:,.0f} B/document\n")
+        print("| step | seconds | peak RSS MB | figure | goal |")
+        print("|---|---:|---:|---|---|")
+        for name, s, m, fig, goal in rows:
+            print(f"| {name} | {s:.2f} | {m} | {fig} | {goal} |")
+        print(f"\nRebuild B-cubed: precision {p:.4f}, recall {rc:.4f}, F {f:.4f} (goal >= 0.95); "
+              f"photos with two faces under one label: {together}")
+    finally:
+        for pattern in (f"{prefix}*", f"facescope:{prefix}*"):
+            batch = []
+            for key in r.scan_iter(match=pattern, count=5000):
+                batch.append(key)
+                if len(batch) >= 5000:
+                    r.unlink(*batch)
+                    batch = []
+            if batch:
+                r.unlink(*batch)
+        for index in r.execute_command("FT._LIST"):
+            name = index.decode() if isinstance(index, bytes) else index
+            if prefix in name:
+                r.execute_command("FT.DROPINDEX", name)
+        subprocess.run(["rm", "-rf", tmp])
+
+
+if __name__ == "__main__":
+    main()
