@@ -60,7 +60,8 @@ extension RedisStore {
         let reply = try connection.pipeline(arguments: [
             [
                 .text("FT.SEARCH"), .text(layout.ownIndex), .text("*=>[KNN \(k) @embedding $vector AS distance]"),
-                .text("PARAMS"), .text("2"), .text("vector"), .bytes(bytes), .text("SORTBY"), .text("distance"),
+                .text("PARAMS"), .text("2"), .text("vector"), .bytes(bytes), .text("TIMEOUT"), .text("0"),
+                .text("SORTBY"), .text("distance"),
                 .text("NOCONTENT"), .text("LIMIT"), .text("0"), .text(String(k)), .text("DIALECT"), .text("2"),
             ]
         ])[0]

@@ -10,7 +10,7 @@ extension RedisStore: PhotoLibrary {
             ? document.filename : KeyLayout.facesOrder(faceCount: document.faceCount, filename: document.filename)
         let quoted = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
         let reply = try connection.send([
-            "FT.AGGREGATE", layout.ownIndex, "*", "LOAD", "1", "@\(field)", "FILTER",
+            "FT.AGGREGATE", layout.ownIndex, "*", "TIMEOUT", "0", "LOAD", "1", "@\(field)", "FILTER",
             "@\(field) \(descending ? ">" : "<") '\(quoted)'", "GROUPBY", "0", "REDUCE", "COUNT", "0", "AS", "n",
             "DIALECT", "2",
         ])

@@ -395,7 +395,7 @@ public final class RedisStore: Sendable {
     /// How many documents match a query of FaceScope's index.
     public func total(query: String) throws(FaceScopeError) -> Int {
         guard hasIndex else { return 0 }
-        let reply = try connection.send(["FT.SEARCH", layout.ownIndex, query, "LIMIT", "0", "0"])
+        let reply = try connection.send(["FT.SEARCH", layout.ownIndex, query, "TIMEOUT", "0", "LIMIT", "0", "0"])
         if case .error(let message) = reply { throw .redis("counting failed: \(TerminalText.sanitize(message))") }
         return Int(reply.array?.first?.integer ?? 0)
     }
@@ -460,7 +460,8 @@ public final class RedisStore: Sendable {
     private func missing(_ field: String, query: String) throws(FaceScopeError) -> Int {
         let clause = "ismissing(@\(field))"
         let reply = try connection.send([
-            "FT.SEARCH", layout.ownIndex, query == "*" ? clause : "(\(query)) \(clause)", "LIMIT", "0", "0",
+            "FT.SEARCH", layout.ownIndex, query == "*" ? clause : "(\(query)) \(clause)", "TIMEOUT", "0", "LIMIT", "0",
+            "0",
             "DIALECT", "2",
         ])
         if case .error(let message) = reply { throw .redis("the listing failed: \(TerminalText.sanitize(message))") }
@@ -472,7 +473,8 @@ public final class RedisStore: Sendable {
         throws(FaceScopeError) -> [String]
     {
         let reply = try connection.send([
-            "FT.SEARCH", layout.ownIndex, query, "NOCONTENT", "SORTBY", field, descending ? "DESC" : "ASC", "LIMIT",
+            "FT.SEARCH", layout.ownIndex, query, "NOCONTENT", "TIMEOUT", "0", "SORTBY", field,
+            descending ? "DESC" : "ASC", "LIMIT",
             String(offset), String(limit),
         ])
         if case .error(let message) = reply { throw .redis("the listing failed: \(TerminalText.sanitize(message))") }
@@ -499,7 +501,9 @@ public final class RedisStore: Sendable {
         while visited < limit {
             let ahead = min(offset - skippedRows, RedisStore.resultCap) + min(limit - visited, RedisStore.resultCap)
             let need = min(RedisStore.resultCap, ahead + (boundary?.keys.count ?? 0))
-            var args = ["FT.AGGREGATE", layout.ownIndex, query]
+            // No time limit: with the server's default (500 ms, ON_TIMEOUT RETURN) a busy server
+            // answers a partial window without saying so, and the walk would skip documents.
+            var args = ["FT.AGGREGATE", layout.ownIndex, query, "TIMEOUT", "0"]
             if let filter { args += ["FILTER", filter] }
             if let boundary {
                 args += [
@@ -580,7 +584,7 @@ public final class RedisStore: Sendable {
             let reply = try connection.send([
                 "FT.SEARCH", layout.ownIndex,
                 "ismissing(@\(KeyLayout.facesOrderField)) | ismissing(@\(KeyLayout.filenameWordsField))", "NOCONTENT",
-                "LIMIT", "0", "1000", "DIALECT", "2",
+                "TIMEOUT", "0", "LIMIT", "0", "1000", "DIALECT", "2",
             ])
             if case .error(let message) = reply {
                 throw .redis(
@@ -706,7 +710,8 @@ public final class RedisStore: Sendable {
     /// How many documents match a query and an aggregation filter.
     func total(query: String, filter: String) throws(FaceScopeError) -> Int {
         let counted = try connection.send([
-            "FT.AGGREGATE", layout.ownIndex, query, "FILTER", filter, "GROUPBY", "0", "REDUCE", "COUNT", "0", "AS", "n",
+            "FT.AGGREGATE", layout.ownIndex, query, "TIMEOUT", "0", "FILTER", filter, "GROUPBY", "0", "REDUCE", "COUNT",
+            "0", "AS", "n",
         ])
         if case .error(let message) = counted { throw .redis("the search failed: \(TerminalText.sanitize(message))") }
         let row = (counted.array ?? []).dropFirst().first?.array ?? []
