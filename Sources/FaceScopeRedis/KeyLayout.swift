@@ -104,6 +104,43 @@ public struct KeyLayout: Sendable, Equatable {
     /// The length of a face descriptor (dlib's ResNet).
     public static let embeddingDimension = 128
 
+    // MARK: Face records (FaceScope's own: one hash per face, beside the documents)
+
+    /// The key prefix of the face records: `facescope:{prefix}face:`.
+    public var faceRecordPrefix: String { "facescope:" + prefix + "face:" }
+
+    /// The key of the record of the face with this pk (``FaceRecord``).
+    public func faceRecordKey(facePK: String) -> String { faceRecordPrefix + facePK }
+
+    /// The face pk of a face record key, or nil when the key is not a face record's.
+    public func facePK(fromRecordKey key: String) -> String? {
+        key.hasPrefix(faceRecordPrefix) ? String(key.dropFirst(faceRecordPrefix.count)) : nil
+    }
+
+    /// Version 1 of the face record index.
+    public static let faceIndexVersion = 1
+
+    /// FaceScope's index over the face records.
+    public var faceIndex: String { "facescope:" + prefix + "faces" }
+    /// Holds the version of the face record index's schema.
+    public var faceIndexVersionKey: String { faceIndex + ":version" }
+
+    /// `FT.CREATE` arguments for the face record index: labels and probabilities numeric and
+    /// sortable (people counts group on `label`; an unlabelled face has ``FaceRecord/unlabelled``),
+    /// the document pk a tag (removal by document), `fixed` a tag, and the descriptors an HNSW
+    /// vector field with the Euclidean metric that ``FaceIdentities`` uses.
+    public var faceIndexCreateArguments: [String] {
+        [
+            "FT.CREATE", faceIndex, "ON", "HASH", "PREFIX", "1", faceRecordPrefix, "STOPWORDS", "0", "SCHEMA",
+            "label", "NUMERIC", "SORTABLE",
+            "doc", "TAG", "SEPARATOR", KeyLayout.ownTagSeparator, "CASESENSITIVE",
+            "fixed", "TAG",
+            "probability", "NUMERIC", "SORTABLE",
+            "embedding", "VECTOR", "HNSW", "6", "TYPE", "FLOAT32", "DIM", String(KeyLayout.embeddingDimension),
+            "DISTANCE_METRIC", "L2",
+        ]
+    }
+
     /// Hash from label to a person's name.
     public var peopleKey: String { "facescope:" + prefix + "people" }
 }
