@@ -606,6 +606,8 @@ struct Browser: Sendable {
             prompt = .mergeTarget(label: person.label, text: "")
         case .submitPrompt:
             return submitPrompt()
+        case .undoPeopleEdit:
+            return [changePeople(.undo)]
         case .confirmMerge:
             guard case .merge(let label, let into, _) = prompt else { return [] }
             prompt = nil

@@ -60,7 +60,7 @@ enum Action: String, Hashable, Sendable, CaseIterable {
     case submitSearch, cancelSearch, deleteBackward, clearQuery
     case showPeople, openPerson, renamePerson, mergePerson, confirmMerge, submitPrompt
     case moreLikeThis, jumpToFace
-    case filterPeople, toggleUnnamed, toggleSingles
+    case filterPeople, toggleUnnamed, toggleSingles, undoPeopleEdit
     case openImage, copyPath
 }
 
@@ -244,6 +244,7 @@ struct Keymap: Sendable {
         KeyBinding([.enter], .openPerson, "list this person's images (Esc comes back)", in: [.people]),
         KeyBinding([.character("e")], .renamePerson, "rename the person", in: [.people]),
         KeyBinding([.character("M")], .mergePerson, "merge the person into another (asks the label)", in: [.people]),
+        KeyBinding([.character("z")], .undoPeopleEdit, "undo the last rename or merge", in: [.people]),
         KeyBinding([.character("/")], .filterPeople, "filter the people by name (as you type)", in: [.people]),
         KeyBinding([.character("u")], .toggleUnnamed, "unnamed people only / everyone", in: [.people]),
         KeyBinding([.character("1")], .toggleSingles, "hide / show people with a single face", in: [.people]),

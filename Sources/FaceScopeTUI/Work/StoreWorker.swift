@@ -13,6 +13,9 @@ final class StoreWorker: @unchecked Sendable {
     private let pingQueued = Flag()
     /// Touched on `queue` only.
     private var store: RedisStore?
+    /// This session's people edits, last one last, for undo (touched on `queue` only).
+    private var edits: [PeopleEdit] = []
+    private static let undoDepth = 200
 
     init(settings: Settings, mailbox: Mailbox) {
         self.settings = settings
@@ -79,11 +82,19 @@ final class StoreWorker: @unchecked Sendable {
             let result = withStore { store throws(FaceScopeError) -> String in
                 switch change {
                 case .rename(let label, let name):
-                    try store.rename(label: label, to: name)
+                    record(try store.renameRecording(label: label, to: name))
                     return name.isEmpty ? "person \(label) has no name now" : "person \(label) renamed"
                 case .merge(let label, let into):
-                    let moved = try store.merge(label: label, into: into)
-                    return "\(moved) face\(moved == 1 ? "" : "s") moved from person \(label) to \(into)"
+                    let edit = try store.mergeRecording(label: label, into: into)
+                    record(edit)
+                    guard case .merged(_, _, let faces, _, _) = edit else { return edit.summary }
+                    let moved = faces.count
+                    return "\(moved) face\(moved == 1 ? "" : "s") moved from person \(label) to \(into) (z undoes)"
+                case .undo:
+                    guard let last = edits.last else { return "nothing to undo" }
+                    try store.undo(last)
+                    edits.removeLast()
+                    return "undone: \(last.summary)"
                 }
             }
             switch result {
@@ -92,6 +103,12 @@ final class StoreWorker: @unchecked Sendable {
                 mailbox.post(.peopleChanged(token: token, message: "", error: error.description))
             }
         }
+    }
+
+    /// Keeps an edit for undo (the last `undoDepth`).
+    private func record(_ edit: PeopleEdit) {
+        edits.append(edit)
+        if edits.count > Self.undoDepth { edits.removeFirst(edits.count - Self.undoDepth) }
     }
 
     /// Finds where an image is in the listing of every image.
