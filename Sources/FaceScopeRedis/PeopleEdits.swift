@@ -35,7 +35,7 @@ public enum PeopleEdit: Sendable, Equatable {
             return newName.isEmpty
                 ? "removed the name of label \(label)" : "named label \(label) '\(TerminalText.sanitize(newName))'"
         case .merged(let from, let into, let faces, _, _):
-            return "merged label \(from) into \(into) (\(faces.count) faces)"
+            return "merged label \(from) into \(into) (\(faces.count) face\(faces.count == 1 ? "" : "s"))"
         case .moved(let face, let filename, let to):
             return
                 "moved a face of \(TerminalText.sanitize(filename)) from \(face.label.map(String.init) ?? "no label") to \(to)"
