@@ -68,8 +68,10 @@ struct ClusterCommand: ParsableCommand {
 struct PeopleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "people",
-        abstract: "List the people (face labels), name them, merge them, list their images.",
-        subcommands: [PeopleList.self, PeopleShow.self, PeopleRename.self, PeopleMerge.self],
+        abstract: "List the people (face labels), name them, merge them, move faces between them, list their images.",
+        subcommands: [
+            PeopleList.self, PeopleShow.self, PeopleRename.self, PeopleMerge.self, PeopleMove.self, PeopleApart.self,
+        ],
         defaultSubcommand: PeopleList.self)
 }
 

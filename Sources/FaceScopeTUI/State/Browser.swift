@@ -491,6 +491,8 @@ struct Browser: Sendable {
         case .mergePerson:
             guard let person = people.current else { return [] }
             prompt = .mergeTarget(label: person.label, text: "")
+        case .undoPeopleEdit:
+            return [changePeople(.undo)]
         case .moreLikeThis:
             return moreLikeThis()
         case .jumpToFace:

@@ -61,7 +61,7 @@ enum Action: String, Hashable, Sendable, CaseIterable {
     case submitSearch, cancelSearch, deleteBackward, clearQuery
     case showPeople, openPerson, renamePerson, mergePerson, confirmMerge, submitPrompt
     case moreLikeThis, jumpToFace
-    case filterPeople, toggleUnnamed, toggleSingles
+    case filterPeople, toggleUnnamed, toggleSingles, undoPeopleEdit
     case openImage, copyPath
 }
 

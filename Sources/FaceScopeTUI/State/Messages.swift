@@ -45,6 +45,8 @@ enum PeopleChange: Sendable, Equatable {
     case rename(label: Int, name: String)
     /// Give every face of `label` the label `into`.
     case merge(label: Int, into: Int)
+    /// Undo the last rename or merge of this browser session (the store worker keeps the records).
+    case undo
 }
 
 /// A "more like this" search: the faces nearest to one face's descriptor.

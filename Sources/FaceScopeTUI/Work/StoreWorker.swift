@@ -17,6 +17,9 @@ final class StoreWorker: @unchecked Sendable {
     private let pingQueued = Flag()
     /// Touched on `queue` only.
     private var store: (any PhotoLibrary)?
+    /// This session's people edits, last one last, for undo (touched on `queue` only).
+    private var edits: [PeopleEdit] = []
+    private static let undoDepth = 200
 
     /// A worker on the Redis store the settings name (opened read-only).
     convenience init(settings: Settings, mailbox: Mailbox) {
@@ -89,13 +92,31 @@ final class StoreWorker: @unchecked Sendable {
     func changePeople(token: UInt64, change: PeopleChange) {
         queue.async { [self] in
             let result = withStore { store throws(FaceScopeError) -> String in
+                // A library that records edits (the Redis store) makes them undoable.
+                let recording = store as? any UndoablePeopleEdits
                 switch change {
                 case .rename(let label, let name):
-                    try store.rename(label: label, to: name)
+                    if let recording {
+                        record(try recording.renameRecording(label: label, to: name))
+                    } else {
+                        try store.rename(label: label, to: name)
+                    }
                     return name.isEmpty ? "person \(label) has no name now" : "person \(label) renamed"
                 case .merge(let label, let into):
-                    let moved = try store.merge(label: label, into: into)
-                    return "\(moved) face\(moved == 1 ? "" : "s") moved from person \(label) to \(into)"
+                    guard let recording else {
+                        let moved = try store.merge(label: label, into: into)
+                        return "\(moved) face\(moved == 1 ? "" : "s") moved from person \(label) to \(into)"
+                    }
+                    let edit = try recording.mergeRecording(label: label, into: into)
+                    record(edit)
+                    guard case .merged(_, _, let faces, _, _) = edit else { return edit.summary }
+                    let moved = faces.count
+                    return "\(moved) face\(moved == 1 ? "" : "s") moved from person \(label) to \(into) (z undoes)"
+                case .undo:
+                    guard let last = edits.last, let recording else { return "nothing to undo" }
+                    try recording.undo(last)
+                    edits.removeLast()
+                    return "undone: \(last.summary)"
                 }
             }
             switch result {
@@ -104,6 +125,12 @@ final class StoreWorker: @unchecked Sendable {
                 mailbox.post(.peopleChanged(token: token, message: "", error: error.description))
             }
         }
+    }
+
+    /// Keeps an edit for undo (the last `undoDepth`).
+    private func record(_ edit: PeopleEdit) {
+        edits.append(edit)
+        if edits.count > Self.undoDepth { edits.removeFirst(edits.count - Self.undoDepth) }
     }
 
     /// Finds where an image is in the listing of every image.
@@ -170,3 +197,12 @@ final class Flag: Sendable {
 
     func clear() { value.store(false, ordering: .releasing) }
 }
+
+/// A library that records people edits so they can be undone (the Redis store).
+protocol UndoablePeopleEdits {
+    func renameRecording(label: Int, to name: String) throws(FaceScopeError) -> PeopleEdit
+    func mergeRecording(label from: Int, into: Int) throws(FaceScopeError) -> PeopleEdit
+    func undo(_ edit: PeopleEdit) throws(FaceScopeError)
+}
+
+extension RedisStore: UndoablePeopleEdits {}
