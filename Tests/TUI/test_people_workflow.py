@@ -58,7 +58,7 @@ def test_undo_merge_and_rename(prefix, tuis):
     tui.wait(f"Merge person {grace} into label:", "the merge prompt")
     tui.type(str(astronaut))
     tui.keys("Enter")
-    tui.wait(f"into person {astronaut}?", "the confirmation")
+    tui.wait(lambda s: f'into person {astronaut} "Sally Ride"?' in s and "y merge" in s, "the confirmation")
     tui.keys("y")
     tui.wait(person_row(astronaut, 2, "Sally Ride"), "the merged person")
     assert [p["label"] for p in people(prefix)] == [astronaut]
