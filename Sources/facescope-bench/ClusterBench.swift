@@ -47,18 +47,8 @@ struct ClusterBenchCommand: ParsableCommand {
     static func library(faces: Int) -> (FaceDescriptors, [Int], [Int]) {
         var gen = SyntheticFaces(identities: max(2, faces / 20), seed: 3)
         var descriptors = FaceDescriptors(capacity: faces)
-        var truth: [Int] = []
-        var photo: [Int] = []
-        for p in 0..<(faces / 2) {
-            let a = gen.identity()
-            var b = gen.identity()
-            while b == a { b = gen.identity() }
-            for id in [a, b] {
-                descriptors.append(gen.face(of: id))
-                truth.append(id)
-                photo.append(p)
-            }
-        }
-        return (descriptors, truth, photo)
+        let generated = gen.photos(faces / 2)
+        for face in generated { descriptors.append(face.descriptor) }
+        return (descriptors, generated.map(\.identity), generated.map(\.photo))
     }
 }

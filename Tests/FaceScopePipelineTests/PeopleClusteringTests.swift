@@ -116,18 +116,12 @@ struct PeopleRebuildTests {
     @Test("a rebuild of 3,000 faces writes labels in batches, reports progress, and keeps photos and hand-set labels")
     func rebuildAtScale() throws {
         var gen = SyntheticFaces(identities: 150, seed: 21)
-        var faces: [FaceVector] = []
-        var truth: [Int] = []
-        for p in 0..<1500 {
-            let a = gen.identity()
-            var b = gen.identity()
-            while b == a { b = gen.identity() }
-            for (k, id) in [a, b].enumerated() {
-                faces.append(
-                    FaceVector(facePK: "f\(p)-\(k)", documentPK: "p\(p)", label: nil, embedding: gen.face(of: id)))
-                truth.append(id)
-            }
+        let generated = gen.photos(1500)
+        var faces = generated.enumerated().map { i, face in
+            FaceVector(
+                facePK: "f\(face.photo)-\(i % 2)", documentPK: "p\(face.photo)", label: nil, embedding: face.descriptor)
         }
+        let truth = generated.map(\.identity)
         // Two faces of identity `truth[0]` pinned by hand to different people.
         let same = truth.indices.filter { truth[$0] == truth[0] }
         faces[same[0]].label = 500

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
+from test_browser_names import detect_and_cluster
 from test_people import list_part, people, person_row
-from test_tui import DATA, REDIS_URL, TRITON_URL, browse_args, facescope, prefix, tuis
+from test_tui import REDIS_URL, browse_args, facescope, prefix, tuis
 from test_tui import pytestmark  # noqa: F401  (the same skips)
 
 __all__ = ["prefix", "tuis"]
@@ -24,13 +25,7 @@ def labels(prefix: str) -> dict[str, list]:
 
 
 def test_undo_merge_and_rename(prefix, tuis):
-    done = facescope(
-        "detect", *[str(DATA / p) for p in PHOTOS], "--images-dir", str(DATA), "--redis-url", REDIS_URL,
-        "--key-prefix", prefix, "--triton-url", TRITON_URL,
-    )
-    assert done.returncode == 0, done.stderr
-    done = facescope("cluster", "--redis-url", REDIS_URL, "--key-prefix", prefix)
-    assert done.returncode == 0, done.stderr
+    detect_and_cluster(prefix, PHOTOS)
     before = people(prefix)
     assert len(before) == 2, before
     label_of = {p["example"]: p["label"] for p in before}

@@ -31,6 +31,20 @@ public struct SyntheticFaces: Sendable {
     /// A random identity.
     public mutating func identity() -> Int { Int(rng.next() % UInt64(identities)) }
 
+    /// `count` photos of two faces each, of two different identities (at least two identities):
+    /// every face's descriptor, identity and photo number, photo by photo.
+    public mutating func photos(_ count: Int) -> [(descriptor: [Float], identity: Int, photo: Int)] {
+        var faces: [(descriptor: [Float], identity: Int, photo: Int)] = []
+        faces.reserveCapacity(count * 2)
+        for photo in 0..<count {
+            let a = identity()
+            var b = identity()
+            while b == a { b = identity() }
+            for id in [a, b] { faces.append((face(of: id), id, photo)) }
+        }
+        return faces
+    }
+
     static func gaussian(_ rng: inout SeededRandom) -> Float {
         let u1 = max(Double(rng.next() >> 11) / Double(1 << 53), 1e-12)
         let u2 = Double(rng.next() >> 11) / Double(1 << 53)

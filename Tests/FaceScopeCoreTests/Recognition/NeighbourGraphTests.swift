@@ -12,19 +12,9 @@ struct NeighbourGraphTests {
     ) {
         var gen = SyntheticFaces(identities: identities, seed: seed)
         var faces = FaceDescriptors(capacity: photos * 2)
-        var truth: [Int] = []
-        var photo: [Int] = []
-        for p in 0..<photos {
-            let a = gen.identity()
-            var b = gen.identity()
-            while b == a { b = gen.identity() }
-            for id in [a, b] {
-                faces.append(gen.face(of: id))
-                truth.append(id)
-                photo.append(p)
-            }
-        }
-        return (faces, truth, photo)
+        let generated = gen.photos(photos)
+        for face in generated { faces.append(face.descriptor) }
+        return (faces, generated.map(\.identity), generated.map(\.photo))
     }
 
     @Test("the inverted file finds the links all pairs find, and the clusters agree with the all-pairs ones")
