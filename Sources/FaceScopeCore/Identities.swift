@@ -114,3 +114,30 @@ public protocol PhotoLibrary: Sendable {
     /// (an explicit step before such reads; the reads themselves change nothing).
     func fillDerivedFields() throws(FaceScopeError)
 }
+
+/// People counted from documents: each label's faces and its most confident face, kept as the
+/// documents come (page by page: only the per-person tallies stay in memory).
+public struct PeopleTally: Sendable {
+    private let names: [Int: String]
+    private var byLabel: [Int: Person] = [:]
+
+    /// A tally naming people from `names` (label → name).
+    public init(names: [Int: String]) { self.names = names }
+
+    /// Counts a document's labelled faces.
+    public mutating func add(_ document: ImageDocument) {
+        for (i, face) in (document.faces ?? []).enumerated() {
+            guard let label = face.label else { continue }
+            var person = byLabel[label] ?? Person(label: label, name: names[label], faces: 0, example: nil)
+            person.faces += 1
+            if person.example == nil || (person.example?.face.probability ?? 0) < face.probability {
+                person.example = StoredFace(
+                    documentPK: document.pk, filename: document.filename, faceIndex: i, face: face)
+            }
+            byLabel[label] = person
+        }
+    }
+
+    /// Everyone counted, most faces first (ties: the smaller label first).
+    public var people: [Person] { byLabel.values.sorted { ($0.faces, -$0.label) > ($1.faces, -$1.label) } }
+}

@@ -104,23 +104,11 @@ extension RedisStore {
     /// Every person (label) with its face count and name, most faces first. Documents are read
     /// page by page; only the per-person tallies stay in memory.
     public func people() throws(FaceScopeError) -> [Person] {
-        let names = try peopleNames()
-        var byLabel: [Int: Person] = [:]
+        var tally = PeopleTally(names: try peopleNames())
         try forEachPage(query: "@label:[-inf +inf]") { page in
-            for document in page {
-                for (i, face) in (document.faces ?? []).enumerated() {
-                    guard let label = face.label else { continue }
-                    var person = byLabel[label] ?? Person(label: label, name: names[label], faces: 0, example: nil)
-                    person.faces += 1
-                    if person.example == nil || (person.example?.face.probability ?? 0) < face.probability {
-                        person.example = StoredFace(
-                            documentPK: document.pk, filename: document.filename, faceIndex: i, face: face)
-                    }
-                    byLabel[label] = person
-                }
-            }
+            for document in page { tally.add(document) }
         }
-        return byLabel.values.sorted { ($0.faces, -$0.label) > ($1.faces, -$1.label) }
+        return tally.people
     }
 
     /// The documents with a face of this label (RediSearch numeric query on FaceScope's index),

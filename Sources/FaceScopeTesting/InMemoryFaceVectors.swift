@@ -38,9 +38,7 @@ public final class InMemoryFaceVectors: FaceVectorStore {
     public func nearestLabelledFaces(to embedding: [Float], k: Int) throws(FaceScopeError)
         -> [(face: FaceVector, distance: Float)]
     {
-        let faces = state.withLock { $0.faces }
-        let scored = faces.filter { $0.label != nil }.map { ($0, FaceIdentities.distance(embedding, $0.embedding)) }
-        return Array(scored.sorted { $0.1 < $1.1 }.prefix(max(1, k))).map { (face: $0.0, distance: $0.1) }
+        nearestLabelled(state.withLock { $0.faces }, to: embedding, k: k)
     }
 
     public func largestLabel() throws(FaceScopeError) -> Int? {
@@ -59,4 +57,13 @@ public final class InMemoryFaceVectors: FaceVectorStore {
             return updated
         }
     }
+}
+
+/// The labelled faces nearest to a descriptor, closest first, at most `k` (what the store's KNN
+/// answers, by brute force).
+func nearestLabelled(_ faces: [FaceVector], to embedding: [Float], k: Int) -> [(face: FaceVector, distance: Float)] {
+    let scored = faces.filter { $0.label != nil }.map {
+        (face: $0, distance: FaceIdentities.distance(embedding, $0.embedding))
+    }
+    return Array(scored.sorted { $0.distance < $1.distance }.prefix(max(1, k)))
 }

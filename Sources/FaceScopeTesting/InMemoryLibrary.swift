@@ -86,21 +86,9 @@ public final class InMemoryLibrary: PhotoLibrary {
 
     public func people() throws(FaceScopeError) -> [Person] {
         try answer { state in
-            var byLabel: [Int: Person] = [:]
-            for document in state.documents {
-                for (i, face) in (document.faces ?? []).enumerated() {
-                    guard let label = face.label else { continue }
-                    var person =
-                        byLabel[label] ?? Person(label: label, name: state.names[label], faces: 0, example: nil)
-                    person.faces += 1
-                    if person.example == nil || (person.example?.face.probability ?? 0) < face.probability {
-                        person.example = StoredFace(
-                            documentPK: document.pk, filename: document.filename, faceIndex: i, face: face)
-                    }
-                    byLabel[label] = person
-                }
-            }
-            return byLabel.values.sorted { ($0.faces, -$0.label) > ($1.faces, -$1.label) }
+            var tally = PeopleTally(names: state.names)
+            for document in state.documents { tally.add(document) }
+            return tally.people
         }
     }
 
@@ -233,9 +221,7 @@ extension InMemoryLibrary: FaceVectorStore {
     public func nearestLabelledFaces(to embedding: [Float], k: Int) throws(FaceScopeError)
         -> [(face: FaceVector, distance: Float)]
     {
-        let faces = try answer { Self.vectors($0.documents) }.filter { $0.label != nil }
-        let scored = faces.map { (face: $0, distance: FaceIdentities.distance(embedding, $0.embedding)) }
-        return Array(scored.sorted { $0.distance < $1.distance }.prefix(max(1, k)))
+        nearestLabelled(try answer { Self.vectors($0.documents) }, to: embedding, k: k)
     }
 
     public func largestLabel() throws(FaceScopeError) -> Int? {
