@@ -197,18 +197,36 @@ extension MergeSuggestion {
 
     /// The mean of each label's descriptors.
     public static func means(of faces: [StoredFace], labels: Set<Int>) -> [Int: [Float]] {
-        var sums: [Int: [Float]] = [:]
-        var counts: [Int: Int] = [:]
+        var sums = DescriptorSums(labels: labels)
         for stored in faces {
-            guard let label = stored.face.label, labels.contains(label), let embedding = stored.face.embedding else {
-                continue
+            if let label = stored.face.label, let embedding = stored.face.embedding {
+                sums.add(embedding, label: label)
             }
-            var sum = sums[label] ?? [Float](repeating: 0, count: embedding.count)
-            guard sum.count == embedding.count else { continue }
-            for k in embedding.indices { sum[k] += embedding[k] }
-            sums[label] = sum
-            counts[label, default: 0] += 1
         }
+        return sums.means
+    }
+}
+
+/// Running sums of descriptors per label (only the labels asked for), so means can be taken over
+/// faces read page by page.
+public struct DescriptorSums: Sendable {
+    private let labels: Set<Int>
+    private var sums: [Int: [Float]] = [:]
+    private var counts: [Int: Int] = [:]
+
+    public init(labels: Set<Int>) { self.labels = labels }
+
+    public mutating func add(_ embedding: [Float], label: Int) {
+        guard labels.contains(label) else { return }
+        var sum = sums[label] ?? [Float](repeating: 0, count: embedding.count)
+        guard sum.count == embedding.count else { return }
+        for k in embedding.indices { sum[k] += embedding[k] }
+        sums[label] = sum
+        counts[label, default: 0] += 1
+    }
+
+    /// Each label's mean descriptor.
+    public var means: [Int: [Float]] {
         var means: [Int: [Float]] = [:]
         for (label, sum) in sums {
             let n = Float(counts[label] ?? 1)
@@ -224,7 +242,12 @@ extension RedisStore {
     public func mergeSuggestions(threshold: Float, maxPeople: Int = 500) throws(FaceScopeError) -> MergeSuggestions {
         let everyone = try people()
         let compared = Array(everyone.prefix(max(0, maxPeople)))
-        let means = MergeSuggestion.means(of: try facesWithEmbeddings(), labels: Set(compared.map(\.label)))
+        // The faces page by page: memory holds the sums of the people compared, not the library.
+        var sums = DescriptorSums(labels: Set(compared.map(\.label)))
+        try forEachFaceVector(unlabelledOnly: false) { batch in
+            for face in batch { if let label = face.label { sums.add(face.embedding, label: label) } }
+        }
+        let means = sums.means
         return MergeSuggestions(
             pairs: MergeSuggestion.pairs(people: compared, means: means, below: threshold), compared: compared.count,
             people: everyone.count)
