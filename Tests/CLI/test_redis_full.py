@@ -126,3 +126,27 @@ def test_detect_stops_once_when_redis_is_full_and_export_still_writes_everything
                       TRITON_URL or "")
     assert again.returncode == 0, again.stderr
     assert len(facescope(url, prefix, "list", "--json").stdout.splitlines()) == 255 + 12
+
+
+def test_a_busy_server_time_limit_does_not_cut_listings_short(full_redis, tmp_path):
+    """RediSearch answers a query that runs past its time limit with what it has so far
+    (ON_TIMEOUT RETURN, the default) and says nothing; a 1 ms limit stands in for a busy server.
+    Every document must still be listed and searched, past the 10,000-result cap too."""
+    url, client = full_redis
+    prefix = ":timeout.Model:"
+    count = 12_000
+    docs = [{"pk": "", "filename": f"trip/img-{i:05d}.jpg", "faces": [], "channels": 3, "height": 1, "width": 1,
+             "portrait": 0} for i in range(count)]
+    source = tmp_path / "docs.jsonl"
+    source.write_text("\n".join(json.dumps(d) for d in docs) + "\n")
+    done = facescope(url, prefix, "import", str(source))
+    assert done.returncode == 0, done.stderr
+    assert client.execute_command("FT.CONFIG", "GET", "ON_TIMEOUT")[0][1] in (b"return", "return")
+    client.execute_command("FT.CONFIG", "SET", "TIMEOUT", "1")
+    listed = facescope(url, prefix, "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    names = [json.loads(line)["filename"] for line in listed.stdout.splitlines()]
+    assert len(names) == count and names == sorted(names)
+    found = facescope(url, prefix, "search", "trip", "--count")
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == str(count)
