@@ -92,27 +92,27 @@ public struct ListingPage: Sendable, Equatable {
 /// The Redis store is the adapter; `FaceScopeTesting` has an in-memory twin.
 public protocol PhotoLibrary: Sendable {
     /// A page of a listing and the listing's length.
-    func page(of source: ListSource, offset: Int, limit: Int) throws(FaceScopeError) -> ListingPage
+    func page(of source: ListSource, offset: Int, limit: Int) throws(StoreError) -> ListingPage
     /// How many images are stored.
-    func count() throws(FaceScopeError) -> Int
+    func count() throws(StoreError) -> Int
     /// How many images sort before `document` in the listing of every image.
-    func position(of document: ImageDocument, order: ListOrder, descending: Bool) throws(FaceScopeError) -> Int
+    func position(of document: ImageDocument, order: ListOrder, descending: Bool) throws(StoreError) -> Int
     /// Names given to labels.
-    func peopleNames() throws(FaceScopeError) -> [Int: String]
+    func peopleNames() throws(StoreError) -> [Int: String]
     /// Every person with a face count, most faces first.
-    func people() throws(FaceScopeError) -> [Person]
+    func people() throws(StoreError) -> [Person]
     /// Names a label (an empty name removes it).
-    func rename(label: Int, to name: String) throws(FaceScopeError)
+    func rename(label: Int, to name: String) throws(StoreError)
     /// Gives every face of `label` the label `into`; returns how many faces moved.
-    func merge(label: Int, into: Int) throws(FaceScopeError) -> Int
+    func merge(label: Int, into: Int) throws(StoreError) -> Int
     /// The faces nearest to a descriptor, closest first.
-    func similarFaces(to embedding: [Float], limit: Int, excludingFace facePK: String?) throws(FaceScopeError)
+    func similarFaces(to embedding: [Float], limit: Int, excludingFace facePK: String?) throws(StoreError)
         -> [SimilarFace]
     /// The detection queue's progress in a few words, nil when there is none (or no queue).
     func queueStatusText() -> String?
     /// Gives documents other tools wrote the fields FaceScope's searches and face-count order read
     /// (an explicit step before such reads; the reads themselves change nothing).
-    func fillDerivedFields() throws(FaceScopeError)
+    func fillDerivedFields() throws(StoreError)
 }
 
 /// People counted from documents: each label's faces and its most confident face, kept as the

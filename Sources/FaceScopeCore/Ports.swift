@@ -2,16 +2,16 @@
 /// reads and writes through this port alone.
 public protocol DocumentStore: Sendable {
     /// The documents stored under these filenames (exact, byte for byte), by filename.
-    func documents(filenames: [String]) throws(FaceScopeError) -> [String: ImageDocument]
+    func documents(filenames: [String]) throws(StoreError) -> [String: ImageDocument]
 
     /// Stores documents, one per filename: a document for a filename already stored takes the
     /// stored pk. One result per document, in order; a failure of one does not stop the others.
-    func saveAll(_ documents: [ImageDocument]) throws(FaceScopeError) -> [Result<ImageDocument, FaceScopeError>]
+    func saveAll(_ documents: [ImageDocument]) throws(StoreError) -> [Result<ImageDocument, StoreError>]
 
     /// Records a new `source` (size, time, digest) for stored documents whose file was touched but
     /// not changed. Returns how many were updated.
     @discardableResult
-    func recordSources(_ items: [(pk: String, filename: String, source: FileSource)]) throws(FaceScopeError) -> Int
+    func recordSources(_ items: [(pk: String, filename: String, source: FileSource)]) throws(StoreError) -> Int
 }
 
 /// An image file to process: where it is, and the name it is stored under.
@@ -31,5 +31,5 @@ public struct ImageFile: Sendable, Equatable {
 /// Turns one image file into its document (faces, landmarks, descriptors): the Triton pipeline
 /// (`DetectionPipeline`), or an in-memory twin in tests.
 public protocol ImageAnalyzer: Sendable {
-    func analyze(_ file: ImageFile) throws(FaceScopeError) -> ImageDocument
+    func analyze(_ file: ImageFile) throws(AnalysisError) -> ImageDocument
 }

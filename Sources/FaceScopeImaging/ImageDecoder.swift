@@ -12,20 +12,20 @@ import FaceScopeCore
 /// (and `clap` crop) properties; their EXIF orientation is not applied on top. A HEIF format
 /// whose decoder libheif lacks is recognised and refused with that reason.
 ///
-/// Errors are ``FaceScopeError/file(path:reason:)`` naming the file (or the `name` given for
+/// Errors are ``ImageError``s naming the file (or the `name` given for
 /// in-memory data): not an image, empty, truncated, corrupt, too many pixels, unreadable.
 public enum ImageDecoder {
     /// Files larger than this (256 MiB) are refused without being read.
     public static let maxFileBytes = 256 * 1024 * 1024
 
     /// Decodes the image file at `path`, refusing images of more than `maxPixels` pixels.
-    public static func decode(path: String, maxPixels: Int) throws(FaceScopeError) -> DecodedImage {
+    public static func decode(path: String, maxPixels: Int) throws(ImageError) -> DecodedImage {
         let bytes = try readFile(path)
         return try decode(data: bytes, name: path, maxPixels: maxPixels)
     }
 
     /// Decodes an encoded image held in memory; `name` is used in error messages.
-    public static func decode(data: [UInt8], name: String, maxPixels: Int) throws(FaceScopeError) -> DecodedImage {
+    public static func decode(data: [UInt8], name: String, maxPixels: Int) throws(ImageError) -> DecodedImage {
         try wrap(name) { () throws(ImagingFailure) in
             try data.withUnsafeBufferPointer { d throws(ImagingFailure) in
                 try decodeBytes(d, maxPixels: maxPixels, fit: nil)
@@ -39,7 +39,7 @@ public enum ImageDecoder {
     /// `maxPixels` applies to the full-size image, as in ``decode(path:maxPixels:)``.
     public static func decodeScaled(
         path: String, maxWidth: Int, maxHeight: Int, maxPixels: Int
-    ) throws(FaceScopeError) -> DecodedImage {
+    ) throws(ImageError) -> DecodedImage {
         let bytes = try readFile(path)
         return try decodeScaled(data: bytes, name: path, maxWidth: maxWidth, maxHeight: maxHeight, maxPixels: maxPixels)
     }
@@ -47,9 +47,9 @@ public enum ImageDecoder {
     /// ``decodeScaled(path:maxWidth:maxHeight:maxPixels:)`` for an encoded image held in memory.
     public static func decodeScaled(
         data: [UInt8], name: String, maxWidth: Int, maxHeight: Int, maxPixels: Int
-    ) throws(FaceScopeError) -> DecodedImage {
+    ) throws(ImageError) -> DecodedImage {
         guard maxWidth > 0, maxHeight > 0 else {
-            throw .usage("the preview size must be positive (got \(maxWidth) x \(maxHeight))")
+            throw ImageError(path: name, reason: "the preview size must be positive (got \(maxWidth) x \(maxHeight))")
         }
         return try wrap(name) { () throws(ImagingFailure) in
             try data.withUnsafeBufferPointer { d throws(ImagingFailure) in
@@ -60,13 +60,13 @@ public enum ImageDecoder {
 
     /// The size of the upright image (EXIF orientation applied) from the file's headers, without
     /// decoding any pixels (the file is read, subject to ``maxFileBytes``; no pixel limit applies).
-    public static func readSize(path: String) throws(FaceScopeError) -> (width: Int, height: Int) {
+    public static func readSize(path: String) throws(ImageError) -> (width: Int, height: Int) {
         let bytes = try readFile(path)
         return try readSize(data: bytes, name: path)
     }
 
     /// ``readSize(path:)`` for an encoded image held in memory.
-    public static func readSize(data: [UInt8], name: String) throws(FaceScopeError) -> (width: Int, height: Int) {
+    public static func readSize(data: [UInt8], name: String) throws(ImageError) -> (width: Int, height: Int) {
         try wrap(name) { () throws(ImagingFailure) in
             try data.withUnsafeBufferPointer { d throws(ImagingFailure) in
                 let info = try probe(d)
@@ -79,21 +79,21 @@ public enum ImageDecoder {
 
     /// The bytes of an image file, with the checks ``decode(path:maxPixels:)`` makes before reading
     /// (a regular, non-empty file of at most ``maxFileBytes``).
-    public static func readFile(_ path: String) throws(FaceScopeError) -> [UInt8] {
+    public static func readFile(_ path: String) throws(ImageError) -> [UInt8] {
         do {
             return try FileInput.read(path: path, limit: maxFileBytes)
         } catch {
-            throw .file(path: path, reason: error.reason)
+            throw ImageError(path: path, reason: error.reason)
         }
     }
 
     private static func wrap<T>(
         _ name: String, _ body: () throws(ImagingFailure) -> T
-    ) throws(FaceScopeError) -> T {
+    ) throws(ImageError) -> T {
         do {
             return try body()
         } catch {
-            throw .file(path: name, reason: error.reason)
+            throw ImageError(path: name, reason: error.reason)
         }
     }
 

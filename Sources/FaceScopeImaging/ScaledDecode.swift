@@ -196,7 +196,7 @@ public final class ScaledJPEG: Sendable {
 
     /// Reads the header; nil when the bytes are not a JPEG. Errors name `name`: corrupt header,
     /// more than `maxPixels` pixels.
-    public init?(bytes: [UInt8], name: String, maxPixels: Int) throws(FaceScopeError) {
+    public init?(bytes: [UInt8], name: String, maxPixels: Int) throws(ImageError) {
         let parsed: (JPEGCodec.Header, Int)? = try Self.wrap(name) { () throws(ImagingFailure) in
             try bytes.withUnsafeBufferPointer { d throws(ImagingFailure) -> (JPEGCodec.Header, Int)? in
                 guard case .supported(.jpeg) = FormatSniffer.detect(d) else { return nil }
@@ -215,16 +215,16 @@ public final class ScaledJPEG: Sendable {
         channels = header.channels
     }
 
-    static func wrap<T>(_ name: String, _ body: () throws(ImagingFailure) -> T) throws(FaceScopeError) -> T {
+    static func wrap<T>(_ name: String, _ body: () throws(ImagingFailure) -> T) throws(ImageError) -> T {
         do {
             return try body()
         } catch {
-            throw .file(path: name, reason: error.reason)
+            throw ImageError(path: name, reason: error.reason)
         }
     }
 
     /// The whole image at `scale`, upright.
-    public func decode(scale: DecodeScale) throws(FaceScopeError) -> ImageView {
+    public func decode(scale: DecodeScale) throws(ImageError) -> ImageView {
         try Self.wrap(name) { () throws(ImagingFailure) in
             let w = scale.scaled(storedWidth)
             let h = scale.scaled(storedHeight)
@@ -374,7 +374,7 @@ public final class ImageViews {
 
     /// A JPEG decoded at the coarsest scale that gives FaceNet its input (`resizeMode`) without
     /// enlarging.
-    public init(jpeg: ScaledJPEG, resizeMode: ResizeMode, cropRegions: Bool = true) throws(FaceScopeError) {
+    public init(jpeg: ScaledJPEG, resizeMode: ResizeMode, cropRegions: Bool = true) throws(ImageError) {
         self.jpeg = jpeg
         self.cropRegions = cropRegions
         let scale = DecodePlan.scale(
@@ -393,7 +393,7 @@ public final class ImageViews {
     /// at `fetchScale` (all missing regions in one pass, when they cover at most
     /// ``regionAreaLimit`` of the image), else the whole image at the finest scale still missing.
     func provide(_ requests: [(need: Rect, scale: DecodeScale, fetch: Rect, fetchScale: DecodeScale)])
-        throws(FaceScopeError) -> [ImageView]
+        throws(ImageError) -> [ImageView]
     {
         var result = requests.map { find($0.need, scale: $0.scale) }
         var missing = result.indices.filter { result[$0] == nil }
@@ -427,7 +427,7 @@ public final class ImageViews {
     /// The view each face's FPENet crop comes from (boxes in full-size pixels): one with at least
     /// min(1, side / 80) pixels per crop pixel. With `chips`, a region decoded for a face is made
     /// fine enough for its descriptor chip too; without, only for the crop.
-    public func forLandmarks(_ boxes: [DetectionBox], chips: Bool = true) throws(FaceScopeError) -> [ImageView] {
+    public func forLandmarks(_ boxes: [DetectionBox], chips: Bool = true) throws(ImageError) -> [ImageView] {
         let view = views[0]
         return try provide(
             boxes.map { b in
@@ -447,7 +447,7 @@ public final class ImageViews {
 
     /// The view each aligned chip comes from: one holding the chip's footprint with at least
     /// min(1, full-size pixels per chip pixel) pixels per chip pixel.
-    public func forChips(_ alignments: [FaceAlignment]) throws(FaceScopeError) -> [ImageView] {
+    public func forChips(_ alignments: [FaceAlignment]) throws(ImageError) -> [ImageView] {
         try provide(
             alignments.map { a in
                 let footprint = Preprocess.chipFootprint(a)

@@ -88,7 +88,7 @@ public final class DetectionPipeline: ImageAnalyzer {
 
     /// Checks that both models are ready and match their contracts (names, datatypes, shapes), and
     /// reads how the detector wants its input resized.
-    public init(client: TritonClient, options: PipelineOptions) throws(FaceScopeError) {
+    public init(client: TritonClient, options: PipelineOptions) throws(InferenceError) {
         self.client = client
         self.options = options
         let version = options.modelVersion
@@ -98,7 +98,7 @@ public final class DetectionPipeline: ImageAnalyzer {
             (options.landmarkModel, ModelContract.fpeNet, TensorName.fpeNetInput),
         ].enumerated() where k == 0 || options.landmarks {
             guard try client.modelReady(model, version: version) else {
-                throw .inference(
+                throw .rejected(
                     "model '\(TerminalText.sanitize(model))' is not ready on Triton at \(client.endpoints) "
                         + "(is it in the model repository? see GET /v2/repository/index)")
             }
@@ -115,7 +115,7 @@ public final class DetectionPipeline: ImageAnalyzer {
         }
         if let model = options.encodedModel {
             guard try client.modelReady(model, version: version) else {
-                throw .inference(
+                throw .rejected(
                     "the encoded-image model '\(TerminalText.sanitize(model))' is not ready on Triton at "
                         + "\(client.endpoints) (FACESCOPE_ENCODED_MODEL; empty sends raw tensors)")
             }
@@ -123,7 +123,7 @@ public final class DetectionPipeline: ImageAnalyzer {
             // The server resizes: boxes map back the way it declares, whatever the client would do.
             let mode = try Self.declaredResizeMode(config)
             if let asked = options.resizeMode, asked != mode {
-                throw .usage(
+                throw .contractMismatch(
                     "resize mode \(asked.rawValue) was asked for, but the encoded-image model "
                         + "'\(TerminalText.sanitize(model))' resizes on the server (\(mode.rawValue))")
             }
@@ -141,7 +141,7 @@ public final class DetectionPipeline: ImageAnalyzer {
         var recognitionUnfit = false
         if let model = options.recognitionModel, options.landmarks {
             if try client.modelReady(model, version: version) {
-                switch Result(catching: { () throws(FaceScopeError) in
+                switch Result(catching: { () throws(InferenceError) in
                     try client.verify(model: model, version: version, contract: .faceRecognition)
                 }) {
                 case .success(let config):
@@ -157,7 +157,7 @@ public final class DetectionPipeline: ImageAnalyzer {
                     throw error
                 }
             } else if options.requireRecognition {
-                throw .inference(
+                throw .rejected(
                     "the face descriptor model '\(TerminalText.sanitize(model))' is not ready on Triton at \(client.endpoints)"
                 )
             } else {
@@ -174,10 +174,10 @@ public final class DetectionPipeline: ImageAnalyzer {
     }
 
     /// The resize mode a model's config declares (`parameters` `resize_mode`), else stretch.
-    static func declaredResizeMode(_ config: ModelConfig) throws(FaceScopeError) -> ResizeMode {
+    static func declaredResizeMode(_ config: ModelConfig) throws(InferenceError) -> ResizeMode {
         guard let declared = config.parameters["resize_mode"] else { return .stretch }
         guard let mode = ResizeMode(rawValue: declared) else {
-            throw .inference(
+            throw .contractMismatch(
                 "model '\(TerminalText.sanitize(config.name))' declares resize_mode "
                     + "'\(TerminalText.sanitize(declared))'; FaceScope knows stretch and letterbox")
         }
@@ -188,25 +188,34 @@ public final class DetectionPipeline: ImageAnalyzer {
     /// probability, roll and landmarks. `pk` is left empty for the store to assign. With an
     /// encoded-image model the detector gets the file's bytes; the image is still decoded here
     /// for the landmark crops.
-    public func analyze(_ file: ImageFile) throws(FaceScopeError) -> ImageDocument {
+    public func analyze(_ file: ImageFile) throws(AnalysisError) -> ImageDocument {
         let image: DecodedImage
         let faces: [Face]
+        let bytes = try AnalysisError.decoding { () throws(ImageError) in try ImageDecoder.readFile(file.path) }
+        let maxPixels = options.maxPixels
         if let encoded {
-            let bytes = try ImageDecoder.readFile(file.path)
-            image = try ImageDecoder.decode(data: bytes, name: file.path, maxPixels: options.maxPixels)
-            let detections = try runEncodedDetector(bytes, image: image, model: encoded, name: file.path)
+            image = try AnalysisError.decoding { () throws(ImageError) in
+                try ImageDecoder.decode(data: bytes, name: file.path, maxPixels: maxPixels)
+            }
+            let detections = try AnalysisError.inferring { () throws(InferenceError) in
+                try runEncodedDetector(bytes, image: image, model: encoded, name: file.path)
+            }
             faces = try describeFaces(detections, in: image, name: file.path)
         } else {
-            let bytes = try ImageDecoder.readFile(file.path)
-            if options.reducedDecode,
-                let jpeg = try ScaledJPEG(bytes: bytes, name: file.path, maxPixels: options.maxPixels)
-            {
+            let scaled: ScaledJPEG? =
+                options.reducedDecode
+                ? try AnalysisError.decoding { () throws(ImageError) in
+                    try ScaledJPEG(bytes: bytes, name: file.path, maxPixels: maxPixels)
+                } : nil
+            if let jpeg = scaled {
                 let faces = try detectFaces(in: jpeg)
                 return ImageDocument(
                     pk: "", filename: file.filename, faces: faces, channels: jpeg.channels, height: jpeg.height,
                     width: jpeg.width, portrait: jpeg.height > jpeg.width ? 1 : 0)
             }
-            image = try ImageDecoder.decode(data: bytes, name: file.path, maxPixels: options.maxPixels)
+            image = try AnalysisError.decoding { () throws(ImageError) in
+                try ImageDecoder.decode(data: bytes, name: file.path, maxPixels: maxPixels)
+            }
             faces = try detectFaces(in: image, name: file.path)
         }
         return ImageDocument(
@@ -215,34 +224,48 @@ public final class DetectionPipeline: ImageAnalyzer {
     }
 
     /// Faces in a decoded image (boxes in its pixels).
-    public func detectFaces(in image: DecodedImage, name: String) throws(FaceScopeError) -> [Face] {
+    public func detectFaces(in image: DecodedImage, name: String) throws(AnalysisError) -> [Face] {
         let views = ImageViews(full: image)
-        return try describeFaces(try runDetector(views.detection, name: name), views: views, name: name)
+        let detections = try AnalysisError.inferring { () throws(InferenceError) in
+            try runDetector(views.detection, name: name)
+        }
+        return try describeFaces(detections, views: views, name: name)
     }
 
     /// Faces in a JPEG decoded at reduced scales (boxes and landmarks in full-size pixels): the
     /// detector sees the coarsest decode that gives FaceNet its input without enlarging; each
     /// face's landmark crop and chip come from that decode when it has enough pixels for them,
     /// else from the face's region decoded at the scale it needs.
-    public func detectFaces(in jpeg: ScaledJPEG) throws(FaceScopeError) -> [Face] {
-        let views = try ImageViews(jpeg: jpeg, resizeMode: resizeMode, cropRegions: options.cropRegions)
-        return try describeFaces(try runDetector(views.detection, name: jpeg.name), views: views, name: jpeg.name)
+    public func detectFaces(in jpeg: ScaledJPEG) throws(AnalysisError) -> [Face] {
+        let (mode, crop) = (resizeMode, options.cropRegions)
+        let views = try AnalysisError.decoding { () throws(ImageError) in
+            try ImageViews(jpeg: jpeg, resizeMode: mode, cropRegions: crop)
+        }
+        let detections = try AnalysisError.inferring { () throws(InferenceError) in
+            try runDetector(views.detection, name: jpeg.name)
+        }
+        return try describeFaces(detections, views: views, name: jpeg.name)
     }
 
     /// Landmarks, roll and descriptors of the detector's faces.
-    func describeFaces(_ detections: [Detection], in image: DecodedImage, name: String) throws(FaceScopeError)
+    func describeFaces(_ detections: [Detection], in image: DecodedImage, name: String) throws(AnalysisError)
         -> [Face]
     {
         try describeFaces(detections, views: ImageViews(full: image), name: name)
     }
 
-    func describeFaces(_ detections: [Detection], views: ImageViews, name: String) throws(FaceScopeError) -> [Face] {
+    func describeFaces(_ detections: [Detection], views: ImageViews, name: String) throws(AnalysisError) -> [Face] {
         var faces: [Face] = []
         faces.reserveCapacity(detections.count)
         var keypoints: [[Keypoint]] = []
         if options.landmarks && !detections.isEmpty {
-            let crops = try views.forLandmarks(detections.map(\.box), chips: recognition != nil)
-            keypoints = try runLandmarks(crops, detections: detections, name: name)
+            let chips = recognition != nil
+            let crops = try AnalysisError.decoding { () throws(ImageError) in
+                try views.forLandmarks(detections.map(\.box), chips: chips)
+            }
+            keypoints = try AnalysisError.inferring { () throws(InferenceError) in
+                try runLandmarks(crops, detections: detections, name: name)
+            }
         }
         var embeddings: [Int: [Float]] = [:]
         if recognition != nil {
@@ -261,7 +284,7 @@ public final class DetectionPipeline: ImageAnalyzer {
     }
 
     /// FaceNet on a view; boxes in full-size pixels.
-    func runDetector(_ view: ImageView, name: String) throws(FaceScopeError) -> [Detection] {
+    func runDetector(_ view: ImageView, name: String) throws(InferenceError) -> [Detection] {
         let mode = resizeMode
         let image = view.image
         let transform = view.toFull(
@@ -279,7 +302,7 @@ public final class DetectionPipeline: ImageAnalyzer {
             model: options.faceDetectModel, version: options.modelVersion, inputs: [input],
             outputs: [Self.coverageName, Self.boxesName])
         guard let coverage = outputs[Self.coverageName], let boxes = outputs[Self.boxesName] else {
-            throw .inference("\(TerminalText.sanitize(name)): the detector's reply lacks its outputs")
+            throw .malformedReply("\(TerminalText.sanitize(name)): the detector's reply lacks its outputs")
         }
         return try GridBox.faces(
             coverage: try Self.finite(coverage, model: options.faceDetectModel, file: name),
@@ -289,11 +312,11 @@ public final class DetectionPipeline: ImageAnalyzer {
 
     /// An output's floats, refused when one is NaN or infinite (a broken model or export): the
     /// file fails, naming the model, rather than being stored with no faces or null numbers.
-    static func finite(_ output: TensorOutput, model: String, file: String) throws(FaceScopeError) -> [Float] {
+    static func finite(_ output: TensorOutput, model: String, file: String) throws(InferenceError) -> [Float] {
         let values = try output.floats()
         guard values.allSatisfy(\.isFinite) else {
             let bad = values.count { !$0.isFinite }
-            throw .inference(
+            throw .malformedReply(
                 "\(TerminalText.sanitize(file)): model '\(TerminalText.sanitize(model))' returned \(bad) "
                     + "non-finite value\(bad == 1 ? "" : "s") (NaN or infinity) in '\(TerminalText.sanitize(output.name))'; "
                     + "nothing stored for this file (check the model on the server)")
@@ -314,7 +337,7 @@ public final class DetectionPipeline: ImageAnalyzer {
     func runEncodedDetector(
         _ bytes: [UInt8], image: DecodedImage, model: (model: String, resizeMode: ResizeMode, batched: Bool),
         name: String
-    ) throws(FaceScopeError) -> [Detection] {
+    ) throws(InferenceError) -> [Detection] {
         let file = TerminalText.sanitize(name)
         let outputs = try client.infer(
             model: model.model, version: options.modelVersion, inputs: [encodedInput(bytes, batched: model.batched)],
@@ -322,10 +345,10 @@ public final class DetectionPipeline: ImageAnalyzer {
         guard let coverage = outputs[Self.coverageName], let boxes = outputs[Self.boxesName],
             let shape = outputs[Self.imageShapeName]
         else {
-            throw .inference("\(file): the encoded-image detector's reply lacks its outputs")
+            throw .malformedReply("\(file): the encoded-image detector's reply lacks its outputs")
         }
         guard shape.datatype == .int32, shape.data.count == 12 else {
-            throw .inference(
+            throw .malformedReply(
                 "\(file): the encoded-image detector's image_shape is \(shape.datatype.rawValue) with "
                     + "\(shape.data.count) bytes, expected 3 INT32 values")
         }
@@ -336,7 +359,7 @@ public final class DetectionPipeline: ImageAnalyzer {
                 ))
         }
         guard reported[0] == image.height, reported[1] == image.width else {
-            throw .inference(
+            throw .malformedReply(
                 "\(file): the server decoded the image as \(reported[1])x\(reported[0]) but FaceScope as "
                     + "\(image.width)x\(image.height) (orientation or decoder differences); boxes would not "
                     + "fit the landmark crops: detect it without the encoded-image model")
@@ -352,7 +375,7 @@ public final class DetectionPipeline: ImageAnalyzer {
     }
 
     /// FPENet on each detection's square, cut from the view given for it (`views[i]` for face i).
-    func runLandmarks(_ views: [ImageView], detections: [Detection], name: String) throws(FaceScopeError)
+    func runLandmarks(_ views: [ImageView], detections: [Detection], name: String) throws(InferenceError)
         -> [[Keypoint]]
     {
         var result: [[Keypoint]] = []
@@ -380,7 +403,7 @@ public final class DetectionPipeline: ImageAnalyzer {
                 model: options.landmarkModel, version: options.modelVersion, inputs: [input],
                 outputs: [TensorName.keypoints, TensorName.keypointConfidence])
             guard let xy = outputs[TensorName.keypoints], let confidence = outputs[TensorName.keypointConfidence] else {
-                throw .inference("\(TerminalText.sanitize(name)): the landmark model's reply lacks its outputs")
+                throw .malformedReply("\(TerminalText.sanitize(name)): the landmark model's reply lacks its outputs")
             }
             let coordinates = try Self.finite(xy, model: options.landmarkModel, file: name)
             let confidences = try Self.finite(confidence, model: options.landmarkModel, file: name)
@@ -396,36 +419,46 @@ public final class DetectionPipeline: ImageAnalyzer {
 
 extension DetectionPipeline {
     /// The detector's faces for an image (the first step of `detectFaces`), for tests and tools.
-    public func runDetectorForTesting(_ image: DecodedImage, name: String) throws(FaceScopeError) -> [Detection] {
+    public func runDetectorForTesting(_ image: DecodedImage, name: String) throws(InferenceError) -> [Detection] {
         try runDetector(ImageView(full: image), name: name)
     }
 
     /// The detector's faces (full-size pixels) from a view, for tests and tools.
-    public func runDetectorForTesting(_ view: ImageView, name: String) throws(FaceScopeError) -> [Detection] {
+    public func runDetectorForTesting(_ view: ImageView, name: String) throws(InferenceError) -> [Detection] {
         try runDetector(view, name: name)
     }
 
     /// The input `analyze` sends the encoded-image model for a file (nil without one), for tests.
-    public func encodedInputForTesting(_ file: ImageFile) throws(FaceScopeError) -> TensorInput? {
+    public func encodedInputForTesting(_ file: ImageFile) throws(ImageError) -> TensorInput? {
         guard let encoded else { return nil }
         return encodedInput(try ImageDecoder.readFile(file.path), batched: encoded.batched)
     }
 
     /// The unrounded keypoints of detections (the second step of `detectFaces`), for tests and tools.
     public func runLandmarksForTesting(_ image: DecodedImage, detections: [Detection], name: String)
-        throws(FaceScopeError) -> [[Keypoint]]
+        throws(InferenceError) -> [[Keypoint]]
     {
         try runLandmarks(
             Array(repeating: ImageView(full: image), count: detections.count), detections: detections, name: name)
     }
 
     /// 128-D descriptors of the faces whose landmarks allow an aligned chip, by face index.
-    func runRecognition(_ views: ImageViews, keypoints: [[Keypoint]], name: String) throws(FaceScopeError)
+    func runRecognition(_ views: ImageViews, keypoints: [[Keypoint]], name: String) throws(AnalysisError)
         -> [Int: [Float]]
     {
-        guard let recognition else { return [:] }
+        guard recognition != nil else { return [:] }
         let aligned = keypoints.enumerated().compactMap { i, points in FaceAlignment.align(points).map { (i, $0) } }
-        let chipViews = try views.forChips(aligned.map(\.1))
+        let chipViews = try AnalysisError.decoding { () throws(ImageError) in try views.forChips(aligned.map(\.1)) }
+        return try AnalysisError.inferring { () throws(InferenceError) in
+            try describe(chipViews: chipViews, aligned: aligned, name: name)
+        }
+    }
+
+    /// The descriptor model over aligned chips, in batches, by face index.
+    private func describe(chipViews: [ImageView], aligned: [(Int, FaceAlignment)], name: String)
+        throws(InferenceError) -> [Int: [Float]]
+    {
+        guard let recognition else { return [:] }
         var result: [Int: [Float]] = [:]
         var start = 0
         let side = FaceAlignment.chipSize
@@ -447,12 +480,13 @@ extension DetectionPipeline {
                 model: recognition.model, version: options.modelVersion, inputs: [input],
                 outputs: [TensorName.embedding])
             guard let embedding = outputs[TensorName.embedding] else {
-                throw .inference("\(TerminalText.sanitize(name)): the descriptor model's reply lacks 'embedding'")
+                throw .malformedReply("\(TerminalText.sanitize(name)): the descriptor model's reply lacks 'embedding'")
             }
             let values = try Self.finite(embedding, model: recognition.model, file: name)
             let dimension = 128
             guard values.count >= batch.count * dimension else {
-                throw .inference("\(TerminalText.sanitize(name)): the descriptor model returned \(values.count) values")
+                throw .malformedReply(
+                    "\(TerminalText.sanitize(name)): the descriptor model returned \(values.count) values")
             }
             for (k, item) in batch.enumerated() {
                 result[item.0] = Array(values[(k * dimension)..<((k + 1) * dimension)])

@@ -94,9 +94,8 @@ public final class DetectionRun: Sendable {
     /// Whether an error means the service may come back: the run pauses instead of failing files.
     static func isOutage(_ error: FaceScopeError) -> Bool {
         // Triton down or answering 503, Redis out of memory: the store and the client say so
-        // with `.unavailable`, so nothing here reads error text.
-        if case .unavailable = error { return true }
-        return false
+        // by the kind of their error, so nothing here reads error text.
+        error.isTransient
     }
 
     /// Processes `files`; those stored and unchanged since are skipped unless `force` (see
@@ -157,9 +156,9 @@ public final class DetectionRun: Sendable {
     private func storeMerged(_ documents: [ImageDocument], in store: any DocumentStore) throws(FaceScopeError)
         -> [Result<ImageDocument, FaceScopeError>]
     {
-        let existing = try store.documents(filenames: documents.map(\.filename))
-        return try store.saveAll(
-            documents.map { FaceMerge.updated(existing: existing[$0.filename], detected: $0, mode: mergeMode) })
+        let existing = try fromStore(store.documents(filenames: documents.map(\.filename)))
+        let merged = documents.map { FaceMerge.updated(existing: existing[$0.filename], detected: $0, mode: mergeMode) }
+        return try fromStore(store.saveAll(merged)).map { $0.mapError(FaceScopeError.store) }
     }
 
     /// Stores a batch. Redis out of memory stops the run at once (waiting does not free memory):

@@ -51,7 +51,7 @@ public final class NewFaceLabeller: Sendable {
         let faces = state.pending
         state.pending = []
         switch Result(catching: { () throws(FaceScopeError) in
-            try PeopleClustering.labelNew(faces, store: store, threshold: threshold)
+            try fromStore(PeopleClustering.labelNew(faces, store: store, threshold: threshold))
         }) {
         case .success(let done):
             state.summary.faces += done.faces

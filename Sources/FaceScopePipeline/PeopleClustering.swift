@@ -36,7 +36,7 @@ public enum PeopleClustering {
     public static func run(
         store: some FaceVectorStore, threshold: Float, rebuild: Bool,
         progress: (ClusterProgress) -> Void = { _ in }
-    ) throws(FaceScopeError) -> ClusterSummary {
+    ) throws(StoreError) -> ClusterSummary {
         if !rebuild { return try labelUnlabelled(store: store, threshold: threshold) }
         return try rebuildAll(store: store, threshold: threshold, progress: progress)
     }
@@ -50,7 +50,7 @@ public enum PeopleClustering {
     /// graph, and the labels that changed written in batches of `writeBatch`.
     static func rebuildAll(
         store: some FaceVectorStore, threshold: Float, progress: (ClusterProgress) -> Void
-    ) throws(FaceScopeError) -> ClusterSummary {
+    ) throws(StoreError) -> ClusterSummary {
         var descriptors = FaceDescriptors()
         var facePKs: [String] = []
         var photoOf: [Int] = []
@@ -110,7 +110,7 @@ public enum PeopleClustering {
     /// a label or no descriptor are left alone.
     public static func labelNew(
         _ faces: [FaceVector], store: some FaceVectorStore, threshold: Float, neighbours k: Int = 10
-    ) throws(FaceScopeError) -> ClusterSummary {
+    ) throws(StoreError) -> ClusterSummary {
         let new = faces.filter { $0.label == nil && !$0.embedding.isEmpty }
         guard !new.isEmpty else { return ClusterSummary(faces: 0, people: 0, updated: 0) }
         var labels: [String: Int] = [:]
@@ -158,19 +158,19 @@ public enum PeopleClustering {
     }
 
     /// The unlabelled faces, batch by batch, through `labelNew`.
-    static func labelUnlabelled(store: some FaceVectorStore, threshold: Float) throws(FaceScopeError)
+    static func labelUnlabelled(store: some FaceVectorStore, threshold: Float) throws(StoreError)
         -> ClusterSummary
     {
         var total = ClusterSummary(faces: 0, people: 0, updated: 0)
         var pending: [FaceVector] = []
-        func flush() throws(FaceScopeError) {
+        func flush() throws(StoreError) {
             guard !pending.isEmpty else { return }
             let done = try labelNew(pending, store: store, threshold: threshold)
             total.faces += done.faces
             total.updated += done.updated
             pending = []
         }
-        try store.forEachFaceVector(unlabelledOnly: true) { batch throws(FaceScopeError) in
+        try store.forEachFaceVector(unlabelledOnly: true) { batch throws(StoreError) in
             pending += batch
             if pending.count >= 2000 { try flush() }
         }

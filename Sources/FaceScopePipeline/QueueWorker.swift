@@ -34,7 +34,7 @@ public enum QueueSelection {
         while start < candidates.count {
             let chunk = candidates[start..<min(candidates.count, start + 500)]
             start += chunk.count
-            let stored = try store.documents(filenames: chunk.map(\.filename))
+            let stored = try fromStore(store.documents(filenames: chunk.map(\.filename)))
             for file in chunk {
                 switch (try? SourceFiles.compare(file.path, stored: stored[file.filename])) ?? .changed {
                 case .new: todo.append(QueueCandidate(filename: file.filename, force: false))
@@ -151,7 +151,7 @@ public final class QueueWorker: Sendable {
         throws(FaceScopeError) -> QueueWorkSummary
     {
         let started = Monotonic.nanoseconds()
-        try queue.ensureGroup()
+        try fromStore(queue.ensureGroup())
         let state = WorkerState()
         let heartbeat = startHeartbeat(state)
         defer { heartbeat.cancel() }
@@ -169,12 +169,12 @@ public final class QueueWorker: Sendable {
         var summary = state.summary
         let left = state.takeAll()
         if !left.isEmpty {
-            do throws(FaceScopeError) {
+            do throws(StoreError) {
                 try queue.release(left)
                 summary.released = left.count
             } catch {
                 // They stay pending: another worker claims them after the reclaim time.
-                summary.stopped = summary.stopped ?? error
+                summary.stopped = summary.stopped ?? .store(error)
             }
         }
         if summary.stopped == nil { summary.stopped = detection.stopped }
@@ -189,7 +189,7 @@ public final class QueueWorker: Sendable {
         -> [ImageFile]
     {
         while !cancel.isCancelled, state.summary.stopped == nil {
-            do throws(FaceScopeError) {
+            do throws(StoreError) {
                 var entries: [QueueEntry] = []
                 if state.reclaimDue(every: max(0.5, options.reclaimAfter / 4)) {
                     var cursor = state.cursor
@@ -213,7 +213,7 @@ public final class QueueWorker: Sendable {
                 let files = try admit(entries, state: state, events: events)
                 if !files.isEmpty { return files }
             } catch {
-                state.update { $0.stopped = $0.stopped ?? error }
+                state.update { $0.stopped = $0.stopped ?? .store(error) }
             }
         }
         return []
@@ -223,7 +223,7 @@ public final class QueueWorker: Sendable {
     /// names outside the images folder too, files not forced that are stored already are
     /// acknowledged as skipped, and files this host does not see wait for another worker.
     private func admit(_ entries: [QueueEntry], state: WorkerState, events: @Sendable (QueueWorkerEvent) -> Void)
-        throws(FaceScopeError) -> [ImageFile]
+        throws(StoreError) -> [ImageFile]
     {
         var candidates: [QueueEntry] = []
         let noted = try queue.lastErrors(entries.filter { $0.deliveries > options.maxAttempts }.map(\.id))
@@ -269,7 +269,7 @@ public final class QueueWorker: Sendable {
 
     /// A run's event: stored documents are acknowledged, failures retried or dead-lettered.
     private func handle(_ event: DetectionEvent, state: WorkerState, events: @Sendable (QueueWorkerEvent) -> Void) {
-        do throws(FaceScopeError) {
+        do throws(StoreError) {
             switch event {
             case .started:
                 return
@@ -286,10 +286,10 @@ public final class QueueWorker: Sendable {
             case .failed(let filename, let error):
                 var permanent = false
                 var message = error.description
-                if case .file(_, let reason) = error {
-                    // Named as queued: the path is this host's.
+                if case .image(let failure) = error {
+                    // The file's own fault, named as queued: the path is this host's.
                     permanent = true
-                    message = "\(TerminalText.sanitize(filename)): \(reason)"
+                    message = "\(TerminalText.sanitize(filename)): \(failure.reason)"
                 }
                 for entry in state.finish(filename) {
                     try failed(entry, error: message, permanent: permanent, state: state, events: events)
@@ -297,14 +297,14 @@ public final class QueueWorker: Sendable {
             }
         } catch {
             // The entries stay pending: claimed again after the reclaim time.
-            state.update { $0.stopped = $0.stopped ?? error }
+            state.update { $0.stopped = $0.stopped ?? .store(error) }
         }
     }
 
     private func failed(
         _ entry: QueueEntry, error: String, permanent: Bool, state: WorkerState,
         events: @Sendable (QueueWorkerEvent) -> Void
-    ) throws(FaceScopeError) {
+    ) throws(StoreError) {
         if permanent || entry.deliveries >= options.maxAttempts {
             if try queue.deadLetter(entry, error: error, worker: options.consumer) {
                 state.update { $0.deadLettered += 1 }

@@ -18,7 +18,7 @@ public struct FaceScopeServices: Sendable {
     ) throws(FaceScopeError) -> TritonClient {
         var configuration = TritonClient.Configuration(transport: transport)
         if let log { configuration.log = log }
-        return try TritonClient(url: settings.tritonURL, configuration: configuration)
+        return try fromInference(TritonClient(url: settings.tritonURL, configuration: configuration))
     }
 
     /// The detection pipeline (the models checked against their contracts), on `client` or a new
@@ -28,13 +28,13 @@ public struct FaceScopeServices: Sendable {
     ) throws(FaceScopeError) -> DetectionPipeline {
         let made: TritonClient
         if let client { made = client } else { made = try tritonClient() }
-        return try DetectionPipeline(
-            client: made, options: PipelineOptions(settings: settings, dbscan: dbscan, landmarks: landmarks))
+        let options = PipelineOptions(settings: settings, dbscan: dbscan, landmarks: landmarks)
+        return try fromInference(DetectionPipeline(client: made, options: options))
     }
 
     /// The store; `.read` creates nothing (see `StoreAccess`).
     public func store(_ access: StoreAccess = .write) throws(FaceScopeError) -> RedisStore {
-        try RedisStore.open(settings: settings, access: access)
+        try fromStore(RedisStore.open(settings: settings, access: access))
     }
 
     /// A detection run with the settings' concurrency and outage wait.
@@ -51,7 +51,8 @@ public struct FaceScopeServices: Sendable {
     public func cluster(
         _ store: some FaceVectorStore, rebuild: Bool = false, progress: (ClusterProgress) -> Void = { _ in }
     ) throws(FaceScopeError) -> ClusterSummary {
-        try PeopleClustering.run(
-            store: store, threshold: Float(settings.clusterThreshold), rebuild: rebuild, progress: progress)
+        try fromStore(
+            PeopleClustering.run(
+                store: store, threshold: Float(settings.clusterThreshold), rebuild: rebuild, progress: progress))
     }
 }

@@ -29,7 +29,7 @@ extension DetectionRun {
         while start < files.count {
             let chunk = files[start..<min(files.count, start + 500)]
             start += chunk.count
-            let stored = try store.documents(filenames: chunk.map(\.filename))
+            let stored = try fromStore(store.documents(filenames: chunk.map(\.filename)))
             var touched: [(pk: String, filename: String, source: FileSource)] = []
             for file in chunk {
                 let document = stored[file.filename]
@@ -54,7 +54,7 @@ extension DetectionRun {
                     }
                 }
             }
-            try store.recordSources(touched)
+            try fromStore(store.recordSources(touched))
         }
         return check
     }
@@ -63,7 +63,7 @@ extension DetectionRun {
     /// before reading, so a file that changes meanwhile looks changed to the next run).
     func analyzeRecordingSource(_ file: ImageFile) throws(FaceScopeError) -> ImageDocument {
         let source = try? SourceFiles.fingerprint(file.path)
-        var document = try pipeline.analyze(file)
+        var document = try fromAnalysis(pipeline.analyze(file))
         if let source { document.source = source }
         return document
     }

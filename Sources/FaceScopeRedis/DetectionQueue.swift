@@ -202,8 +202,8 @@ public final class DetectionQueue: Sendable {
     }
 
     /// A queue on a connection of its own (streams are core Redis: no module is needed).
-    public static func open(settings: Settings) throws(FaceScopeError) -> DetectionQueue {
-        let endpoint = try RedisEndpoint.parse(settings.redisURL)
+    public static func open(settings: Settings) throws(StoreError) -> DetectionQueue {
+        let endpoint = try RedisConnection.endpoint(settings.redisURL)
         let connection = try RedisConnection(
             endpoint: endpoint, connectTimeout: settings.connectTimeout, commandTimeout: settings.commandTimeout)
         return DetectionQueue(connection: connection, layout: try KeyLayout(prefix: settings.keyPrefix))
@@ -214,18 +214,18 @@ public final class DetectionQueue: Sendable {
     /// The longest a blocking read may wait: half the connection's reply timeout.
     public var longestBlock: Double { max(0.05, connection.commandTimeout / 2) }
 
-    private func refused(_ what: String, _ message: String) -> FaceScopeError {
+    private func refused(_ what: String, _ message: String) -> StoreError {
         if RedisStore.isPermissionError(message) {
-            return .redis(
+            return .refused(
                 "the Redis user may not \(what) (\(TerminalText.sanitize(message))): the queue needs a user with write access"
             )
         }
-        return .redis("Redis refused to \(what): \(TerminalText.sanitize(message))")
+        return .refused("Redis refused to \(what): \(TerminalText.sanitize(message))")
     }
 
     /// Creates the stream and the consumer group when missing (reading from the start, so files
     /// queued before any worker started are all delivered).
-    public func ensureGroup() throws(FaceScopeError) {
+    public func ensureGroup() throws(StoreError) {
         let reply = try connection.send(["XGROUP", "CREATE", stream, Self.group, "0", "MKSTREAM"])
         if case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") {
             throw refused("create the queue's consumer group", message)
@@ -237,7 +237,7 @@ public final class DetectionQueue: Sendable {
     /// Queues files (filename relative to the images folder, and whether to detect it even if
     /// stored); a file that has an entry already is not queued twice. Returns how many were added.
     @discardableResult
-    public func enqueue(_ files: [(filename: String, force: Bool)], batch: Int = 1000) throws(FaceScopeError) -> Int {
+    public func enqueue(_ files: [(filename: String, force: Bool)], batch: Int = 1000) throws(StoreError) -> Int {
         try ensureGroup()
         var added = 0
         var start = 0
@@ -266,7 +266,7 @@ public final class DetectionQueue: Sendable {
 
     /// New entries for `consumer` (never delivered before), waiting up to `block` seconds for
     /// some when there are none (nil: answer at once).
-    public func read(consumer: String, count: Int, block: Double? = nil) throws(FaceScopeError) -> [QueueEntry] {
+    public func read(consumer: String, count: Int, block: Double? = nil) throws(StoreError) -> [QueueEntry] {
         var args = ["XREADGROUP", "GROUP", Self.group, consumer, "COUNT", String(max(1, count))]
         if let block { args += ["BLOCK", String(max(1, Int(block * 1000)))] }
         args += ["STREAMS", stream, ">"]
@@ -284,7 +284,7 @@ public final class DetectionQueue: Sendable {
     /// Claims for `consumer` entries other workers took and have not touched for `minIdle`
     /// seconds (a worker that died or hangs), with their delivery counts. `cursor` carries the
     /// scan position between calls ("0-0" to start). Entries without a filename are dropped.
-    public func reclaim(consumer: String, minIdle: Double, count: Int, cursor: inout String) throws(FaceScopeError)
+    public func reclaim(consumer: String, minIdle: Double, count: Int, cursor: inout String) throws(StoreError)
         -> [QueueEntry]
     {
         let reply = try connection.send([
@@ -327,7 +327,7 @@ public final class DetectionQueue: Sendable {
     /// Tells the group that `consumer` still works on these entries (their idle time starts
     /// again), so no other worker claims them; entries another worker claimed meanwhile stay
     /// with it. Does not count as a delivery.
-    public func heartbeat(consumer: String, ids: [String]) throws(FaceScopeError) {
+    public func heartbeat(consumer: String, ids: [String]) throws(StoreError) {
         guard !ids.isEmpty else { return }
         let reply = try connection.send(
             ["EVAL", Self.heartbeatScript, "1", stream, Self.group, consumer] + ids)
@@ -351,7 +351,7 @@ public final class DetectionQueue: Sendable {
     /// The entry's file is stored (`skipped`: it was stored already): acknowledged and deleted.
     /// Returns false when another worker finished it first (or the queue was cleared).
     @discardableResult
-    public func complete(_ entry: QueueEntry, skipped: Bool = false) throws(FaceScopeError) -> Bool {
+    public func complete(_ entry: QueueEntry, skipped: Bool = false) throws(StoreError) -> Bool {
         let reply = try connection.runScript(
             Self.completeScript, sha: Self.completeSHA,
             calls: [
@@ -377,7 +377,7 @@ public final class DetectionQueue: Sendable {
     /// The entry's file failed for good: acknowledged, deleted, and kept in the dead-letter hash
     /// with its error. Returns false when another worker finished it first.
     @discardableResult
-    public func deadLetter(_ entry: QueueEntry, error: String, worker: String) throws(FaceScopeError) -> Bool {
+    public func deadLetter(_ entry: QueueEntry, error: String, worker: String) throws(StoreError) -> Bool {
         let letter = DeadLetter(
             filename: entry.filename, error: error, attempts: entry.deliveries, force: entry.force, worker: worker,
             time: Date().timeIntervalSince1970)
@@ -405,13 +405,13 @@ public final class DetectionQueue: Sendable {
 
     /// Keeps the error of an entry that failed and stays pending, to be tried again (by any
     /// worker) once it has been idle for the reclaim time; a later dead letter shows it.
-    public func noteFailure(_ entry: QueueEntry, error: String) throws(FaceScopeError) {
+    public func noteFailure(_ entry: QueueEntry, error: String) throws(StoreError) {
         let reply = try connection.send(["HSET", layout.queueErrors, entry.id, error])
         if case .error(let message) = reply { throw refused("record a failure", message) }
     }
 
     /// The last errors noted for entries (by ID).
-    public func lastErrors(_ ids: [String]) throws(FaceScopeError) -> [String: String] {
+    public func lastErrors(_ ids: [String]) throws(StoreError) -> [String: String] {
         guard !ids.isEmpty else { return [:] }
         let reply = try connection.send(["HMGET", layout.queueErrors] + ids)
         var found: [String: String] = [:]
@@ -423,7 +423,7 @@ public final class DetectionQueue: Sendable {
 
     /// Gives entries back to the queue at once (a worker stopping with entries it did not start):
     /// each is acknowledged and added again at the end, for any worker to take.
-    public func release(_ entries: [QueueEntry]) throws(FaceScopeError) {
+    public func release(_ entries: [QueueEntry]) throws(StoreError) {
         guard !entries.isEmpty else { return }
         let replies = try connection.runScript(
             Self.releaseScript, sha: Self.releaseSHA,
@@ -442,7 +442,7 @@ public final class DetectionQueue: Sendable {
     static let releaseSHA = SHA1.hexDigest(releaseScript)
 
     /// Removes `consumer` from the group when it holds no entries (a worker leaving).
-    public func leave(consumer: String) throws(FaceScopeError) {
+    public func leave(consumer: String) throws(StoreError) {
         let reply = try connection.send(["XPENDING", stream, Self.group, "-", "+", "1", consumer])
         guard let rows = reply.array, rows.isEmpty else { return }
         _ = try connection.send(["XGROUP", "DELCONSUMER", stream, Self.group, consumer])
@@ -451,7 +451,7 @@ public final class DetectionQueue: Sendable {
     // MARK: - Looking and managing
 
     /// Entries in the stream: waiting plus in progress (finished ones are deleted).
-    public func length() throws(FaceScopeError) -> Int {
+    public func length() throws(StoreError) -> Int {
         Int(try connection.call(["XLEN", stream]).integer ?? 0)
     }
 
@@ -464,7 +464,7 @@ public final class DetectionQueue: Sendable {
     }
 
     /// Waiting, in progress per worker, done and failed, in one round trip.
-    public func summary() throws(FaceScopeError) -> QueueSummary {
+    public func summary() throws(StoreError) -> QueueSummary {
         let replies = try connection.pipeline(summaryCommands)
         for reply in replies {
             // No group yet (NOGROUP) reads as nothing in progress.
@@ -476,7 +476,7 @@ public final class DetectionQueue: Sendable {
     }
 
     /// The dead letters, by filename.
-    public func failures() throws(FaceScopeError) -> [DeadLetter] {
+    public func failures() throws(StoreError) -> [DeadLetter] {
         let reply = try connection.call(["HGETALL", layout.queueFailed])
         let items = reply.array ?? []
         var letters: [DeadLetter] = []
@@ -493,7 +493,7 @@ public final class DetectionQueue: Sendable {
     /// Puts failed files back in the queue (those named, or all), with the force they had.
     /// Returns how many were queued again.
     @discardableResult
-    public func retry(filenames: [String] = []) throws(FaceScopeError) -> Int {
+    public func retry(filenames: [String] = []) throws(StoreError) -> Int {
         try ensureGroup()
         let reply = try connection.send(
             ["EVAL", Self.retryScript, "3", stream, layout.queueNames, layout.queueFailed] + filenames)
@@ -523,7 +523,7 @@ public final class DetectionQueue: Sendable {
 
     /// Deletes the queue: entries, workers' claims, dead letters and counters. Workers still
     /// running find an empty queue (what they are doing is stored, not acknowledged).
-    public func clear() throws(FaceScopeError) {
+    public func clear() throws(StoreError) {
         let reply = try connection.send(["DEL"] + layout.queueKeys)
         if case .error(let message) = reply { throw refused("clear the queue", message) }
     }

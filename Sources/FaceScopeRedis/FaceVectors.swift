@@ -3,10 +3,10 @@ import FaceScopeCore
 extension RedisStore: FaceVectorStore {
     /// Pages of documents in filename order, their faces with descriptors in batches: memory
     /// holds one page however large the library is.
-    public func forEachFaceVector(unlabelledOnly: Bool, _ body: ([FaceVector]) throws(FaceScopeError) -> Void)
-        throws(FaceScopeError)
+    public func forEachFaceVector(unlabelledOnly: Bool, _ body: ([FaceVector]) throws(StoreError) -> Void)
+        throws(StoreError)
     {
-        try forEachPage { page throws(FaceScopeError) in
+        try forEachPage { page throws(StoreError) in
             var batch: [FaceVector] = []
             for document in page {
                 for face in document.faces ?? [] {
@@ -21,7 +21,7 @@ extension RedisStore: FaceVectorStore {
         }
     }
 
-    public func setFaceLabels(_ changes: [FaceLabelChange]) throws(FaceScopeError) -> Int {
+    public func setFaceLabels(_ changes: [FaceLabelChange]) throws(StoreError) -> Int {
         try setLabels(
             changes.map { change in
                 let face = Face(
@@ -30,7 +30,7 @@ extension RedisStore: FaceVectorStore {
             })
     }
 
-    public func nearestLabelledFaces(to embedding: [Float], k: Int) throws(FaceScopeError)
+    public func nearestLabelledFaces(to embedding: [Float], k: Int) throws(StoreError)
         -> [(face: FaceVector, distance: Float)]
     {
         try similarFaces(to: embedding, limit: max(1, k) * 2).compactMap { found in
@@ -47,8 +47,8 @@ extension RedisStore: FaceVectorStore {
 
     /// Found by halving numeric ranges on FaceScope's index (a range query matches a document when
     /// any of its faces' labels falls in it): about 30 counts, whatever the library's size.
-    public func largestLabel() throws(FaceScopeError) -> Int? {
-        func any(above value: Int) throws(FaceScopeError) -> Bool {
+    public func largestLabel() throws(StoreError) -> Int? {
+        func any(above value: Int) throws(StoreError) -> Bool {
             try total(query: "@label:[(\(value) +inf]") > 0
         }
         // Labels with a name but no face any more count too: a new person must not take a name.

@@ -24,7 +24,7 @@ extension RedisStore {
         public var lastIndexingErrorKey: String? = nil
     }
 
-    public func describeIndex(_ name: String) throws(FaceScopeError) -> IndexDescription? {
+    public func describeIndex(_ name: String) throws(StoreError) -> IndexDescription? {
         let reply = try connection.send(["FT.INFO", name])
         if case .error = reply { return nil }
         let items = reply.array ?? []
@@ -90,7 +90,7 @@ extension RedisStore {
     }
 
     /// Checks the server, the modules and both indexes.
-    public func healthChecks() throws(FaceScopeError) -> [HealthCheck] {
+    public func healthChecks() throws(StoreError) -> [HealthCheck] {
         var checks: [HealthCheck] = []
         let info = try serverInfo()
         checks.append(HealthCheck(name: "redis", ok: true, detail: "Redis \(info.version) at \(connection.endpoint)"))

@@ -9,13 +9,17 @@ public struct KeyLayout: Sendable, Equatable {
 
     public static let defaultPrefix = Settings.defaultKeyPrefix
 
-    public init(prefix: String = KeyLayout.defaultPrefix) throws(FaceScopeError) {
-        try Settings.checkKeyPrefix(prefix)
+    public init(prefix: String = KeyLayout.defaultPrefix) throws(StoreError) {
+        do throws(FaceScopeError) {
+            try Settings.checkKeyPrefix(prefix)
+        } catch {
+            throw .invalidRequest(error.description)
+        }
         self.prefix = prefix
     }
 
     /// Builds the prefix redis-om derives from `Meta.global_key_prefix` and the model's module.
-    public init(globalPrefix: String, module: String) throws(FaceScopeError) {
+    public init(globalPrefix: String, module: String) throws(StoreError) {
         try self.init(prefix: "\(globalPrefix):\(module).Model:")
     }
 

@@ -2,7 +2,7 @@ import FaceScopeCore
 
 extension RedisStore {
     /// Every stored face that has a descriptor, in filename order.
-    public func facesWithEmbeddings() throws(FaceScopeError) -> [StoredFace] {
+    public func facesWithEmbeddings() throws(StoreError) -> [StoredFace] {
         var result: [StoredFace] = []
         try forEachPage { page in
             for document in page {
@@ -18,7 +18,7 @@ extension RedisStore {
     /// Sets faces' labels in place (matched by the face's pk, so a document re-detected in the
     /// meantime is left alone). Returns how many faces were updated.
     @discardableResult
-    public func setLabels(_ labels: [(face: StoredFace, label: Int?)]) throws(FaceScopeError) -> Int {
+    public func setLabels(_ labels: [(face: StoredFace, label: Int?)]) throws(StoreError) -> Int {
         var commands: [[String]] = []
         for (stored, label) in labels {
             let pk = stored.face.pk
@@ -35,7 +35,7 @@ extension RedisStore {
             start += chunk.count
             for reply in try connection.pipeline(chunk) {
                 if case .error(let message) = reply {
-                    throw .redis("Redis refused a label: \(TerminalText.sanitize(message))")
+                    throw .refused("Redis refused a label: \(TerminalText.sanitize(message))")
                 }
                 if reply.string == "OK" { updated += 1 }
             }
@@ -46,10 +46,10 @@ extension RedisStore {
     /// The faces nearest to `embedding` by descriptor distance (KNN on FaceScope's vector index,
     /// then the distance of every face of the documents found), closest first.
     public func similarFaces(to embedding: [Float], limit: Int = 10, excludingFace facePK: String? = nil)
-        throws(FaceScopeError) -> [SimilarFace]
+        throws(StoreError) -> [SimilarFace]
     {
         guard embedding.count == KeyLayout.embeddingDimension else {
-            throw .data("a face descriptor has \(KeyLayout.embeddingDimension) values, not \(embedding.count)")
+            throw .malformed("a face descriptor has \(KeyLayout.embeddingDimension) values, not \(embedding.count)")
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(embedding.count * 4)
@@ -66,7 +66,7 @@ extension RedisStore {
             ]
         ])[0]
         if case .error(let message) = reply {
-            throw .redis("the similarity search failed: \(TerminalText.sanitize(message))")
+            throw .refused("the similarity search failed: \(TerminalText.sanitize(message))")
         }
         let keys = (reply.array ?? []).dropFirst().compactMap(\.string)
         var found: [SimilarFace] = []
@@ -81,7 +81,7 @@ extension RedisStore {
     }
 
     /// Names given to labels.
-    public func peopleNames() throws(FaceScopeError) -> [Int: String] {
+    public func peopleNames() throws(StoreError) -> [Int: String] {
         let items = try connection.call(["HGETALL", layout.peopleKey]).array ?? []
         var names: [Int: String] = [:]
         var i = 0
@@ -93,7 +93,7 @@ extension RedisStore {
     }
 
     /// Names a label (an empty name removes it).
-    public func rename(label: Int, to name: String) throws(FaceScopeError) {
+    public func rename(label: Int, to name: String) throws(StoreError) {
         if name.isEmpty {
             try connection.call(["HDEL", layout.peopleKey, String(label)])
         } else {
@@ -103,7 +103,7 @@ extension RedisStore {
 
     /// Every person (label) with its face count and name, most faces first. Documents are read
     /// page by page; only the per-person tallies stay in memory.
-    public func people() throws(FaceScopeError) -> [Person] {
+    public func people() throws(StoreError) -> [Person] {
         var tally = PeopleTally(names: try peopleNames())
         try forEachPage(query: "@label:[-inf +inf]") { page in
             for document in page { tally.add(document) }
@@ -113,7 +113,7 @@ extension RedisStore {
 
     /// The documents with a face of this label (RediSearch numeric query on FaceScope's index),
     /// in filename order.
-    public func documents(withLabel label: Int) throws(FaceScopeError) -> [ImageDocument] {
+    public func documents(withLabel label: Int) throws(StoreError) -> [ImageDocument] {
         var result: [ImageDocument] = []
         try forEachPage(query: "@label:[\(label) \(label)]") { result += $0 }
         return result
@@ -121,7 +121,7 @@ extension RedisStore {
 
     /// A page of the documents with a face of this label, in filename order, and how many
     /// there are: read from the server page by page, however many there are.
-    public func documents(withLabel label: Int, offset: Int, limit: Int) throws(FaceScopeError) -> SearchResult {
+    public func documents(withLabel label: Int, offset: Int, limit: Int) throws(StoreError) -> SearchResult {
         let query = "@label:[\(label) \(label)]"
         var page: [ImageDocument] = []
         try forEachPage(query: query, offset: offset, limit: limit) { page += $0 }
@@ -130,7 +130,7 @@ extension RedisStore {
 
     /// The label a person is known by: a label number that has faces or a name, or a name (case
     /// and accents ignored), whole or a prefix that only one name starts with.
-    public func person(matching text: String) throws(FaceScopeError) -> Int {
+    public func person(matching text: String) throws(StoreError) -> Int {
         let names = try peopleNames()
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let label = Int(trimmed) {
@@ -139,7 +139,7 @@ extension RedisStore {
             throw .notFound("no person with label \(label) (see 'facescope people')")
         }
         let wanted = FilenameWords.fold(trimmed)
-        guard !wanted.isEmpty else { throw .usage("give a person's label or name") }
+        guard !wanted.isEmpty else { throw .invalidRequest("give a person's label or name") }
         let folded = names.map { (label: $0.key, name: $0.value, folded: FilenameWords.fold($0.value)) }
         let exact = folded.filter { $0.folded == wanted }
         if exact.count == 1, let only = exact.first { return only.label }
@@ -159,7 +159,7 @@ extension RedisStore {
     /// Gives every face of label `from` the label `into`, and keeps `into`'s name (or takes
     /// `from`'s when `into` has none). Returns how many faces moved.
     @discardableResult
-    public func merge(label from: Int, into: Int) throws(FaceScopeError) -> Int {
+    public func merge(label from: Int, into: Int) throws(StoreError) -> Int {
         guard from != into else { return 0 }
         var moves: [(face: StoredFace, label: Int?)] = []
         for document in try documents(withLabel: from) {

@@ -55,7 +55,7 @@ extension StoredFace {
 
 extension RedisStore {
     /// Names a label and returns the edit, to be undone with `undo(_:)`.
-    public func renameRecording(label: Int, to name: String) throws(FaceScopeError) -> PeopleEdit {
+    public func renameRecording(label: Int, to name: String) throws(StoreError) -> PeopleEdit {
         let old = try peopleNames()[label]
         try rename(label: label, to: name)
         return .renamed(label: label, oldName: old, newName: name)
@@ -63,7 +63,7 @@ extension RedisStore {
 
     /// Merges label `from` into `into` (see `merge(label:into:)`) and returns the edit with every
     /// face that moved and both names, to be undone with `undo(_:)`.
-    public func mergeRecording(label from: Int, into: Int) throws(FaceScopeError) -> PeopleEdit {
+    public func mergeRecording(label from: Int, into: Int) throws(StoreError) -> PeopleEdit {
         let names = try peopleNames()
         var faces: [FaceLabelState] = []
         for document in try documents(withLabel: from) {
@@ -77,7 +77,7 @@ extension RedisStore {
     }
 
     /// Gives one face the label `label` and marks it as set by hand (clustering keeps it).
-    public func moveFace(_ stored: StoredFace, to label: Int) throws(FaceScopeError) -> PeopleEdit {
+    public func moveFace(_ stored: StoredFace, to label: Int) throws(StoreError) -> PeopleEdit {
         let before = FaceLabelState(stored)
         try setLabelAndMark(stored, label: label, fixed: true)
         return .moved(face: before, filename: stored.filename, to: label)
@@ -85,7 +85,7 @@ extension RedisStore {
 
     /// "Not this person": gives one face a new label of its own (one above the largest label in
     /// use, named or not), marked as set by hand.
-    public func separateFace(_ stored: StoredFace) throws(FaceScopeError) -> PeopleEdit {
+    public func separateFace(_ stored: StoredFace) throws(StoreError) -> PeopleEdit {
         let before = FaceLabelState(stored)
         let newLabel = try largestLabel().map { $0 + 1 } ?? 0
         try setLabelAndMark(stored, label: newLabel, fixed: true)
@@ -93,7 +93,7 @@ extension RedisStore {
     }
 
     /// Puts back what an edit changed: labels and hand-set marks of the faces, and names.
-    public func undo(_ edit: PeopleEdit) throws(FaceScopeError) {
+    public func undo(_ edit: PeopleEdit) throws(StoreError) {
         switch edit {
         case .renamed(let label, let oldName, _):
             try rename(label: label, to: oldName ?? "")
@@ -106,12 +106,12 @@ extension RedisStore {
         }
     }
 
-    private func restore(_ states: [FaceLabelState]) throws(FaceScopeError) {
+    private func restore(_ states: [FaceLabelState]) throws(StoreError) {
         try setLabels(states.map { (face: stub($0), label: $0.label) })
         try setMarks(states.map { ($0.documentPK, $0.facePK, $0.labelFixed) })
     }
 
-    private func setLabelAndMark(_ stored: StoredFace, label: Int, fixed: Bool) throws(FaceScopeError) {
+    private func setLabelAndMark(_ stored: StoredFace, label: Int, fixed: Bool) throws(StoreError) {
         guard try setLabels([(face: stored, label: label)]) > 0 else {
             throw .notFound(
                 "face \(stored.faceIndex + 1) of '\(TerminalText.sanitize(stored.filename))' is no longer stored "
@@ -130,7 +130,7 @@ extension RedisStore {
     /// Sets or removes faces' `label_fixed` marks, matched by face pk. JSON.MERGE adds the field
     /// where it is missing (JSON.SET on a filter path only changes existing fields) and removes it
     /// with null. A face no longer stored (re-detected meanwhile) is left alone.
-    private func setMarks(_ marks: [(documentPK: String, facePK: String, fixed: Bool)]) throws(FaceScopeError) {
+    private func setMarks(_ marks: [(documentPK: String, facePK: String, fixed: Bool)]) throws(StoreError) {
         let commands: [[String]] = marks.compactMap { mark in
             guard !mark.facePK.isEmpty, !mark.facePK.contains("\""), !mark.facePK.contains("\\") else { return nil }
             return [
@@ -145,7 +145,7 @@ extension RedisStore {
             for reply in try connection.pipeline(chunk) {
                 // No matching face (re-detected meanwhile) reads "wrong static path": left alone.
                 if case .error(let message) = reply, !message.contains("wrong static path") {
-                    throw .redis("Redis refused a face's hand-set mark: \(TerminalText.sanitize(message))")
+                    throw .refused("Redis refused a face's hand-set mark: \(TerminalText.sanitize(message))")
                 }
             }
         }
@@ -239,7 +239,7 @@ public struct DescriptorSums: Sendable {
 extension RedisStore {
     /// Pairs of people (among the `maxPeople` with most faces) whose mean descriptors are closer
     /// than `threshold`, closest first.
-    public func mergeSuggestions(threshold: Float, maxPeople: Int = 500) throws(FaceScopeError) -> MergeSuggestions {
+    public func mergeSuggestions(threshold: Float, maxPeople: Int = 500) throws(StoreError) -> MergeSuggestions {
         let everyone = try people()
         let compared = Array(everyone.prefix(max(0, maxPeople)))
         // The faces page by page: memory holds the sums of the people compared, not the library.

@@ -51,8 +51,7 @@ public final class RedisConnection: @unchecked Sendable {
     private var context: UnsafeMutablePointer<redisContext>?
     private let lock = NSLock()
 
-    public init(endpoint: RedisEndpoint, connectTimeout: Double = 3, commandTimeout: Double = 10) throws(FaceScopeError)
-    {
+    public init(endpoint: RedisEndpoint, connectTimeout: Double = 3, commandTimeout: Double = 10) throws(StoreError) {
         self.endpoint = endpoint
         self.connectTimeout = connectTimeout
         self.commandTimeout = commandTimeout
@@ -84,7 +83,7 @@ public final class RedisConnection: @unchecked Sendable {
     }
 
     /// Connects, authenticates and selects the database. Caller holds the lock.
-    private func connect() throws(FaceScopeError) {
+    private func connect() throws(StoreError) {
         if let context {
             redisFree(context)
             self.context = nil
@@ -95,11 +94,11 @@ public final class RedisConnection: @unchecked Sendable {
         case .tcp(let host, let port): ctx = redisConnectWithTimeout(host, Int32(port), tv)
         case .unix(let path): ctx = redisConnectUnixWithTimeout(path, tv)
         }
-        guard let ctx else { throw .redis("cannot connect to Redis at \(location): out of memory") }
+        guard let ctx else { throw .unreachable("cannot connect to Redis at \(location): out of memory") }
         if ctx.pointee.err != 0 {
             let reason = RedisConnection.errorText(ctx)
             redisFree(ctx)
-            throw .redis(
+            throw .unreachable(
                 "cannot connect to Redis at \(location): \(reason). Is Redis Stack running there? "
                     + "Start the local one with scripts/services.sh start, or point REDIS_OM_URL / --redis-url at yours."
             )
@@ -114,7 +113,7 @@ public final class RedisConnection: @unchecked Sendable {
             let reply = try roundTrip([args.map(RedisArgument.text)])[0]
             if case .error(let message) = reply {
                 disconnect()
-                throw .redis(
+                throw .refused(
                     "Redis at \(location) refused the credentials (\(TerminalText.sanitize(message))): "
                         + "check the user and password in REDIS_OM_URL")
             }
@@ -123,11 +122,11 @@ public final class RedisConnection: @unchecked Sendable {
         if case .error(let message) = hello {
             disconnect()
             if message.hasPrefix("NOAUTH") {
-                throw .redis(
+                throw .refused(
                     "Redis at \(location) requires a password: give it in REDIS_OM_URL as redis://[user]:password@host:port"
                 )
             }
-            throw .redis(
+            throw .refused(
                 "Redis at \(location) refused database \(endpoint.database): \(TerminalText.sanitize(message))")
         }
     }
@@ -139,8 +138,8 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// Sends the commands in one write and reads every reply. Server errors come back as
     /// `.error` replies; connection failures throw.
-    private func roundTrip(_ commands: [[RedisArgument]]) throws(FaceScopeError) -> [RedisReply] {
-        guard let ctx = context else { throw .redis("not connected to Redis at \(location)") }
+    private func roundTrip(_ commands: [[RedisArgument]]) throws(StoreError) -> [RedisReply] {
+        guard let ctx = context else { throw .unreachable("not connected to Redis at \(location)") }
         for args in commands {
             var storage: [UInt8] = []
             var offsets: [Int] = []
@@ -181,14 +180,16 @@ public final class RedisConnection: @unchecked Sendable {
         return replies
     }
 
-    private func connectionError(_ ctx: UnsafeMutablePointer<redisContext>) -> FaceScopeError {
+    private func connectionError(_ ctx: UnsafeMutablePointer<redisContext>) -> StoreError {
         let reason = RedisConnection.errorText(ctx)
         let timedOut = reason.contains("Resource temporarily unavailable") || reason.contains("timed out")
         disconnect()
         if timedOut {
-            return .redis("Redis at \(location) did not answer within \(commandTimeout) s (FACESCOPE_REDIS_TIMEOUT)")
+            return .unreachable(
+                "Redis at \(location) did not answer within \(commandTimeout) s (FACESCOPE_REDIS_TIMEOUT)")
         }
-        return .redis("lost the connection to Redis at \(location): \(reason.isEmpty ? "connection closed" : reason)")
+        return .unreachable(
+            "lost the connection to Redis at \(location): \(reason.isEmpty ? "connection closed" : reason)")
     }
 
     private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
@@ -217,12 +218,12 @@ public final class RedisConnection: @unchecked Sendable {
 
     /// Sends commands pipelined (one write, replies in order). A dropped connection is
     /// re-established and the whole batch sent again once.
-    public func pipeline(_ commands: [[String]]) throws(FaceScopeError) -> [RedisReply] {
+    public func pipeline(_ commands: [[String]]) throws(StoreError) -> [RedisReply] {
         try pipeline(arguments: commands.map { $0.map(RedisArgument.text) })
     }
 
     /// `pipeline` with arguments that may be binary (vectors for KNN queries).
-    public func pipeline(arguments commands: [[RedisArgument]]) throws(FaceScopeError) -> [RedisReply] {
+    public func pipeline(arguments commands: [[RedisArgument]]) throws(StoreError) -> [RedisReply] {
         if commands.isEmpty { return [] }
         lock.lock()
         defer { lock.unlock() }
@@ -237,16 +238,16 @@ public final class RedisConnection: @unchecked Sendable {
     }
 
     /// Sends one command and returns its reply; a server error reply is returned, not thrown.
-    public func send(_ args: [String]) throws(FaceScopeError) -> RedisReply {
+    public func send(_ args: [String]) throws(StoreError) -> RedisReply {
         try pipeline([args])[0]
     }
 
-    /// Sends one command; a server error reply is thrown as `FaceScopeError.redis`.
+    /// Sends one command; a server error reply is thrown as `StoreError.refused`.
     @discardableResult
-    public func call(_ args: [String]) throws(FaceScopeError) -> RedisReply {
+    public func call(_ args: [String]) throws(StoreError) -> RedisReply {
         let reply = try send(args)
         if case .error(let message) = reply {
-            throw .redis("Redis refused \(args.first ?? "a command"): \(TerminalText.sanitize(message))")
+            throw .refused("Redis refused \(args.first ?? "a command"): \(TerminalText.sanitize(message))")
         }
         return reply
     }
@@ -255,7 +256,7 @@ public final class RedisConnection: @unchecked Sendable {
 extension RedisConnection {
     /// Runs a script once per (keys, args), pipelined, loading it first if the server lacks it.
     func runScript(_ script: String, sha: String, calls: [(keys: [String], args: [String])])
-        throws(FaceScopeError) -> [RedisReply]
+        throws(StoreError) -> [RedisReply]
     {
         func commands(_ name: String, _ body: String) -> [[String]] {
             calls.map { [name, body, String($0.keys.count)] + $0.keys + $0.args }
@@ -267,5 +268,16 @@ extension RedisConnection {
             replies = try pipeline(commands("EVAL", script))
         }
         return replies
+    }
+}
+
+extension RedisConnection {
+    /// The endpoint a Redis URL names; a URL that does not parse is an invalid request.
+    public static func endpoint(_ url: String) throws(StoreError) -> RedisEndpoint {
+        do throws(FaceScopeError) {
+            return try RedisEndpoint.parse(url)
+        } catch {
+            throw .invalidRequest(error.description)
+        }
     }
 }

@@ -3,7 +3,7 @@ import FaceScopeCore
 extension RedisStore: PhotoLibrary {
     /// Where `document` is in the listing of every image in `order`: how many documents sort
     /// before it (one aggregation on FaceScope's index, comparing the sort field's strings).
-    public func position(of document: ImageDocument, order: ListOrder, descending: Bool) throws(FaceScopeError) -> Int {
+    public func position(of document: ImageDocument, order: ListOrder, descending: Bool) throws(StoreError) -> Int {
         let field = order == .filename ? "filename" : KeyLayout.facesOrderField
         let value =
             order == .filename
@@ -15,14 +15,14 @@ extension RedisStore: PhotoLibrary {
             "DIALECT", "2",
         ])
         if case .error(let message) = reply {
-            throw .redis("finding the image in the listing failed: \(TerminalText.sanitize(message))")
+            throw .refused("finding the image in the listing failed: \(TerminalText.sanitize(message))")
         }
         // [1, ["n", "count"]], or no row when nothing sorts before it.
         guard let rows = reply.array, rows.count > 1, let row = rows[1].array, row.count > 1 else { return 0 }
         return Int(row[1].string ?? "") ?? row[1].integer.map(Int.init) ?? 0
     }
 
-    public func page(of source: ListSource, offset: Int, limit: Int) throws(FaceScopeError) -> ListingPage {
+    public func page(of source: ListSource, offset: Int, limit: Int) throws(StoreError) -> ListingPage {
         switch source {
         case .all(let order, let descending):
             let rows = try list(order: order, descending: descending, offset: offset, limit: limit)

@@ -58,8 +58,8 @@ public final class RedisStore: Sendable {
     /// creates the indexes that are missing: redis-om's exactly as redis-om would, and FaceScope's
     /// own. A read creates FaceScope's index only when documents exist under the prefix (it is
     /// needed to read them) and never creates redis-om's.
-    public static func open(settings: Settings, access: StoreAccess = .write) throws(FaceScopeError) -> RedisStore {
-        let endpoint = try RedisEndpoint.parse(settings.redisURL)
+    public static func open(settings: Settings, access: StoreAccess = .write) throws(StoreError) -> RedisStore {
+        let endpoint = try RedisConnection.endpoint(settings.redisURL)
         let connection = try RedisConnection(
             endpoint: endpoint, connectTimeout: settings.connectTimeout, commandTimeout: settings.commandTimeout)
         let layout = try KeyLayout(prefix: settings.keyPrefix)
@@ -87,7 +87,7 @@ public final class RedisStore: Sendable {
 
     // MARK: - Server checks
 
-    public func serverInfo() throws(FaceScopeError) -> ServerInfo {
+    public func serverInfo() throws(StoreError) -> ServerInfo {
         let replies = try connection.pipeline([["INFO", "server"], ["MODULE", "LIST"]])
         var version = "unknown"
         if let info = replies[0].string {
@@ -98,7 +98,7 @@ public final class RedisStore: Sendable {
         if case .error(let message) = replies[1] {
             // A user without MODULE LIST (a read-only ACL user): ask the modules' own commands.
             guard RedisStore.isPermissionError(message) else {
-                throw .redis("Redis refused MODULE LIST: \(TerminalText.sanitize(message))")
+                throw .refused("Redis refused MODULE LIST: \(TerminalText.sanitize(message))")
             }
             return try probeModules(version: version)
         }
@@ -125,7 +125,7 @@ public final class RedisStore: Sendable {
     /// memory > 'maxmemory'").
     public static func isOutOfMemory(_ message: String) -> Bool { message.hasPrefix("OOM") }
 
-    private func probeModules(version: String) throws(FaceScopeError) -> ServerInfo {
+    private func probeModules(version: String) throws(StoreError) -> ServerInfo {
         let replies = try connection.pipeline([
             ["JSON.TYPE", layout.prefix + "\u{1}facescope-probe"], ["FT.INFO", layout.ownIndex],
         ])
@@ -135,7 +135,7 @@ public final class RedisStore: Sendable {
                 let lower = message.lowercased()
                 if lower.contains("unknown command") { continue }
                 if RedisStore.isPermissionError(message) {
-                    throw .redis(
+                    throw .refused(
                         "the Redis user may not run \(name == "ReJSON" ? "JSON.TYPE" : "FT.INFO") "
                             + "(\(TerminalText.sanitize(message))): FaceScope's reads need the JSON and search "
                             + "commands; grant them with ACL SETUSER (e.g. +@read +@search +@json)")
@@ -146,13 +146,13 @@ public final class RedisStore: Sendable {
         return ServerInfo(version: version, modules: modules, probed: true)
     }
 
-    func requireModules() throws(FaceScopeError) {
+    func requireModules() throws(StoreError) {
         let info = try serverInfo()
         var missing: [String] = []
         if info.jsonVersion == nil { missing.append("JSON (RedisJSON)") }
         if info.searchVersion == nil { missing.append("search (RediSearch)") }
         if !missing.isEmpty {
-            throw .redis(
+            throw .refused(
                 "Redis \(info.version) at \(connection.endpoint) has no \(missing.joined(separator: " and ")) module: "
                     + "FaceScope needs Redis Stack (docker image redis/redis-stack-server, or scripts/setup.sh here) or Redis 8 or later"
             )
@@ -161,44 +161,44 @@ public final class RedisStore: Sendable {
 
     /// Runs a command that changes something, naming an ACL refusal as such.
     @discardableResult
-    func write(_ args: [String], what: String) throws(FaceScopeError) -> RedisReply {
+    func write(_ args: [String], what: String) throws(StoreError) -> RedisReply {
         let reply = try connection.send(args)
         if case .error(let message) = reply {
             if RedisStore.isPermissionError(message) {
-                throw .redis(
+                throw .refused(
                     "the Redis user may not \(what) (\(TerminalText.sanitize(message))): "
                         + "this needs a user with write access")
             }
-            throw .redis("Redis refused to \(what): \(TerminalText.sanitize(message))")
+            throw .refused("Redis refused to \(what): \(TerminalText.sanitize(message))")
         }
         return reply
     }
 
-    private func indexExists(_ name: String) throws(FaceScopeError) -> Bool {
+    private func indexExists(_ name: String) throws(StoreError) -> Bool {
         let reply = try connection.send(["FT.INFO", name])
         if case .error(let message) = reply {
             let lower = message.lowercased()
             if lower.contains("unknown index") || lower.contains("no such index") { return false }
-            throw .redis("Redis refused FT.INFO \(name): \(TerminalText.sanitize(message))")
+            throw .refused("Redis refused FT.INFO \(name): \(TerminalText.sanitize(message))")
         }
         return true
     }
 
-    private func ownIndexIsCurrent() throws(FaceScopeError) -> Bool {
+    private func ownIndexIsCurrent() throws(StoreError) -> Bool {
         guard try indexExists(layout.ownIndex) else { return false }
         return try connection.send(["GET", layout.ownIndexVersionKey]).string == String(KeyLayout.ownIndexVersion)
     }
 
     /// A key under the prefix that holds a JSON document, if there is any (a SCAN: no index
     /// needed, nothing written).
-    func anyDocumentKey() throws(FaceScopeError) -> String? {
+    func anyDocumentKey() throws(StoreError) -> String? {
         var cursor = "0"
         repeat {
             let reply = try connection.call([
                 "SCAN", cursor, "MATCH", RedisStore.globEscaped(layout.prefix) + "*", "COUNT", "1000", "TYPE",
                 "ReJSON-RL",
             ])
-            guard let pair = reply.array, pair.count == 2 else { throw .data("unexpected SCAN reply") }
+            guard let pair = reply.array, pair.count == 2 else { throw .malformed("unexpected SCAN reply") }
             cursor = pair[0].string ?? "0"
             if let key = (pair[1].array ?? []).compactMap(\.string).first(where: { $0 != layout.redisOMIndex }) {
                 return key
@@ -218,7 +218,7 @@ public final class RedisStore: Sendable {
 
     /// Creates redis-om's index (and its `:hash` bookkeeping, so Python's `Migrator().run()`
     /// leaves it alone) and FaceScope's own index when they are missing.
-    public func ensureIndexes() throws(FaceScopeError) {
+    public func ensureIndexes() throws(StoreError) {
         if try !indexExists(layout.redisOMIndex) {
             try write(layout.redisOMCreateArguments, what: "create redis-om's index")
             try write(["SET", layout.redisOMHashKey, layout.redisOMSchemaHash], what: "record redis-om's schema")
@@ -229,7 +229,7 @@ public final class RedisStore: Sendable {
     /// Creates (or upgrades) FaceScope's own index and waits until RediSearch has indexed the
     /// documents already stored. Upgrading from an index before version 3 removes the sort sets
     /// and filename hash older versions kept beside it.
-    func ensureOwnIndex() throws(FaceScopeError) {
+    func ensureOwnIndex() throws(StoreError) {
         if try ownIndexIsCurrent() { return }
         if try indexExists(layout.ownIndex) {
             // An index from an older FaceScope: rebuild it (the documents stay).
@@ -246,7 +246,7 @@ public final class RedisStore: Sendable {
 
     /// Waits until RediSearch has indexed the documents that existed when an index was created
     /// (it scans them in the background).
-    public func waitForIndexing(_ index: String, timeout: Double = 600) throws(FaceScopeError) {
+    public func waitForIndexing(_ index: String, timeout: Double = 600) throws(StoreError) {
         let deadline = ULIDGenerator.nowMillis() + UInt64(timeout * 1000)
         while true {
             let items = try connection.call(["FT.INFO", index]).array ?? []
@@ -260,7 +260,7 @@ public final class RedisStore: Sendable {
             }
             if !indexing { return }
             if ULIDGenerator.nowMillis() > deadline {
-                throw .redis("RediSearch is still indexing \(index) after \(Int(timeout)) s")
+                throw .refused("RediSearch is still indexing \(index) after \(Int(timeout)) s")
             }
             usleep(20_000)
         }
@@ -301,7 +301,7 @@ public final class RedisStore: Sendable {
 
     /// Loads documents by key, in order; keys that no longer exist, and documents that cannot be
     /// decoded (see ``skippedDocuments()``), are left out.
-    public func load(keys docKeys: [String]) throws(FaceScopeError) -> [ImageDocument] {
+    public func load(keys docKeys: [String]) throws(StoreError) -> [ImageDocument] {
         var result: [ImageDocument] = []
         result.reserveCapacity(docKeys.count)
         var start = 0
@@ -317,19 +317,19 @@ public final class RedisStore: Sendable {
         return result
     }
 
-    public func get(pk: String) throws(FaceScopeError) -> ImageDocument? {
+    public func get(pk: String) throws(StoreError) -> ImageDocument? {
         try load(keys: [layout.key(pk: pk)]).first
     }
 
     /// The document stored for exactly this filename (case and bytes as stored).
-    public func get(filename: String) throws(FaceScopeError) -> ImageDocument? {
+    public func get(filename: String) throws(StoreError) -> ImageDocument? {
         try documents(filenames: [filename])[filename]
     }
 
     /// The stored documents for these filenames (those that have one), by filename: looked up
     /// in FaceScope's index, then checked byte for byte (RediSearch's tags trim spaces). Where
     /// another tool stored one filename twice, the oldest pk answers.
-    public func documents(filenames: [String]) throws(FaceScopeError) -> [String: ImageDocument] {
+    public func documents(filenames: [String]) throws(StoreError) -> [String: ImageDocument] {
         guard hasIndex else { return [:] }
         var found: [String: ImageDocument] = [:]
         var start = 0
@@ -346,7 +346,7 @@ public final class RedisStore: Sendable {
             var candidates = Set<String>()
             for (lookup, reply) in zip(lookups, replies) {
                 if case .error(let message) = reply {
-                    throw .redis("looking up a filename failed: \(TerminalText.sanitize(message))")
+                    throw .refused("looking up a filename failed: \(TerminalText.sanitize(message))")
                 }
                 let rows = (reply.array ?? []).dropFirst()
                 if lookup.isTag {
@@ -383,26 +383,26 @@ public final class RedisStore: Sendable {
     }
 
     /// Which of these filenames have a stored document.
-    public func existing(filenames: [String]) throws(FaceScopeError) -> Set<String> {
+    public func existing(filenames: [String]) throws(StoreError) -> Set<String> {
         Set(try documents(filenames: filenames).keys)
     }
 
     /// How many documents are stored (as FaceScope's index counts them).
-    public func count() throws(FaceScopeError) -> Int {
+    public func count() throws(StoreError) -> Int {
         try total(query: "*")
     }
 
     /// How many documents match a query of FaceScope's index.
-    public func total(query: String) throws(FaceScopeError) -> Int {
+    public func total(query: String) throws(StoreError) -> Int {
         guard hasIndex else { return 0 }
         let reply = try connection.send(["FT.SEARCH", layout.ownIndex, query, "TIMEOUT", "0", "LIMIT", "0", "0"])
-        if case .error(let message) = reply { throw .redis("counting failed: \(TerminalText.sanitize(message))") }
+        if case .error(let message) = reply { throw .refused("counting failed: \(TerminalText.sanitize(message))") }
         return Int(reply.array?.first?.integer ?? 0)
     }
 
     /// A page of documents in the given order; `limit` nil means every document from `offset`.
     public func list(order: ListOrder = .filename, descending: Bool = false, offset: Int = 0, limit: Int? = nil)
-        throws(FaceScopeError) -> [ImageDocument]
+        throws(StoreError) -> [ImageDocument]
     {
         var result: [ImageDocument] = []
         try forEachPage(order: order, descending: descending, offset: offset, limit: limit) { page in
@@ -416,8 +416,8 @@ public final class RedisStore: Sendable {
     public func forEachPage(
         query: String = "*", filter: String? = nil, order: ListOrder = .filename, descending: Bool = false,
         offset: Int = 0, limit: Int? = nil, pageSize: Int = 500,
-        _ body: ([ImageDocument]) throws(FaceScopeError) -> Void
-    ) throws(FaceScopeError) {
+        _ body: ([ImageDocument]) throws(StoreError) -> Void
+    ) throws(StoreError) {
         guard hasIndex, limit != 0 else { return }
         let wanted = limit ?? Int.max
         if filter == nil, offset + wanted <= RedisStore.resultCap {
@@ -446,7 +446,7 @@ public final class RedisStore: Sendable {
         var pending: [String] = []
         try walkKeys(
             query: query, filter: filter, field: order.field, descending: descending, offset: offset, limit: wanted
-        ) { key throws(FaceScopeError) in
+        ) { key throws(StoreError) in
             pending.append(key)
             if pending.count >= pageSize {
                 try body(try load(keys: pending))
@@ -457,27 +457,27 @@ public final class RedisStore: Sendable {
     }
 
     /// How many matches of `query` lack `field` (indexed with INDEXMISSING).
-    private func missing(_ field: String, query: String) throws(FaceScopeError) -> Int {
+    private func missing(_ field: String, query: String) throws(StoreError) -> Int {
         let clause = "ismissing(@\(field))"
         let reply = try connection.send([
             "FT.SEARCH", layout.ownIndex, query == "*" ? clause : "(\(query)) \(clause)", "TIMEOUT", "0", "LIMIT", "0",
             "0",
             "DIALECT", "2",
         ])
-        if case .error(let message) = reply { throw .redis("the listing failed: \(TerminalText.sanitize(message))") }
+        if case .error(let message) = reply { throw .refused("the listing failed: \(TerminalText.sanitize(message))") }
         return Int(reply.array?.first?.integer ?? 0)
     }
 
     /// Keys in order from one FT.SEARCH (within RediSearch's result cap).
     private func searchKeys(query: String, field: String, descending: Bool, offset: Int, limit: Int)
-        throws(FaceScopeError) -> [String]
+        throws(StoreError) -> [String]
     {
         let reply = try connection.send([
             "FT.SEARCH", layout.ownIndex, query, "NOCONTENT", "TIMEOUT", "0", "SORTBY", field,
             descending ? "DESC" : "ASC", "LIMIT",
             String(offset), String(limit),
         ])
-        if case .error(let message) = reply { throw .redis("the listing failed: \(TerminalText.sanitize(message))") }
+        if case .error(let message) = reply { throw .refused("the listing failed: \(TerminalText.sanitize(message))") }
         return (reply.array ?? []).dropFirst().compactMap(\.string)
     }
 
@@ -486,8 +486,8 @@ public final class RedisStore: Sendable {
     /// starting after the last value the previous one ended on (ties carried over by key).
     func walkKeys(
         query: String, filter: String?, field: String, descending: Bool, offset: Int, limit: Int,
-        _ visit: (String) throws(FaceScopeError) -> Void
-    ) throws(FaceScopeError) {
+        _ visit: (String) throws(StoreError) -> Void
+    ) throws(StoreError) {
         // Start from the nearest place an earlier walk of the same listing passed (a browser
         // scrolling down asks for one page after another), else from the top.
         let walk = "\(query)\u{1}\(filter ?? "")\u{1}\(field)\u{1}\(descending)"
@@ -520,7 +520,7 @@ public final class RedisStore: Sendable {
             ]
             let reply = try connection.send(args)
             if case .error(let message) = reply {
-                throw .redis("reading the index failed: \(TerminalText.sanitize(message))")
+                throw .refused("reading the index failed: \(TerminalText.sanitize(message))")
             }
             var fresh = 0
             for row in (reply.array ?? []).dropFirst() {
@@ -577,7 +577,7 @@ public final class RedisStore: Sendable {
     /// Reads never do this themselves: it is a step of its own that the front ends take before a
     /// search or a listing by face count (`facescope search`, `list --order faces`, the browser's
     /// first page of such a listing), so a read is only ever a read.
-    public func fillDerivedFields() throws(FaceScopeError) {
+    public func fillDerivedFields() throws(StoreError) {
         guard hasIndex else { return }
         var done = Set<String>()
         while true {
@@ -587,7 +587,7 @@ public final class RedisStore: Sendable {
                 "TIMEOUT", "0", "LIMIT", "0", "1000", "DIALECT", "2",
             ])
             if case .error(let message) = reply {
-                throw .redis(
+                throw .refused(
                     "looking for documents without FaceScope's fields failed: \(TerminalText.sanitize(message))")
             }
             let missing = (reply.array ?? []).dropFirst().compactMap(\.string).filter { !done.contains($0) }
@@ -607,7 +607,7 @@ public final class RedisStore: Sendable {
             for reply in replies {
                 if case .error(let message) = reply {
                     if RedisStore.isPermissionError(message) { return }
-                    throw .redis("setting a document's derived fields failed: \(TerminalText.sanitize(message))")
+                    throw .refused("setting a document's derived fields failed: \(TerminalText.sanitize(message))")
                 }
             }
         }
@@ -650,7 +650,7 @@ public final class RedisStore: Sendable {
     /// Searches filenames; results sorted by filename (byte order). Exact and prefix matches are
     /// byte-exact and case-sensitive; text matches use RediSearch's full text. Every page is read
     /// from FaceScope's index, at any offset.
-    public func search(_ kind: SearchKind, offset: Int = 0, limit: Int? = nil) throws(FaceScopeError) -> SearchResult {
+    public func search(_ kind: SearchKind, offset: Int = 0, limit: Int? = nil) throws(StoreError) -> SearchResult {
         switch kind {
         case .exact(let name):
             let docs = try get(filename: name).map { [$0] } ?? []
@@ -669,7 +669,7 @@ public final class RedisStore: Sendable {
     /// MAXPREFIXEXPANSIONS, which would cut results short silently), a person's name through
     /// the labels it names. When nothing matches, words within one typo are tried (a word still
     /// being typed as a whole word), and the result says so.
-    public func searchWords(_ plan: SearchPlan, offset: Int = 0, limit: Int? = nil) throws(FaceScopeError)
+    public func searchWords(_ plan: SearchPlan, offset: Int = 0, limit: Int? = nil) throws(StoreError)
         -> SearchResult
     {
         guard hasIndex else { return SearchResult(total: 0, documents: []) }
@@ -700,7 +700,7 @@ public final class RedisStore: Sendable {
         return result
     }
 
-    private func run(query: String, filter: String?, offset: Int, limit: Int?) throws(FaceScopeError) -> SearchResult {
+    private func run(query: String, filter: String?, offset: Int, limit: Int?) throws(StoreError) -> SearchResult {
         var docs: [ImageDocument] = []
         try forEachPage(query: query, filter: filter, offset: offset, limit: limit) { docs += $0 }
         guard let filter else { return SearchResult(total: try total(query: query), documents: docs) }
@@ -708,12 +708,12 @@ public final class RedisStore: Sendable {
     }
 
     /// How many documents match a query and an aggregation filter.
-    func total(query: String, filter: String) throws(FaceScopeError) -> Int {
+    func total(query: String, filter: String) throws(StoreError) -> Int {
         let counted = try connection.send([
             "FT.AGGREGATE", layout.ownIndex, query, "TIMEOUT", "0", "FILTER", filter, "GROUPBY", "0", "REDUCE", "COUNT",
             "0", "AS", "n",
         ])
-        if case .error(let message) = counted { throw .redis("the search failed: \(TerminalText.sanitize(message))") }
+        if case .error(let message) = counted { throw .refused("the search failed: \(TerminalText.sanitize(message))") }
         let row = (counted.array ?? []).dropFirst().first?.array ?? []
         return row.count >= 2 ? Int(row[1].string ?? "") ?? Int(row[1].integer ?? 0) : 0
     }
@@ -723,8 +723,8 @@ public final class RedisStore: Sendable {
     /// Reads every document under the prefix straight from the keys (SCAN), page by page, so
     /// nothing the index lacks is missed: the source for exports and checks. The order is the
     /// server's; a document present for the whole walk is seen exactly once.
-    public func forEachStoredDocument(pageSize: Int = 1000, _ body: ([ImageDocument]) throws(FaceScopeError) -> Void)
-        throws(FaceScopeError)
+    public func forEachStoredDocument(pageSize: Int = 1000, _ body: ([ImageDocument]) throws(StoreError) -> Void)
+        throws(StoreError)
     {
         var cursor = "0"
         var seen = Set<String>()
@@ -733,7 +733,7 @@ public final class RedisStore: Sendable {
                 "SCAN", cursor, "MATCH", RedisStore.globEscaped(layout.prefix) + "*", "COUNT", String(pageSize),
                 "TYPE", "ReJSON-RL",
             ])
-            guard let pair = reply.array, pair.count == 2 else { throw .data("unexpected SCAN reply") }
+            guard let pair = reply.array, pair.count == 2 else { throw .malformed("unexpected SCAN reply") }
             cursor = pair[0].string ?? "0"
             // SCAN may return a key twice while the keyspace is resized.
             let keys = (pair[1].array ?? []).compactMap(\.string).filter { seen.insert($0).inserted }
@@ -743,7 +743,7 @@ public final class RedisStore: Sendable {
 
     /// How many documents under the prefix FaceScope's index could not index (RediSearch's
     /// indexing failures) and the last error it gave, if any.
-    public func indexingFailures() throws(FaceScopeError) -> (count: Int, lastError: String?) {
+    public func indexingFailures() throws(StoreError) -> (count: Int, lastError: String?) {
         guard hasIndex, let info = try describeIndex(layout.ownIndex) else { return (0, nil) }
         return (info.indexingFailures, info.lastIndexingError)
     }
@@ -752,8 +752,8 @@ public final class RedisStore: Sendable {
 
     /// Saves one document (see `saveAll`).
     @discardableResult
-    public func save(_ document: ImageDocument) throws(FaceScopeError) -> ImageDocument {
-        guard let result = try saveAll([document]).first else { throw .data("nothing was saved") }
+    public func save(_ document: ImageDocument) throws(StoreError) -> ImageDocument {
+        guard let result = try saveAll([document]).first else { throw .malformed("nothing was saved") }
         return try result.get()
     }
 
@@ -766,12 +766,12 @@ public final class RedisStore: Sendable {
     /// The pk is chosen and the document written by one server-side script (a filename lookup in
     /// FaceScope's index, then JSON.SET), which Redis runs atomically: writers racing on one
     /// filename all write the same key, whoever else writes to the database.
-    public func saveAll(_ documents: [ImageDocument], batchSize: Int = 500) throws(FaceScopeError)
-        -> [Result<ImageDocument, FaceScopeError>]
+    public func saveAll(_ documents: [ImageDocument], batchSize: Int = 500) throws(StoreError)
+        -> [Result<ImageDocument, StoreError>]
     {
         var prepared = documents
         keys.assign(&prepared)
-        var results: [Result<ImageDocument, FaceScopeError>] = []
+        var results: [Result<ImageDocument, StoreError>] = []
         results.reserveCapacity(prepared.count)
         var start = 0
         while start < prepared.count {
@@ -803,13 +803,13 @@ public final class RedisStore: Sendable {
                     let reason =
                         RedisStore.isPermissionError(message)
                         ? "the Redis user may not write" : "Redis refused the document"
-                    results.append(.failure(.redis("\(name): \(reason): \(TerminalText.sanitize(message))")))
+                    results.append(.failure(.refused("\(name): \(reason): \(TerminalText.sanitize(message))")))
                 case .string(let pk):
                     var saved = doc
                     saved.pk = pk
                     results.append(.success(saved))
                 default:
-                    results.append(.failure(.redis("\(name): unexpected reply to the save")))
+                    results.append(.failure(.refused("\(name): unexpected reply to the save")))
                 }
             }
         }
@@ -882,7 +882,7 @@ public final class RedisStore: Sendable {
 
     /// Deletes every document under the prefix and both indexes. For tests and benchmarks
     /// working in a prefix of their own; nothing in the CLI calls it.
-    public func destroyEverything() throws(FaceScopeError) {
+    public func destroyEverything() throws(StoreError) {
         _ = try connection.pipeline([
             ["FT.DROPINDEX", layout.redisOMIndex, "DD"], ["FT.DROPINDEX", layout.ownIndex],
             ["DEL", layout.redisOMHashKey, layout.ownIndexVersionKey, layout.peopleKey] + layout.obsoleteKeys,
@@ -893,7 +893,7 @@ public final class RedisStore: Sendable {
             let reply = try connection.call([
                 "SCAN", cursor, "MATCH", RedisStore.globEscaped(layout.prefix) + "*", "COUNT", "1000",
             ])
-            guard let pair = reply.array, pair.count == 2 else { throw .data("unexpected SCAN reply") }
+            guard let pair = reply.array, pair.count == 2 else { throw .malformed("unexpected SCAN reply") }
             cursor = pair[0].string ?? "0"
             let found = (pair[1].array ?? []).compactMap(\.string)
             if !found.isEmpty { try connection.call(["DEL"] + found) }
@@ -902,7 +902,7 @@ public final class RedisStore: Sendable {
 
     /// Deletes the document with this pk; returns whether it existed.
     @discardableResult
-    public func delete(pk: String) throws(FaceScopeError) -> Bool {
+    public func delete(pk: String) throws(StoreError) -> Bool {
         try write(["DEL", layout.key(pk: pk)], what: "delete a document").integer == 1
     }
 }

@@ -7,7 +7,7 @@ extension RedisStore {
     /// leaving everything else in them as it is; pipelined. Returns how many were updated (a
     /// document deleted or renamed meanwhile is left alone).
     @discardableResult
-    public func recordSources(_ items: [(pk: String, filename: String, source: FileSource)]) throws(FaceScopeError)
+    public func recordSources(_ items: [(pk: String, filename: String, source: FileSource)]) throws(StoreError)
         -> Int
     {
         guard !items.isEmpty else { return 0 }
@@ -17,7 +17,7 @@ extension RedisStore {
         var updated = 0
         for reply in replies {
             if case .error(let message) = reply {
-                throw .redis("recording a file's modification time failed: \(TerminalText.sanitize(message))")
+                throw .refused("recording a file's modification time failed: \(TerminalText.sanitize(message))")
             }
             if reply.integer == 1 { updated += 1 }
         }
@@ -26,7 +26,7 @@ extension RedisStore {
 
     /// Deletes documents (by pk) whose stored filename is still the one given; pipelined.
     /// Returns the filenames deleted (a document renamed or deleted meanwhile is left alone).
-    public func deleteDocuments(_ items: [(pk: String, filename: String)]) throws(FaceScopeError) -> [String] {
+    public func deleteDocuments(_ items: [(pk: String, filename: String)]) throws(StoreError) -> [String] {
         guard !items.isEmpty else { return [] }
         let replies = try connection.runScript(
             RedisStore.deleteNamedScript, sha: RedisStore.deleteNamedSHA,
@@ -35,7 +35,7 @@ extension RedisStore {
         for (item, reply) in zip(items, replies) {
             if case .error(let message) = reply {
                 let reason = RedisStore.isPermissionError(message) ? "the Redis user may not delete" : "Redis refused"
-                throw .redis(
+                throw .refused(
                     "deleting the document of \(TerminalText.sanitize(item.filename)) failed: \(reason): "
                         + TerminalText.sanitize(message))
             }

@@ -7,8 +7,8 @@ import Synchronization
 public final class InMemoryDocumentStore: DocumentStore {
     private struct State {
         var byFilename: [String: ImageDocument] = [:]
-        var failing: [String: FaceScopeError] = [:]
-        var failWholeSave: [FaceScopeError] = []
+        var failing: [String: StoreError] = [:]
+        var failWholeSave: [StoreError] = []
         var saveBatches: [[String]] = []
         var keys = ULIDGenerator()
     }
@@ -33,16 +33,16 @@ public final class InMemoryDocumentStore: DocumentStore {
     public var saveBatches: [[String]] { state.withLock { $0.saveBatches } }
 
     /// Saving `filename` fails with `error` (that document only) from now on.
-    public func failSaving(_ filename: String, with error: FaceScopeError) {
+    public func failSaving(_ filename: String, with error: StoreError) {
         state.withLock { $0.failing[filename] = error }
     }
 
     /// The next `saveAll` call fails as a whole with `error` (nothing of it is stored).
-    public func failNextSave(with error: FaceScopeError) {
+    public func failNextSave(with error: StoreError) {
         state.withLock { $0.failWholeSave.append(error) }
     }
 
-    public func documents(filenames: [String]) throws(FaceScopeError) -> [String: ImageDocument] {
+    public func documents(filenames: [String]) throws(StoreError) -> [String: ImageDocument] {
         state.withLock { state in
             var found: [String: ImageDocument] = [:]
             for name in filenames { found[name] = state.byFilename[name] }
@@ -50,9 +50,8 @@ public final class InMemoryDocumentStore: DocumentStore {
         }
     }
 
-    public func saveAll(_ documents: [ImageDocument]) throws(FaceScopeError) -> [Result<ImageDocument, FaceScopeError>]
-    {
-        let outcome: Result<[Result<ImageDocument, FaceScopeError>], FaceScopeError> = state.withLock { state in
+    public func saveAll(_ documents: [ImageDocument]) throws(StoreError) -> [Result<ImageDocument, StoreError>] {
+        let outcome: Result<[Result<ImageDocument, StoreError>], StoreError> = state.withLock { state in
             state.saveBatches.append(documents.map(\.filename))
             if !state.failWholeSave.isEmpty { return .failure(state.failWholeSave.removeFirst()) }
             return .success(
@@ -69,7 +68,7 @@ public final class InMemoryDocumentStore: DocumentStore {
     }
 
     @discardableResult
-    public func recordSources(_ items: [(pk: String, filename: String, source: FileSource)]) throws(FaceScopeError)
+    public func recordSources(_ items: [(pk: String, filename: String, source: FileSource)]) throws(StoreError)
         -> Int
     {
         state.withLock { state in

@@ -23,8 +23,8 @@ public final class InMemoryFaceVectors: FaceVectorStore {
     /// Each `setFaceLabels` call's changes, in order.
     public var writes: [[FaceLabelChange]] { state.withLock { $0.writes } }
 
-    public func forEachFaceVector(unlabelledOnly: Bool, _ body: ([FaceVector]) throws(FaceScopeError) -> Void)
-        throws(FaceScopeError)
+    public func forEachFaceVector(unlabelledOnly: Bool, _ body: ([FaceVector]) throws(StoreError) -> Void)
+        throws(StoreError)
     {
         let selected = state.withLock { state in state.faces.filter { !unlabelledOnly || $0.label == nil } }
         var start = 0
@@ -35,17 +35,17 @@ public final class InMemoryFaceVectors: FaceVectorStore {
         }
     }
 
-    public func nearestLabelledFaces(to embedding: [Float], k: Int) throws(FaceScopeError)
+    public func nearestLabelledFaces(to embedding: [Float], k: Int) throws(StoreError)
         -> [(face: FaceVector, distance: Float)]
     {
         nearestLabelled(state.withLock { $0.faces }, to: embedding, k: k)
     }
 
-    public func largestLabel() throws(FaceScopeError) -> Int? {
+    public func largestLabel() throws(StoreError) -> Int? {
         state.withLock { $0.faces.compactMap(\.label).max() }
     }
 
-    public func setFaceLabels(_ changes: [FaceLabelChange]) throws(FaceScopeError) -> Int {
+    public func setFaceLabels(_ changes: [FaceLabelChange]) throws(StoreError) -> Int {
         state.withLock { state in
             state.writes.append(changes)
             var updated = 0

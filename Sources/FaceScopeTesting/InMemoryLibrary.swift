@@ -19,7 +19,7 @@ public final class InMemoryLibrary: PhotoLibrary {
         state = Mutex(State(documents: documents, names: names))
     }
 
-    /// The next `count` calls fail with `FaceScopeError.unavailable`.
+    /// The next `count` calls fail with `StoreError.unreachable`.
     public func failNext(_ count: Int) { state.withLock { $0.failures = count } }
 
     /// How many calls were answered (failed ones included).
@@ -28,12 +28,12 @@ public final class InMemoryLibrary: PhotoLibrary {
     /// The documents as they are now.
     public var documents: [ImageDocument] { state.withLock { $0.documents } }
 
-    fileprivate func answer<T>(_ body: (inout State) -> T) throws(FaceScopeError) -> T {
-        let result: Result<T, FaceScopeError> = state.withLock { state in
+    fileprivate func answer<T>(_ body: (inout State) -> T) throws(StoreError) -> T {
+        let result: Result<T, StoreError> = state.withLock { state in
             state.calls += 1
             if state.failures > 0 {
                 state.failures -= 1
-                return .failure(.unavailable("Redis is not reachable (connection refused)"))
+                return .failure(.unreachable("Redis is not reachable (connection refused)"))
             }
             return .success(body(&state))
         }
@@ -50,7 +50,7 @@ public final class InMemoryLibrary: PhotoLibrary {
         return descending ? ascending.reversed() : ascending
     }
 
-    public func page(of source: ListSource, offset: Int, limit: Int) throws(FaceScopeError) -> ListingPage {
+    public func page(of source: ListSource, offset: Int, limit: Int) throws(StoreError) -> ListingPage {
         try answer { state in
             let listing: [ImageDocument]
             switch source {
@@ -73,18 +73,18 @@ public final class InMemoryLibrary: PhotoLibrary {
         }
     }
 
-    public func count() throws(FaceScopeError) -> Int { try answer { $0.documents.count } }
+    public func count() throws(StoreError) -> Int { try answer { $0.documents.count } }
 
-    public func position(of document: ImageDocument, order: ListOrder, descending: Bool) throws(FaceScopeError) -> Int {
+    public func position(of document: ImageDocument, order: ListOrder, descending: Bool) throws(StoreError) -> Int {
         try answer { state in
             Self.sorted(state.documents, order, descending: descending).firstIndex { $0.filename == document.filename }
                 ?? 0
         }
     }
 
-    public func peopleNames() throws(FaceScopeError) -> [Int: String] { try answer { $0.names } }
+    public func peopleNames() throws(StoreError) -> [Int: String] { try answer { $0.names } }
 
-    public func people() throws(FaceScopeError) -> [Person] {
+    public func people() throws(StoreError) -> [Person] {
         try answer { state in
             var tally = PeopleTally(names: state.names)
             for document in state.documents { tally.add(document) }
@@ -92,11 +92,11 @@ public final class InMemoryLibrary: PhotoLibrary {
         }
     }
 
-    public func rename(label: Int, to name: String) throws(FaceScopeError) {
+    public func rename(label: Int, to name: String) throws(StoreError) {
         try answer { $0.names[label] = name.isEmpty ? nil : name }
     }
 
-    public func merge(label: Int, into: Int) throws(FaceScopeError) -> Int {
+    public func merge(label: Int, into: Int) throws(StoreError) -> Int {
         try answer { state in
             guard label != into else { return 0 }
             var moved = 0
@@ -114,7 +114,7 @@ public final class InMemoryLibrary: PhotoLibrary {
         }
     }
 
-    public func similarFaces(to embedding: [Float], limit: Int, excludingFace facePK: String?) throws(FaceScopeError)
+    public func similarFaces(to embedding: [Float], limit: Int, excludingFace facePK: String?) throws(StoreError)
         -> [SimilarFace]
     {
         try answer { state in
@@ -134,12 +134,12 @@ public final class InMemoryLibrary: PhotoLibrary {
     public func queueStatusText() -> String? { nil }
 
     /// Nothing to fill: the twin derives what it needs from each document as it reads.
-    public func fillDerivedFields() throws(FaceScopeError) {}
+    public func fillDerivedFields() throws(StoreError) {}
 }
 
 /// The library as a document store (one document per filename, the stored pk kept).
 extension InMemoryLibrary: DocumentStore {
-    public func documents(filenames: [String]) throws(FaceScopeError) -> [String: ImageDocument] {
+    public func documents(filenames: [String]) throws(StoreError) -> [String: ImageDocument] {
         try answer { state in
             var found: [String: ImageDocument] = [:]
             for document in state.documents where filenames.contains(document.filename) {
@@ -149,8 +149,7 @@ extension InMemoryLibrary: DocumentStore {
         }
     }
 
-    public func saveAll(_ documents: [ImageDocument]) throws(FaceScopeError) -> [Result<ImageDocument, FaceScopeError>]
-    {
+    public func saveAll(_ documents: [ImageDocument]) throws(StoreError) -> [Result<ImageDocument, StoreError>] {
         try answer { state in
             documents.map { document in
                 var saved = document
@@ -168,7 +167,7 @@ extension InMemoryLibrary: DocumentStore {
     }
 
     @discardableResult
-    public func recordSources(_ items: [(pk: String, filename: String, source: FileSource)]) throws(FaceScopeError)
+    public func recordSources(_ items: [(pk: String, filename: String, source: FileSource)]) throws(StoreError)
         -> Int
     {
         try answer { state in
@@ -197,14 +196,14 @@ extension InMemoryLibrary: FaceVectorStore {
         }
     }
 
-    public func forEachFaceVector(unlabelledOnly: Bool, _ body: ([FaceVector]) throws(FaceScopeError) -> Void)
-        throws(FaceScopeError)
+    public func forEachFaceVector(unlabelledOnly: Bool, _ body: ([FaceVector]) throws(StoreError) -> Void)
+        throws(StoreError)
     {
         let faces = try answer { Self.vectors($0.documents) }.filter { !unlabelledOnly || $0.label == nil }
         if !faces.isEmpty { try body(faces) }
     }
 
-    public func setFaceLabels(_ changes: [FaceLabelChange]) throws(FaceScopeError) -> Int {
+    public func setFaceLabels(_ changes: [FaceLabelChange]) throws(StoreError) -> Int {
         try answer { state in
             var updated = 0
             for change in changes {
@@ -218,13 +217,13 @@ extension InMemoryLibrary: FaceVectorStore {
         }
     }
 
-    public func nearestLabelledFaces(to embedding: [Float], k: Int) throws(FaceScopeError)
+    public func nearestLabelledFaces(to embedding: [Float], k: Int) throws(StoreError)
         -> [(face: FaceVector, distance: Float)]
     {
         nearestLabelled(try answer { Self.vectors($0.documents) }, to: embedding, k: k)
     }
 
-    public func largestLabel() throws(FaceScopeError) -> Int? {
+    public func largestLabel() throws(StoreError) -> Int? {
         try answer { state in
             (Self.vectors(state.documents).compactMap(\.label) + Array(state.names.keys)).max()
         }

@@ -100,9 +100,9 @@ final class CurlHandle: @unchecked Sendable {
     /// The request body buffer: grown as needed, reused by later requests.
     private var sendBuffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
-    init() throws(FaceScopeError) {
+    init() throws(InferenceError) {
         _ = curlGlobalInit
-        guard let easy = curl_easy_init() else { throw .inference("libcurl could not create a handle") }
+        guard let easy = curl_easy_init() else { throw .local("libcurl could not create a handle") }
         self.easy = easy
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -220,7 +220,7 @@ final class CurlHandlePool: Sendable {
     }
 
     /// Runs `body` with a handle of its own.
-    func withHandle<R>(_ body: (CurlHandle) throws(FaceScopeError) -> R) throws(FaceScopeError) -> R {
+    func withHandle<R>(_ body: (CurlHandle) throws(InferenceError) -> R) throws(InferenceError) -> R {
         let reused = idle.withLock { $0.popLast() }
         let handle: CurlHandle
         if let reused { handle = reused } else { handle = try CurlHandle() }

@@ -110,10 +110,10 @@ enum InferProtocol {
     /// Parses an inference reply: the JSON header (the first `headerLength` bytes, or the whole
     /// body when the reply carried no `Inference-Header-Content-Length`), then each binary output's
     /// bytes in the order listed. Outputs placed in shared memory come back with empty `data`.
-    static func parseResponse(body: [UInt8], headerLength: Int?) throws(FaceScopeError) -> [String: TensorOutput] {
+    static func parseResponse(body: [UInt8], headerLength: Int?) throws(InferenceError) -> [String: TensorOutput] {
         let jsonLength = headerLength ?? body.count
         guard jsonLength >= 0, jsonLength <= body.count else {
-            throw .inference(
+            throw .malformedReply(
                 "Triton's reply says its JSON header has \(jsonLength) bytes, but the reply has only \(body.count)")
         }
         let parsed: Result<JSONValue, JSONParseError> = body.withUnsafeBufferPointer { all in
@@ -124,35 +124,35 @@ enum InferProtocol {
         let json: JSONValue
         switch parsed {
         case .success(let v): json = v
-        case .failure(let e): throw .inference("Triton's reply is not valid JSON: \(e)")
+        case .failure(let e): throw .malformedReply("Triton's reply is not valid JSON: \(e)")
         }
         guard let items = json["outputs"]?.arrayValue else {
-            throw .inference("Triton's reply has no outputs")
+            throw .malformedReply("Triton's reply has no outputs")
         }
         var headers: [OutputHeader] = []
         for item in items {
             guard let name = item["name"]?.stringValue else {
-                throw .inference("an output in Triton's reply has no name")
+                throw .malformedReply("an output in Triton's reply has no name")
             }
             let safeName = TerminalText.sanitize(name)
             guard let typeName = item["datatype"]?.stringValue, let datatype = TensorDataType(tritonName: typeName)
             else {
-                throw .inference("output '\(safeName)' in Triton's reply has an unknown datatype")
+                throw .malformedReply("output '\(safeName)' in Triton's reply has an unknown datatype")
             }
             guard let dims = item["shape"]?.arrayValue else {
-                throw .inference("output '\(safeName)' in Triton's reply has no shape")
+                throw .malformedReply("output '\(safeName)' in Triton's reply has no shape")
             }
             var shape: [Int] = []
             for d in dims {
                 guard let v = d.intValue, let i = Int(exactly: v), i >= 0 else {
-                    throw .inference("output '\(safeName)' in Triton's reply has an invalid shape")
+                    throw .malformedReply("output '\(safeName)' in Triton's reply has an invalid shape")
                 }
                 shape.append(i)
             }
             var binarySize: Int?
             if let size = item["parameters"]?["binary_data_size"] {
                 guard let v = size.intValue, let i = Int(exactly: v), i >= 0 else {
-                    throw .inference("output '\(safeName)' in Triton's reply has an invalid binary_data_size")
+                    throw .malformedReply("output '\(safeName)' in Triton's reply has an invalid binary_data_size")
                 }
                 binarySize = i
             }
@@ -167,7 +167,7 @@ enum InferProtocol {
             var data: [UInt8] = []
             if let size = h.binarySize {
                 guard offset + size <= body.count else {
-                    throw .inference(
+                    throw .malformedReply(
                         "Triton's reply is truncated: output '\(TerminalText.sanitize(h.name))' needs \(size) bytes at "
                             + "\(offset), the reply has \(body.count)")
                 }
@@ -182,7 +182,7 @@ enum InferProtocol {
     }
 
     /// JSON numbers converted to little-endian tensor bytes.
-    static func bytes(of values: [JSONValue], datatype: TensorDataType, name: String) throws(FaceScopeError) -> [UInt8]
+    static func bytes(of values: [JSONValue], datatype: TensorDataType, name: String) throws(InferenceError) -> [UInt8]
     {
         var out: [UInt8] = []
         out.reserveCapacity(values.count * (datatype.elementSize ?? 1))
@@ -194,7 +194,8 @@ enum InferProtocol {
             default: number = value.doubleValue
             }
             guard let d = number, !d.isNaN else {
-                throw .inference("output '\(TerminalText.sanitize(name))' has a non-numeric value in its JSON data")
+                throw .malformedReply(
+                    "output '\(TerminalText.sanitize(name))' has a non-numeric value in its JSON data")
             }
             let i = value.intValue ?? Int64(exactly: d.rounded()) ?? (d < 0 ? Int64.min : Int64.max)
             switch datatype {
@@ -209,7 +210,7 @@ enum InferProtocol {
             case .uint64: append(UInt64(clamping: i))
             case .int64: append(i)
             case .fp16, .bf16, .bytes:
-                throw .inference(
+                throw .malformedReply(
                     "output '\(TerminalText.sanitize(name))' is \(datatype.rawValue) as JSON; ask for it as binary data"
                 )
             }

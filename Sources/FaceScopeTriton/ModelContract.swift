@@ -107,9 +107,9 @@ public struct ModelContract: Sendable, Equatable {
     /// batches: `[-1] + dims` and `dims` are both accepted; a -1 the server reports for another
     /// dimension matches anything (the model takes any size there). An input FaceScope does not
     /// send is a mismatch too.
-    /// - Throws: `FaceScopeError.inference` listing every mismatch, naming the model and tensor
+    /// - Throws: `InferenceError` (a contract mismatch) listing every mismatch, naming the model and tensor
     ///   with the expected and the actual datatype and shape.
-    public func verify(_ metadata: ModelMetadata) throws(FaceScopeError) {
+    public func verify(_ metadata: ModelMetadata) throws(InferenceError) {
         func served(_ list: [TensorMetadata]) -> [Served] {
             list.map { Served(name: $0.name, datatype: $0.datatype, shape: $0.shape, batched: $0.shape.first == -1) }
         }
@@ -122,8 +122,8 @@ public struct ModelContract: Sendable, Equatable {
     }
 
     /// Checks the model's configuration (dims without the batch dimension).
-    /// - Throws: `FaceScopeError.inference` listing every mismatch.
-    public func verify(_ config: ModelConfig) throws(FaceScopeError) {
+    /// - Throws: `InferenceError` (a contract mismatch) listing every mismatch.
+    public func verify(_ config: ModelConfig) throws(InferenceError) {
         func served(_ list: [ConfigTensor]) -> [Served] {
             list.map { Served(name: $0.name, datatype: $0.datatype, shape: $0.dims, batched: false) }
         }
@@ -185,9 +185,9 @@ public struct ModelContract: Sendable, Equatable {
         list.isEmpty ? "none" : list.map { "'\(clean($0))'" }.joined(separator: ", ")
     }
 
-    private func report(_ problems: [String], model: String, source: String) throws(FaceScopeError) {
+    private func report(_ problems: [String], model: String, source: String) throws(InferenceError) {
         guard !problems.isEmpty else { return }
-        throw .inference(
+        throw .contractMismatch(
             "Triton model '\(clean(model))' does not fit FaceScope's \(role) (per its \(source)): "
                 + problems.joined(separator: "; "))
     }

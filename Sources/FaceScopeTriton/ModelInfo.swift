@@ -36,17 +36,17 @@ public struct ModelMetadata: Sendable, Equatable {
     }
 
     /// Parses the metadata reply.
-    /// - Throws: `FaceScopeError.inference` when it lacks the expected members.
-    public init(json: JSONValue) throws(FaceScopeError) {
-        guard let name = json["name"]?.stringValue else { throw .inference("Triton's model metadata has no name") }
-        func tensors(_ key: String) throws(FaceScopeError) -> [TensorMetadata] {
+    /// - Throws: `InferenceError` (a malformed reply) when it lacks the expected members.
+    public init(json: JSONValue) throws(InferenceError) {
+        guard let name = json["name"]?.stringValue else { throw .malformedReply("Triton's model metadata has no name") }
+        func tensors(_ key: String) throws(InferenceError) -> [TensorMetadata] {
             guard let list = json[key]?.arrayValue else { return [] }
             var result: [TensorMetadata] = []
             for item in list {
                 guard let n = item["name"]?.stringValue, let t = item["datatype"]?.stringValue,
                     let shape = intList(item["shape"])
                 else {
-                    throw .inference(
+                    throw .malformedReply(
                         "Triton's metadata of model '\(TerminalText.sanitize(name))' has a malformed \(key) entry")
                 }
                 result.append(TensorMetadata(name: n, datatype: t, shape: shape))
@@ -100,16 +100,18 @@ public struct ModelConfig: Sendable, Equatable {
 
     /// Parses the configuration reply (Triton's JSON form of `config.pbtxt`; 64-bit numbers may
     /// come as strings, as protobuf's JSON mapping writes them).
-    /// - Throws: `FaceScopeError.inference` when it lacks the expected members.
-    public init(json: JSONValue) throws(FaceScopeError) {
-        guard let name = json["name"]?.stringValue else { throw .inference("Triton's model configuration has no name") }
+    /// - Throws: `InferenceError` (a malformed reply) when it lacks the expected members.
+    public init(json: JSONValue) throws(InferenceError) {
+        guard let name = json["name"]?.stringValue else {
+            throw .malformedReply("Triton's model configuration has no name")
+        }
         let safe = TerminalText.sanitize(name)
-        func tensors(_ key: String) throws(FaceScopeError) -> [ConfigTensor] {
+        func tensors(_ key: String) throws(InferenceError) -> [ConfigTensor] {
             guard let list = json[key]?.arrayValue else { return [] }
             var result: [ConfigTensor] = []
             for item in list {
                 guard let n = item["name"]?.stringValue, let dims = intList(item["dims"]) else {
-                    throw .inference("Triton's configuration of model '\(safe)' has a malformed \(key) entry")
+                    throw .malformedReply("Triton's configuration of model '\(safe)' has a malformed \(key) entry")
                 }
                 let raw = item["data_type"]?.stringValue ?? "TYPE_INVALID"
                 let type = TensorDataType(tritonName: raw)?.rawValue ?? raw

@@ -31,9 +31,9 @@ public final class SharedMemoryRegion: @unchecked Sendable {
     public let buffer: UnsafeMutableRawBufferPointer
 
     /// Creates and maps a new zero-filled shared-memory object of `byteSize` bytes.
-    /// - Throws: `FaceScopeError.inference` when the system refuses (errno text included).
-    public init(byteSize: Int) throws(FaceScopeError) {
-        guard byteSize > 0 else { throw .inference("a shared-memory region needs a positive size, not \(byteSize)") }
+    /// - Throws: `InferenceError.local` when the system refuses (errno text included).
+    public init(byteSize: Int) throws(InferenceError) {
+        guard byteSize > 0 else { throw .local("a shared-memory region needs a positive size, not \(byteSize)") }
         let pid = getpid()
         var fd: Int32 = -1
         var key = ""
@@ -44,18 +44,18 @@ public final class SharedMemoryRegion: @unchecked Sendable {
             fd = shm_open(key, O_CREAT | O_EXCL | O_RDWR, 0o600)
             if fd >= 0 || errno != EEXIST { break }
         }
-        guard fd >= 0 else { throw .inference("shm_open(\(key)) failed: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw .local("shm_open(\(key)) failed: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         guard ftruncate(fd, off_t(byteSize)) == 0 else {
             let reason = String(cString: strerror(errno))
             shm_unlink(key)
-            throw .inference("ftruncate of shared memory \(key) to \(byteSize) bytes failed: \(reason)")
+            throw .local("ftruncate of shared memory \(key) to \(byteSize) bytes failed: \(reason)")
         }
         let address = mmap(nil, byteSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
         guard let address, address != MAP_FAILED else {
             let reason = String(cString: strerror(errno))
             shm_unlink(key)
-            throw .inference("mmap of shared memory \(key) (\(byteSize) bytes) failed: \(reason)")
+            throw .local("mmap of shared memory \(key) (\(byteSize) bytes) failed: \(reason)")
         }
         self.key = key
         self.name = "facescope_\(pid)_\(n)"
@@ -103,7 +103,7 @@ final class SharedMemorySlot: @unchecked Sendable {
     let region: SharedMemoryRegion
     var registeredOn: Set<Int> = []
 
-    init(byteSize: Int) throws(FaceScopeError) {
+    init(byteSize: Int) throws(InferenceError) {
         region = try SharedMemoryRegion(byteSize: byteSize)
     }
 }

@@ -146,7 +146,7 @@ public struct TensorInput {
             let out = target.bindMemory(to: Float16.self)
             for i in 0..<count { out[i] = Float16(values[i]) }
         default:
-            throw FaceScopeError.inference("FaceScope cannot convert \(from.rawValue) input to \(to.rawValue)")
+            throw InferenceError.local("FaceScope cannot convert \(from.rawValue) input to \(to.rawValue)")
         }
     }
 
@@ -160,12 +160,12 @@ public struct TensorInput {
     }
 
     /// Checks that the byte count fits the shape and datatype.
-    func validate() throws(FaceScopeError) {
+    func validate() throws(InferenceError) {
         guard let count = elementCount(shape) else {
-            throw .inference("input '\(name)' has an invalid shape \(shapeText(shape))")
+            throw .local("input '\(name)' has an invalid shape \(shapeText(shape))")
         }
         if let size = datatype.elementSize, count * size != byteCount {
-            throw .inference(
+            throw .local(
                 "input '\(name)' has \(byteCount) bytes, but \(datatype.rawValue) \(shapeText(shape)) takes \(count * size)"
             )
         }
@@ -232,13 +232,13 @@ public struct TensorOutput: Sendable, Equatable {
     public var elementCount: Int { FaceScopeTriton.elementCount(shape) ?? 0 }
 
     /// The data as floats (FP32 only).
-    /// - Throws: `FaceScopeError.inference` for another datatype or a size that does not fit.
-    public func floats() throws(FaceScopeError) -> [Float] {
+    /// - Throws: `InferenceError` (a malformed reply) for another datatype or a size that does not fit.
+    public func floats() throws(InferenceError) -> [Float] {
         guard datatype == .fp32 else {
-            throw .inference("output '\(name)' is \(datatype.rawValue), not FP32")
+            throw .malformedReply("output '\(name)' is \(datatype.rawValue), not FP32")
         }
         guard data.count % 4 == 0, data.count / 4 == elementCount else {
-            throw .inference("output '\(name)' has \(data.count) bytes for FP32 \(shapeText(shape))")
+            throw .malformedReply("output '\(name)' has \(data.count) bytes for FP32 \(shapeText(shape))")
         }
         return [Float](unsafeUninitializedCapacity: data.count / 4) { buffer, initialized in
             data.withUnsafeBytes { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: $0) }

@@ -11,7 +11,7 @@ import Synchronization
 /// Requests go round-robin over the configured servers. A connection failure or an HTTP 503 is
 /// retried with exponential back-off, on another server when there is one, a bounded number of
 /// times; a server that failed is skipped for `recheckInterval` seconds. Errors Triton reports as
-/// `{"error": "..."}` surface as `FaceScopeError.inference` with exactly that (sanitized) text.
+/// `{"error": "..."}` surface as `InferenceError` with exactly that (sanitized) text.
 ///
 /// Tensors travel with the binary tensor data extension, or, when every server is on this host
 /// and accepts a test registration, through system shared memory (see `Transport`).
@@ -93,8 +93,8 @@ public final class TritonClient: Sendable {
     }
 
     /// A client for a `TRITON_SERVER_URL` value.
-    /// - Throws: `FaceScopeError.usage` when the value does not parse.
-    public convenience init(url: String, configuration: Configuration = Configuration()) throws(FaceScopeError) {
+    /// - Throws: `InferenceError.invalidEndpoint` when the value does not parse.
+    public convenience init(url: String, configuration: Configuration = Configuration()) throws(InferenceError) {
         self.init(endpoints: try TritonEndpoints.parse(url), configuration: configuration)
     }
 
@@ -121,18 +121,18 @@ public final class TritonClient: Sendable {
     // MARK: - Health and model information
 
     /// Whether a server is live (`GET /v2/health/live`).
-    /// - Throws: `FaceScopeError.inference` when no server can be reached.
-    public func serverLive() throws(FaceScopeError) -> Bool {
+    /// - Throws: `InferenceError` when no server can be reached.
+    public func serverLive() throws(InferenceError) -> Bool {
         try get("/v2/health/live").status == 200
     }
 
     /// Whether at least one server is ready (`GET /v2/health/ready`), asking each; servers that
     /// are not ready are skipped by later requests until `recheckInterval` has passed.
-    /// - Throws: `FaceScopeError.inference` when no server can be reached at all.
-    public func serverReady() throws(FaceScopeError) -> Bool {
+    /// - Throws: `InferenceError` when no server can be reached at all.
+    public func serverReady() throws(InferenceError) -> Bool {
         var ready = false
         var answered = false
-        var firstError: FaceScopeError?
+        var firstError: InferenceError?
         for index in endpoints.endpoints.indices {
             switch trySend(method: "GET", path: "/v2/health/ready", only: index) {
             case .success(let (response, _)):
@@ -152,33 +152,33 @@ public final class TritonClient: Sendable {
     }
 
     /// Whether a model is ready (`GET /v2/models/{m}[/versions/{v}]/ready`).
-    /// - Throws: `FaceScopeError.inference` when no server can be reached.
-    public func modelReady(_ model: String, version: String? = nil) throws(FaceScopeError) -> Bool {
+    /// - Throws: `InferenceError` when no server can be reached.
+    public func modelReady(_ model: String, version: String? = nil) throws(InferenceError) -> Bool {
         try get(modelPath(model, version) + "/ready").status == 200
     }
 
     /// The server's metadata (`GET /v2`): name, version, extensions.
-    public func serverMetadata() throws(FaceScopeError) -> JSONValue {
+    public func serverMetadata() throws(InferenceError) -> JSONValue {
         try getJSON("/v2", what: "server metadata")
     }
 
     /// A model's metadata (`GET /v2/models/{m}[/versions/{v}]`).
-    public func modelMetadata(_ model: String, version: String? = nil) throws(FaceScopeError) -> ModelMetadata {
+    public func modelMetadata(_ model: String, version: String? = nil) throws(InferenceError) -> ModelMetadata {
         let metadata = try ModelMetadata(json: try getJSON(modelPath(model, version), what: "model metadata"))
         state.withLock { $0.metadataCache[cacheKey(model, version)] = metadata }
         return metadata
     }
 
     /// A model's configuration (`GET /v2/models/{m}[/versions/{v}]/config`).
-    public func modelConfig(_ model: String, version: String? = nil) throws(FaceScopeError) -> ModelConfig {
+    public func modelConfig(_ model: String, version: String? = nil) throws(InferenceError) -> ModelConfig {
         try ModelConfig(json: try getJSON(modelPath(model, version) + "/config", what: "model configuration"))
     }
 
     /// Checks a model's metadata and configuration against a contract; returns the configuration
     /// (for its `parameters`, such as `resize_mode`).
-    /// - Throws: `FaceScopeError.inference` naming each mismatch, or why the server could not tell.
+    /// - Throws: `InferenceError` naming each mismatch, or why the server could not tell.
     @discardableResult
-    public func verify(model: String, version: String? = nil, contract: ModelContract) throws(FaceScopeError)
+    public func verify(model: String, version: String? = nil, contract: ModelContract) throws(InferenceError)
         -> ModelConfig
     {
         try contract.verify(try modelMetadata(model, version: version))
@@ -199,10 +199,10 @@ public final class TritonClient: Sendable {
     ///   - inputs: the input tensors, batch dimension included when the model batches.
     ///   - outputs: the names of the outputs to return.
     /// - Returns: the outputs by name, with their bytes.
-    /// - Throws: `FaceScopeError.inference`: the server's own error text for a refused request
+    /// - Throws: `InferenceError`: the server's own error text for a refused request
     ///   (wrong shape, batch too large, ...), or why it could not be reached.
     public func infer(model: String, version: String? = nil, inputs: [TensorInput], outputs: [String])
-        throws(FaceScopeError) -> [String: TensorOutput]
+        throws(InferenceError) -> [String: TensorOutput]
     {
         let allInBody = inputs.allSatisfy {
             if case .sharedMemory = $0.source { return false }
@@ -219,7 +219,7 @@ public final class TritonClient: Sendable {
     /// there by the server; outputs come back as binary data, JSON, or in a caller's registered
     /// shared-memory region (their `data` is then empty: read the region).
     public func infer(model: String, version: String? = nil, inputs: [TensorInput], outputs: [OutputRequest])
-        throws(FaceScopeError) -> [String: TensorOutput]
+        throws(InferenceError) -> [String: TensorOutput]
     {
         for input in inputs { try input.validate() }
         var placed: [(input: TensorInput, placement: InferProtocol.InputPlacement)] = []
@@ -235,7 +235,7 @@ public final class TritonClient: Sendable {
         let header = InferProtocol.requestHeader(inputs: placed, outputs: outputs)
         let total = header.count + inBody.reduce(0) { $0 + $1.byteCount }
         let path = modelPath(model, version) + "/infer"
-        return try pool.withHandle { (handle) throws(FaceScopeError) -> [String: TensorOutput] in
+        return try pool.withHandle { (handle) throws(InferenceError) -> [String: TensorOutput] in
             let buffer = handle.requestBuffer(count: total)
             try fillInputs { () throws in try InferProtocol.writeBody(header: header, inputs: inBody, into: buffer) }
             let headers =
@@ -254,9 +254,9 @@ public final class TritonClient: Sendable {
     /// Which transport `infer(model:version:inputs:outputs:)` uses; decided (and logged) on the
     /// first call: for `.automatic`, shared memory when every server is on this host and accepts
     /// a test region.
-    /// - Throws: `FaceScopeError.inference` when `.sharedMemory` was asked for and is not possible,
+    /// - Throws: `InferenceError` when `.sharedMemory` was asked for and is not possible,
     ///   or when the servers cannot be reached to find out.
-    public func transport() throws(FaceScopeError) -> TransportChoice {
+    public func transport() throws(InferenceError) -> TransportChoice {
         if let decided = state.withLock({ $0.choice }) { return decided }
         let decision = try decideTransport()
         let first = state.withLock { state -> TransportChoice? in
@@ -278,7 +278,7 @@ public final class TritonClient: Sendable {
 
     /// Registers a region with every server (`POST /v2/systemsharedmemory/region/{name}/register`).
     public func registerSystemSharedMemory(name: String, key: String, offset: Int = 0, byteSize: Int)
-        throws(FaceScopeError)
+        throws(InferenceError)
     {
         for index in endpoints.endpoints.indices {
             try register(name: name, key: key, offset: offset, byteSize: byteSize, endpoint: index)
@@ -286,26 +286,26 @@ public final class TritonClient: Sendable {
     }
 
     /// Registers a region made by `SharedMemoryRegion` with every server, under its own name.
-    public func registerSystemSharedMemory(_ region: SharedMemoryRegion) throws(FaceScopeError) {
+    public func registerSystemSharedMemory(_ region: SharedMemoryRegion) throws(InferenceError) {
         try registerSystemSharedMemory(name: region.name, key: region.key, byteSize: region.byteSize)
     }
 
     /// Unregisters a region from every server, or all regions when `name` is nil
     /// (`POST /v2/systemsharedmemory[/region/{name}]/unregister`).
-    public func unregisterSystemSharedMemory(name: String?) throws(FaceScopeError) {
+    public func unregisterSystemSharedMemory(name: String?) throws(InferenceError) {
         for index in endpoints.endpoints.indices {
             try unregister(name: name, endpoint: index)
         }
     }
 
     /// The regions registered with the first server that answers (`GET /v2/systemsharedmemory/status`).
-    public func systemSharedMemoryStatus() throws(FaceScopeError) -> [SharedMemoryStatus] {
+    public func systemSharedMemoryStatus() throws(InferenceError) -> [SharedMemoryStatus] {
         SharedMemoryStatus.parse(try getJSON("/v2/systemsharedmemory/status", what: "shared-memory status"))
     }
 
     // MARK: - Shared-memory inference
 
-    private func decideTransport() throws(FaceScopeError) -> TransportChoice {
+    private func decideTransport() throws(InferenceError) -> TransportChoice {
         if configuration.transport == .http { return .http(reason: "the configuration asks for HTTP") }
         let decision: TransportChoice
         if let remote = endpoints.endpoints.first(where: { !$0.isLoopback }) {
@@ -314,20 +314,20 @@ public final class TritonClient: Sendable {
             decision = try probeSharedMemory()
         }
         if configuration.transport == .sharedMemory, case .http(let reason) = decision {
-            throw .inference("shared memory was asked for, but \(reason)")
+            throw .local("shared memory was asked for, but \(reason)")
         }
         return decision
     }
 
     /// Registers and unregisters a small region with every server.
-    private func probeSharedMemory() throws(FaceScopeError) -> TransportChoice {
+    private func probeSharedMemory() throws(InferenceError) -> TransportChoice {
         let region: SharedMemoryRegion
         do {
             region = try SharedMemoryRegion(byteSize: 64)
         } catch {
             return .http(reason: "no shared memory on this host (\(error))")
         }
-        var unreachable: FaceScopeError?
+        var unreachable: InferenceError?
         var answered = false
         for index in endpoints.endpoints.indices {
             let url = endpoints.endpoints[index]
@@ -348,7 +348,7 @@ public final class TritonClient: Sendable {
 
     private func inferThroughSharedMemory(
         model: String, version: String?, inputs: [TensorInput], outputs: [String]
-    ) throws(FaceScopeError) -> [String: TensorOutput] {
+    ) throws(InferenceError) -> [String: TensorOutput] {
         for input in inputs { try input.validate() }
         let metadata = try cachedMetadata(model, version)
         // Output sizes come from the metadata, with the request's batch size for a -1 batch dim.
@@ -395,7 +395,7 @@ public final class TritonClient: Sendable {
         }
         let header = InferProtocol.requestHeader(inputs: placed, outputs: requests)
         let path = modelPath(model, version) + "/infer"
-        return try pool.withHandle { (handle) throws(FaceScopeError) -> [String: TensorOutput] in
+        return try pool.withHandle { (handle) throws(InferenceError) -> [String: TensorOutput] in
             let buffer = handle.requestBuffer(count: header.count)
             try fillInputs { () throws in try InferProtocol.writeBody(header: header, inputs: [], into: buffer) }
             var attempt = 0
@@ -405,7 +405,7 @@ public final class TritonClient: Sendable {
                     handle: handle, method: "POST", path: path, body: UnsafeRawBufferPointer(buffer),
                     headers: ["Content-Type: application/json"],
                     replyLimit: inferReplyLimit(model, version, batch: batch, outputs: requests),
-                    prepare: { (index) throws(FaceScopeError) in try self.ensureRegistered(slot, endpoint: index) })
+                    prepare: { (index) throws(InferenceError) in try self.ensureRegistered(slot, endpoint: index) })
                 // A server restarted since the registration has forgotten the region: register again.
                 // (Triton 2.51 answers 404 "Unable to find shared memory region: '...'".)
                 if response.status == 400 || response.status == 404, attempt == 1,
@@ -463,7 +463,7 @@ public final class TritonClient: Sendable {
         bytes >= 1 << 20 ? "\(bytes >> 20) MiB" : bytes >= 1 << 10 ? "\(bytes >> 10) KiB" : "\(bytes) bytes"
     }
 
-    private func cachedMetadata(_ model: String, _ version: String?) throws(FaceScopeError) -> ModelMetadata {
+    private func cachedMetadata(_ model: String, _ version: String?) throws(InferenceError) -> ModelMetadata {
         if let cached = state.withLock({ $0.metadataCache[cacheKey(model, version)] }) { return cached }
         return try modelMetadata(model, version: version)
     }
@@ -471,7 +471,7 @@ public final class TritonClient: Sendable {
     private func cacheKey(_ model: String, _ version: String?) -> String { model + "\u{0}" + (version ?? "") }
 
     /// An idle region of at least `minimumSize` bytes, or a new one.
-    private func takeSlot(minimumSize: Int) throws(FaceScopeError) -> SharedMemorySlot {
+    private func takeSlot(minimumSize: Int) throws(InferenceError) -> SharedMemorySlot {
         let found = state.withLock { state -> SharedMemorySlot? in
             let slots = state.idleSlots
             guard
@@ -507,7 +507,7 @@ public final class TritonClient: Sendable {
         slot.registeredOn = []
     }
 
-    private func ensureRegistered(_ slot: SharedMemorySlot, endpoint: Int) throws(FaceScopeError) {
+    private func ensureRegistered(_ slot: SharedMemorySlot, endpoint: Int) throws(InferenceError) {
         guard !slot.registeredOn.contains(endpoint) else { return }
         try register(
             name: slot.region.name, key: slot.region.key, offset: 0, byteSize: slot.region.byteSize, endpoint: endpoint)
@@ -517,7 +517,7 @@ public final class TritonClient: Sendable {
     private enum RegisterResult {
         case ok
         case refused(String)
-        case unreachable(FaceScopeError)
+        case unreachable(InferenceError)
     }
 
     private func registerResult(name: String, key: String, offset: Int, byteSize: Int, endpoint: Int)
@@ -543,18 +543,18 @@ public final class TritonClient: Sendable {
     }
 
     private func register(name: String, key: String, offset: Int, byteSize: Int, endpoint: Int)
-        throws(FaceScopeError)
+        throws(InferenceError)
     {
         switch registerResult(name: name, key: key, offset: offset, byteSize: byteSize, endpoint: endpoint) {
         case .ok: return
         case .unreachable(let error): throw error
         case .refused(let message):
-            throw .inference(
+            throw .rejected(
                 "Triton at \(endpoints.endpoints[endpoint]) refused shared-memory region '\(name)': \(message)")
         }
     }
 
-    private func unregister(name: String?, endpoint: Int, retries: Int? = nil) throws(FaceScopeError) {
+    private func unregister(name: String?, endpoint: Int, retries: Int? = nil) throws(InferenceError) {
         let path =
             name.map { "/v2/systemsharedmemory/region/\(percentEncoded($0))/unregister" }
             ?? "/v2/systemsharedmemory/unregister"
@@ -576,13 +576,13 @@ public final class TritonClient: Sendable {
     }
 
     /// Runs input fill closures, reporting what they throw as an inference error.
-    private func fillInputs(_ body: () throws -> Void) throws(FaceScopeError) {
+    private func fillInputs(_ body: () throws -> Void) throws(InferenceError) {
         do {
             try body()
-        } catch let error as FaceScopeError {
+        } catch let error as InferenceError {
             throw error
         } catch {
-            throw .inference("could not fill an input tensor: \(error)")
+            throw .local("could not fill an input tensor: \(error)")
         }
     }
 
@@ -597,19 +597,19 @@ public final class TritonClient: Sendable {
     }
 
     /// Throws the server's error for a reply other than 200.
-    private func check(_ response: HTTPResponse, endpoint: Int, what: String) throws(FaceScopeError) {
+    private func check(_ response: HTTPResponse, endpoint: Int, what: String) throws(InferenceError) {
         guard response.status != 200 else { return }
-        if let message = InferProtocol.errorMessage(response.body) { throw .inference(message) }
-        throw .inference(
+        if let message = InferProtocol.errorMessage(response.body) { throw .rejected(message) }
+        throw .rejected(
             "Triton at \(endpoints.endpoints[endpoint]) answered HTTP \(response.status) to \(what)\(snippet(response.body))"
         )
     }
 
-    private func get(_ path: String) throws(FaceScopeError) -> HTTPResponse {
+    private func get(_ path: String) throws(InferenceError) -> HTTPResponse {
         try trySend(method: "GET", path: path).mapError(\.error).get().0
     }
 
-    private func getJSON(_ path: String, what: String) throws(FaceScopeError) -> JSONValue {
+    private func getJSON(_ path: String, what: String) throws(InferenceError) -> JSONValue {
         let (response, endpoint) = try trySend(method: "GET", path: path).mapError(\.error).get()
         try check(response, endpoint: endpoint, what: what)
         let parsed: Result<JSONValue, JSONParseError> = response.body.withUnsafeBufferPointer { buffer in
@@ -618,13 +618,13 @@ public final class TritonClient: Sendable {
         switch parsed {
         case .success(let value): return value
         case .failure(let error):
-            throw .inference("Triton at \(endpoints.endpoints[endpoint]) sent invalid JSON as \(what): \(error)")
+            throw .malformedReply("Triton at \(endpoints.endpoints[endpoint]) sent invalid JSON as \(what): \(error)")
         }
     }
 
     /// No server answered.
     struct Unreachable: Error {
-        var error: FaceScopeError
+        var error: InferenceError
     }
 
     /// `send` with a handle from the pool.
@@ -634,7 +634,7 @@ public final class TritonClient: Sendable {
     ) -> Result<(HTTPResponse, Int), Unreachable> {
         do {
             return .success(
-                try pool.withHandle { (handle) throws(FaceScopeError) -> (HTTPResponse, Int) in
+                try pool.withHandle { (handle) throws(InferenceError) -> (HTTPResponse, Int) in
                     try send(
                         handle: handle, method: method, path: path, body: body, headers: headers, only: only,
                         retries: retries)
@@ -648,13 +648,13 @@ public final class TritonClient: Sendable {
     /// (on another server first, when there is one). Returns the reply (any status but 503) and
     /// the index of the server that sent it. `prepare` runs before each attempt with the chosen
     /// server's index.
-    /// - Throws: `FaceScopeError.inference` naming the server(s) and libcurl's reason when no
+    /// - Throws: `InferenceError` naming the server(s) and libcurl's reason when no
     ///   attempt got a reply.
     private func send(
         handle: CurlHandle, method: String, path: String, body: UnsafeRawBufferPointer?, headers: [String],
         only: Int? = nil, retries: Int? = nil, replyLimit: Int = TritonClient.smallReplyLimit,
-        prepare: ((Int) throws(FaceScopeError) -> Void)? = nil
-    ) throws(FaceScopeError) -> (HTTPResponse, Int) {
+        prepare: ((Int) throws(InferenceError) -> Void)? = nil
+    ) throws(InferenceError) -> (HTTPResponse, Int) {
         let maxRetries = retries ?? configuration.maxRetries
         let started = ContinuousClock.now
         let servers = endpoints.endpoints
@@ -679,18 +679,18 @@ public final class TritonClient: Sendable {
             case .success(let response):
                 failure = "HTTP 503 (unavailable)" + snippet(response.body)
             case .failure(let error) where error.tooLarge:
-                throw .inference(
+                throw .malformedReply(
                     "Triton at \(servers[index]) sent a reply to \(method) \(path) larger than FaceScope's "
                         + "limit of \(Self.sizeText(replyLimit)) for it; stopped reading. Is TRITON_SERVER_URL "
                         + "a Triton server, and the model the one FaceScope expects?")
             case .failure(let error) where error.notHTTP1:
-                throw .inference(
+                throw .malformedReply(
                     "\(servers[index]) does not answer HTTP/1.1 (it sent HTTP/2 frames): it is a gRPC port; "
                         + "FaceScope speaks HTTP: use Triton's HTTP port (8000) in TRITON_SERVER_URL")
             case .failure(let error):
                 failure = error.message
                 guard error.retryable else {
-                    throw .inference(
+                    throw .transport(
                         "request to Triton at \(servers[index]) (\(method) \(path)) failed: \(TerminalText.sanitize(failure))"
                     )
                 }

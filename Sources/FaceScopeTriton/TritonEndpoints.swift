@@ -55,8 +55,8 @@ public struct TritonEndpoints: Sendable, Equatable, CustomStringConvertible {
     public var allLoopback: Bool { endpoints.allSatisfy(\.isLoopback) }
 
     /// Parses a `TRITON_SERVER_URL` value.
-    /// - Throws: `FaceScopeError.usage` naming the bad part.
-    public static func parse(_ text: String) throws(FaceScopeError) -> TritonEndpoints {
+    /// - Throws: `InferenceError.invalidEndpoint` naming the bad part.
+    public static func parse(_ text: String) throws(InferenceError) -> TritonEndpoints {
         var result: [TritonEndpoint] = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let trimmed = item.trimmingSpaces()
@@ -64,14 +64,15 @@ public struct TritonEndpoints: Sendable, Equatable, CustomStringConvertible {
             result.append(try parseOne(String(trimmed), whole: text))
         }
         guard !result.isEmpty else {
-            throw .usage("TRITON_SERVER_URL is empty: give host:port or http://host:port, comma-separated for several")
+            throw .invalidEndpoint(
+                "TRITON_SERVER_URL is empty: give host:port or http://host:port, comma-separated for several")
         }
         return TritonEndpoints(result)
     }
 
-    static func parseOne(_ item: String, whole: String) throws(FaceScopeError) -> TritonEndpoint {
+    static func parseOne(_ item: String, whole: String) throws(InferenceError) -> TritonEndpoint {
         let bad = { (why: String) in
-            FaceScopeError.usage("invalid TRITON_SERVER_URL '\(TerminalText.sanitize(whole))': \(why)")
+            InferenceError.invalidEndpoint("invalid TRITON_SERVER_URL '\(TerminalText.sanitize(whole))': \(why)")
         }
         var scheme = "http"
         var rest = Substring(item)

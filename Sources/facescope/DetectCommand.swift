@@ -140,8 +140,9 @@ struct DetectCommand: ParsableCommand {
         }) {
         case .success(let made):
             pipeline = made
-        case .failure(.unavailable(let message)):
+        case .failure(.inference(let error)) where error.kind == .unavailable:
             // Unreachable before the first image: most likely a wrong URL, so no waiting.
+            let message = error.message
             let n = collected.files.count
             throw PartialFailure(
                 message:

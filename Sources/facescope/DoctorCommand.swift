@@ -16,7 +16,7 @@ struct DoctorCommand: ParsableCommand {
     var json = false
 
     static func storeChecks(_ settings: Settings) -> [HealthCheck] {
-        let result = Result { () throws(FaceScopeError) -> [HealthCheck] in
+        let result = Result { () throws(StoreError) -> [HealthCheck] in
             let store = try RedisStore.open(settings: settings, access: .read)
             return try store.healthChecks() + [try documentCheck(store)]
         }
@@ -28,7 +28,7 @@ struct DoctorCommand: ParsableCommand {
 
     /// Reads every stored document (page by page, from the keys) and reports those FaceScope
     /// cannot read.
-    static func documentCheck(_ store: RedisStore) throws(FaceScopeError) -> HealthCheck {
+    static func documentCheck(_ store: RedisStore) throws(StoreError) -> HealthCheck {
         var total = 0
         try store.forEachStoredDocument { total += $0.count }
         let skipped = store.skippedDocuments()

@@ -16,7 +16,7 @@ enum TritonDoctor {
         }
         defer { client.close() }
         var checks: [HealthCheck] = []
-        switch Result(catching: { () throws(FaceScopeError) in try client.serverReady() }) {
+        switch Result(catching: { () throws(InferenceError) in try client.serverReady() }) {
         case .success(true):
             checks.append(HealthCheck(name: "triton", ok: true, detail: "ready at \(client.endpoints)"))
         case .success(false):
@@ -31,7 +31,7 @@ enum TritonDoctor {
         if !settings.recognitionModel.isEmpty { models.append((settings.recognitionModel, .faceRecognition, false)) }
         for (model, contract, required) in models {
             let name = "model " + TerminalText.sanitize(model)
-            let result = Result { () throws(FaceScopeError) -> String in
+            let result = Result { () throws(InferenceError) -> String in
                 guard try client.modelReady(model, version: version) else { return "" }
                 let config = try client.verify(model: model, version: version, contract: contract)
                 var detail = "ready, matches the \(contract.role) contract, max batch \(config.maxBatchSize)"
@@ -50,7 +50,7 @@ enum TritonDoctor {
                 checks.append(HealthCheck(name: name, ok: false, detail: error.description))
             }
         }
-        switch Result(catching: { () throws(FaceScopeError) in try client.transport() }) {
+        switch Result(catching: { () throws(InferenceError) in try client.transport() }) {
         case .success(.sharedMemory):
             checks.append(HealthCheck(name: "tensor transport", ok: true, detail: "system shared memory (same host)"))
         case .success(.http(let reason)):

@@ -46,15 +46,17 @@ struct FaceScopeCommand: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
-        } catch let error as FaceScopeError {
-            printError(error.description)
-            Foundation.exit(error.exitCode)
         } catch let error as PartialFailure {
             printError(error.message)
             Foundation.exit(1)
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
         } catch {
+            // Every layer's error (store, inference, image) becomes a message and a status here.
+            if let known = FaceScopeError.from(error) {
+                printError(known.description)
+                Foundation.exit(known.exitCode)
+            }
             let code = exitCode(for: error)
             if code == .success || code == .failure {
                 exit(withError: error)

@@ -56,7 +56,7 @@ struct PruneCommand: ParsableCommand {
         var checked = 0
         var removed = 0
         var kept: [String: Int] = [:]
-        try s.forEachPage(filter: filter) { page throws(FaceScopeError) in
+        try s.forEachPage(filter: filter) { page throws(StoreError) in
             var gone: [(pk: String, filename: String)] = []
             for doc in page {
                 switch checker.presence(of: doc.filename) {

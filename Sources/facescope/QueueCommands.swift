@@ -196,13 +196,12 @@ struct WorkerCommand: ParsableCommand {
         let pipeline: DetectionPipeline
         do throws(FaceScopeError) {
             pipeline = try services.pipeline(client: client, dbscan: dbscan, landmarks: !noLandmarks)
-        } catch .unavailable(let message) {
+        } catch {
+            guard case .inference(let failure) = error, failure.kind == .unavailable else { throw error }
             throw PartialFailure(
                 message:
-                    "\(DetectCommand.clause(message)); the worker took nothing from the queue: start it again when Triton is up"
-            )
-        } catch {
-            throw error
+                    "\(DetectCommand.clause(failure.message)); the worker took nothing from the queue: start it again "
+                    + "when Triton is up")
         }
         if let note = pipeline.recognitionNote, !noLandmarks {
             if pipeline.recognitionUnfit { printWarning(note) } else { printNote(note) }

@@ -276,7 +276,7 @@ struct DecoderErrorTests {
     @Test("a truncated JPEG is refused as truncated")
     func truncated() {
         let path = Fixtures.path("truncated.jpg")
-        let reason = fileErrorReason(path: path) { () throws(FaceScopeError) in
+        let reason = fileErrorReason(path: path) { () throws(ImageError) in
             _ = try ImageDecoder.decode(path: path, maxPixels: Fixtures.maxPixels)
         }
         #expect(reason?.hasPrefix("truncated JPEG") == true, "\(reason ?? "")")
@@ -287,7 +287,7 @@ struct DecoderErrorTests {
     @Test("JPEG magic followed by garbage is refused as corrupt")
     func corrupt() {
         let path = Fixtures.path("corrupt.jpg")
-        let reason = fileErrorReason(path: path) { () throws(FaceScopeError) in
+        let reason = fileErrorReason(path: path) { () throws(ImageError) in
             _ = try ImageDecoder.decode(path: path, maxPixels: Fixtures.maxPixels)
         }
         #expect(reason?.hasPrefix("corrupt JPEG") == true, "\(reason ?? "")")
@@ -296,7 +296,7 @@ struct DecoderErrorTests {
     @Test("a text file named .jpg is not an image")
     func textFile() {
         let path = Fixtures.path("text.jpg")
-        let reason = fileErrorReason(path: path) { () throws(FaceScopeError) in
+        let reason = fileErrorReason(path: path) { () throws(ImageError) in
             _ = try ImageDecoder.decode(path: path, maxPixels: Fixtures.maxPixels)
         }
         #expect(reason == "not an image: the contents are not JPEG, PNG or WebP")
@@ -305,12 +305,12 @@ struct DecoderErrorTests {
     @Test("an empty file is refused")
     func emptyFile() {
         let path = Fixtures.path("empty.jpg")
-        let reason = fileErrorReason(path: path) { () throws(FaceScopeError) in
+        let reason = fileErrorReason(path: path) { () throws(ImageError) in
             _ = try ImageDecoder.decode(path: path, maxPixels: Fixtures.maxPixels)
         }
         #expect(reason == "empty file")
         #expect(
-            fileErrorReason(path: "blob") { () throws(FaceScopeError) in
+            fileErrorReason(path: "blob") { () throws(ImageError) in
                 _ = try ImageDecoder.decode(data: [], name: "blob", maxPixels: 10)
             } == "empty file")
     }
@@ -318,13 +318,13 @@ struct DecoderErrorTests {
     @Test("HEIF magic without a real image is refused as corrupt HEIC")
     func heicMagicOnly() {
         let path = Fixtures.path("photo.heic")
-        let reason = fileErrorReason(path: path) { () throws(FaceScopeError) in
+        let reason = fileErrorReason(path: path) { () throws(ImageError) in
             _ = try ImageDecoder.decode(path: path, maxPixels: Fixtures.maxPixels)
         }
         #expect(reason?.hasPrefix("corrupt HEIC: ") == true, "\(reason ?? "")")
         let mif1 = [0, 0, 0, 16] + Array("ftypmif1".utf8) + [0, 0, 0, 0]
         #expect(
-            fileErrorReason(path: "a.heif") { () throws(FaceScopeError) in
+            fileErrorReason(path: "a.heif") { () throws(ImageError) in
                 _ = try ImageDecoder.decode(data: mif1, name: "a.heif", maxPixels: 10)
             }?.hasPrefix("corrupt HEIC: ") == true)
     }
@@ -333,7 +333,7 @@ struct DecoderErrorTests {
     func declaredHuge() {
         for (name, side) in [("huge.png", 100_000), ("huge.jpg", 60_000)] {
             let path = Fixtures.path(name)
-            let reason = fileErrorReason(path: path) { () throws(FaceScopeError) in
+            let reason = fileErrorReason(path: path) { () throws(ImageError) in
                 _ = try ImageDecoder.decode(path: path, maxPixels: Fixtures.maxPixels)
             }
             #expect(
@@ -350,7 +350,7 @@ struct DecoderErrorTests {
         // Stored size: the PNG is stored 48x64 (orientation 6).
         let stored = name.hasSuffix(".png") ? "48 x 64" : "64 x 48"
         #expect(
-            fileErrorReason(path: path) { () throws(FaceScopeError) in
+            fileErrorReason(path: path) { () throws(ImageError) in
                 _ = try ImageDecoder.decode(path: path, maxPixels: 3071)
             } == "\(stored) = 3072 pixels exceeds the limit of 3071 (FACESCOPE_MAX_PIXELS)")
         #expect(throws: Never.self) { try ImageDecoder.decode(path: path, maxPixels: 3072) }
@@ -360,11 +360,11 @@ struct DecoderErrorTests {
     func unreadable() throws {
         let missing = Fixtures.path("no-such-file.jpg")
         #expect(
-            fileErrorReason(path: missing) { () throws(FaceScopeError) in
+            fileErrorReason(path: missing) { () throws(ImageError) in
                 _ = try ImageDecoder.decode(path: missing, maxPixels: 10)
             } == "cannot open: no such file or directory")
         #expect(
-            fileErrorReason(path: Fixtures.directory) { () throws(FaceScopeError) in
+            fileErrorReason(path: Fixtures.directory) { () throws(ImageError) in
                 _ = try ImageDecoder.decode(path: Fixtures.directory, maxPixels: 10)
             } == "is a directory, not an image file")
         // A sparse 300 MiB file: refused from its size, never read.
@@ -373,7 +373,7 @@ struct DecoderErrorTests {
         defer { try? FileManager.default.removeItem(atPath: big) }
         #expect(truncate(big, 300 * 1024 * 1024) == 0)
         #expect(
-            fileErrorReason(path: big) { () throws(FaceScopeError) in
+            fileErrorReason(path: big) { () throws(ImageError) in
                 _ = try ImageDecoder.decode(path: big, maxPixels: 10)
             } == "the file is 314572800 bytes; image files over 256 MiB are refused")
     }

@@ -51,12 +51,12 @@ struct HEIFTests {
     @Test("a truncated HEIC is refused, naming the file")
     func truncated() {
         let path = Fixtures.path("truncated.heic")
-        let reason = fileErrorReason(path: path) { () throws(FaceScopeError) in
+        let reason = fileErrorReason(path: path) { () throws(ImageError) in
             _ = try ImageDecoder.decode(path: path, maxPixels: Fixtures.maxPixels)
         }
         #expect(reason?.hasPrefix("truncated HEIC (") == true, "\(reason ?? "")")
         #expect(
-            fileErrorReason(path: path) { () throws(FaceScopeError) in
+            fileErrorReason(path: path) { () throws(ImageError) in
                 _ = try ImageDecoder.readSize(path: path)
             }?.hasPrefix("truncated HEIC (") == true)
     }
@@ -65,7 +65,7 @@ struct HEIFTests {
     func cutImageData() throws {
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.path("marker.heic"))))
         let cut = Array(bytes.prefix(bytes.count - 100))
-        let reason = fileErrorReason(path: "cut.heic") { () throws(FaceScopeError) in
+        let reason = fileErrorReason(path: "cut.heic") { () throws(ImageError) in
             _ = try ImageDecoder.decode(data: cut, name: "cut.heic", maxPixels: Fixtures.maxPixels)
         }
         #expect(reason?.hasPrefix("truncated HEIC (") == true, "\(reason ?? "")")
@@ -77,11 +77,11 @@ struct HEIFTests {
             let path = Fixtures.path(name)
             // The size checked is the displayed (upright) one.
             #expect(
-                fileErrorReason(path: path) { () throws(FaceScopeError) in
+                fileErrorReason(path: path) { () throws(ImageError) in
                     _ = try ImageDecoder.decode(path: path, maxPixels: 3071)
                 } == "64 x 48 = 3072 pixels exceeds the limit of 3071 (FACESCOPE_MAX_PIXELS)")
             #expect(
-                fileErrorReason(path: path) { () throws(FaceScopeError) in
+                fileErrorReason(path: path) { () throws(ImageError) in
                     _ = try ImageDecoder.decodeScaled(path: path, maxWidth: 8, maxHeight: 8, maxPixels: 100)
                 } == "64 x 48 = 3072 pixels exceeds the limit of 100 (FACESCOPE_MAX_PIXELS)")
             #expect(throws: Never.self) { try ImageDecoder.decode(path: path, maxPixels: 3072) }
@@ -97,7 +97,7 @@ struct HEIFTests {
             OrientationTests.expectUprightMarker(image, tolerance: 24)
         } else {
             #expect(
-                fileErrorReason(path: path) { () throws(FaceScopeError) in
+                fileErrorReason(path: path) { () throws(ImageError) in
                     _ = try ImageDecoder.decode(path: path, maxPixels: Fixtures.maxPixels)
                 } == "AVIF is not supported by this build: libheif has no AV1 decoder (convert it to JPEG, PNG or WebP)"
             )

@@ -160,7 +160,7 @@ struct ScaledDecodeTests {
         let png = Fixtures.path("orient-6.png")
         #expect(try ScaledJPEG(bytes: try ImageDecoder.readFile(png), name: png, maxPixels: Fixtures.maxPixels) == nil)
         let jpeg = Fixtures.path("orient-6.jpg")
-        let reason = fileErrorReason(path: jpeg) { () throws(FaceScopeError) in
+        let reason = fileErrorReason(path: jpeg) { () throws(ImageError) in
             _ = try ScaledJPEG(bytes: try ImageDecoder.readFile(jpeg), name: jpeg, maxPixels: 100)
         }
         #expect(reason?.contains("exceeds the limit") == true)

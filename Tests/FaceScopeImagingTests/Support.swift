@@ -33,17 +33,14 @@ enum Fixtures {
 /// The reason of a `FaceScopeError.file`, checking it names `path`; nil (and a recorded issue) if
 /// the call did not fail that way.
 func fileErrorReason(
-    path: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws(FaceScopeError) -> Void
+    path: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws(ImageError) -> Void
 ) -> String? {
     do {
         try body()
         Issue.record("expected an error for \(path)", sourceLocation: sourceLocation)
         return nil
     } catch {
-        guard case .file(let p, let reason) = error else {
-            Issue.record("expected a file error, got \(error)", sourceLocation: sourceLocation)
-            return nil
-        }
+        let (p, reason) = (error.path, error.reason)
         #expect(p == path, sourceLocation: sourceLocation)
         #expect(error.description.hasPrefix(path + ": "), sourceLocation: sourceLocation)
         return reason

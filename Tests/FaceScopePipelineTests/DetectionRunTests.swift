@@ -126,8 +126,8 @@ struct DetectionRunTests {
     func analyzerFailure() throws {
         let folder = try Folder(Self.names)
         let store = InMemoryDocumentStore()
-        let analyzer = ScriptedAnalyzer { file throws(FaceScopeError) in
-            if file.filename == "c.jpg" { throw .file(path: file.path, reason: "not an image") }
+        let analyzer = ScriptedAnalyzer { file throws(AnalysisError) in
+            if file.filename == "c.jpg" { throw .image(ImageError(path: file.path, reason: "not an image")) }
             return Self.document(file)
         }
         let (summary, failed) = try run(analyzer, store, folder.files(Self.names), batch: 2)
@@ -139,7 +139,7 @@ struct DetectionRunTests {
     func storeRefusesOne() throws {
         let folder = try Folder(Self.names)
         let store = InMemoryDocumentStore()
-        store.failSaving("b.jpg", with: .redis("b.jpg: Redis refused the document: too big"))
+        store.failSaving("b.jpg", with: .refused("b.jpg: Redis refused the document: too big"))
         let (summary, failed) = try run(ScriptedAnalyzer { Self.document($0) }, store, folder.files(Self.names))
         #expect(failed == ["b.jpg"] && summary.failed == 1 && summary.images == 4)
         #expect(!store.all.map(\.filename).contains("b.jpg") && store.all.count == 4)
@@ -182,12 +182,12 @@ struct DetectionRunTests {
         let folder = try Folder(Self.names)
         let store = InMemoryDocumentStore()
         let outages = Mutex(1)
-        let analyzer = ScriptedAnalyzer { file throws(FaceScopeError) in
+        let analyzer = ScriptedAnalyzer { file throws(AnalysisError) in
             let down = outages.withLock { left in
                 defer { left = max(0, left - 1) }
                 return left > 0
             }
-            if down { throw .unavailable("Triton is not ready (503)") }
+            if down { throw .inference(.unavailable("Triton is not ready (503)")) }
             return Self.document(file)
         }
         let (summary, failed) = try run(analyzer, store, folder.files(Self.names))
@@ -199,8 +199,8 @@ struct DetectionRunTests {
     func outageStays() throws {
         let folder = try Folder(Self.names)
         let store = InMemoryDocumentStore()
-        let analyzer = ScriptedAnalyzer { _ throws(FaceScopeError) -> ImageDocument in
-            throw .unavailable("Triton is not ready (503)")
+        let analyzer = ScriptedAnalyzer { _ throws(AnalysisError) -> ImageDocument in
+            throw .inference(.unavailable("Triton is not ready (503)"))
         }
         let (summary, failed) = try run(analyzer, store, folder.files(Self.names), outageWait: 0.03)
         #expect(summary.stopped != nil && failed.isEmpty && summary.left == 5 && store.all.isEmpty)

@@ -82,8 +82,8 @@ struct DetectionWorkerTests {
     @Test("Triton staying away ends the run with the reason; nothing stored changes")
     func unavailable() {
         let library = InMemoryLibrary([Self.document("a.jpg", [Self.face(0, label: 7, axis: 1)])])
-        let analyzer = ScriptedAnalyzer { _ throws(FaceScopeError) -> ImageDocument in
-            throw .unavailable("Triton is not ready (503)")
+        let analyzer = ScriptedAnalyzer { _ throws(AnalysisError) -> ImageDocument in
+            throw .inference(.unavailable("Triton is not ready (503)"))
         }
         let mailbox = Mailbox()
         let worker = DetectionWorker(

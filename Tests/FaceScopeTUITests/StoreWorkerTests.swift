@@ -31,7 +31,7 @@ struct StoreWorkerTests {
     static func worker(_ library: InMemoryLibrary) -> (StoreWorker, Mailbox, opens: Counter) {
         let mailbox = Mailbox()
         let opens = Counter()
-        let worker = StoreWorker(mailbox: mailbox) { () throws(FaceScopeError) -> any PhotoLibrary in
+        let worker = StoreWorker(mailbox: mailbox) { () throws(StoreError) -> any PhotoLibrary in
             opens.add()
             return library
         }

@@ -77,7 +77,8 @@ import Testing
     @Test func persistent503GivesUpAfterTheRetries() throws {
         let server = try FakeHTTPServer(responses: [], fallback: .json(503, #"{"error":"overloaded"}"#))
         let client = try Self.client(server.url, retries: 2)
-        #expect(throws: FaceScopeError.self) { try client.modelConfig("facenet") }
+        let error = #expect(throws: InferenceError.self) { try client.modelConfig("facenet") }
+        #expect(error?.kind == .unavailable, "a server answering 503 is away for now: a batch pauses for it")
         #expect(server.requests.count == 3)
         do {
             _ = try client.modelConfig("facenet")
@@ -94,11 +95,11 @@ import Testing
         ])
         let client = try Self.client(server.url)
         let input = TensorInput(name: "input_1", shape: [1], floats: [0])
-        #expect(throws: FaceScopeError.inference("unexpected shape for input 'input_1'\u{FFFD}[2J")) {
+        #expect(throws: InferenceError.rejected("unexpected shape for input 'input_1'\u{FFFD}[2J")) {
             try client.infer(model: "facenet", inputs: [input], outputs: ["o"])
         }
         #expect(
-            throws: FaceScopeError.inference(
+            throws: InferenceError.rejected(
                 "Triton at http://\(server.url) answered HTTP 404 to model metadata: not here")
         ) {
             try client.modelMetadata("facenet")
@@ -169,7 +170,7 @@ import Testing
                 == .http(
                     reason: "http://10.255.255.1:8000 is not on this host (shared memory needs a loopback address)"))
         let forced = try Self.client("10.255.255.1:8000", transport: .sharedMemory)
-        #expect(throws: FaceScopeError.self) { try forced.transport() }
+        #expect(throws: InferenceError.self) { try forced.transport() }
     }
 
     @Test func sharedMemoryRegionsAreUniqueAndUnlinked() throws {
@@ -185,7 +186,7 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: "/dev/shm" + key))
         }
         #expect(!FileManager.default.fileExists(atPath: "/dev/shm" + key))
-        #expect(throws: FaceScopeError.self) { try SharedMemoryRegion(byteSize: 0) }
+        #expect(throws: InferenceError.self) { try SharedMemoryRegion(byteSize: 0) }
     }
 }
 

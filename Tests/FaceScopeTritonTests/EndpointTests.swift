@@ -34,10 +34,11 @@ import Testing
                 _ = try TritonEndpoints.parse(text)
                 Issue.record("'\(text)' parsed")
             } catch {
-                guard case .usage(let message) = error else {
-                    Issue.record("not a usage error: \(error)")
+                guard error.kind == .invalidEndpoint else {
+                    Issue.record("not an invalid-endpoint error: \(error)")
                     continue
                 }
+                let message = error.message
                 #expect(message.contains(why), "\(message)")
                 if !text.allSatisfy({ $0 == " " || $0 == "," }) { #expect(message.contains("'\(text)'"), "\(message)") }
             }

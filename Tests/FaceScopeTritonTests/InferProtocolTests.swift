@@ -43,11 +43,11 @@ func leBytes(_ floats: [Float]) -> [UInt8] {
 
     @Test func inputSizeMustFitItsShape() {
         let short = TensorInput(name: "input_1", datatype: .fp32, shape: [1, 3], bytes: [0, 0, 0, 0])
-        #expect(throws: FaceScopeError.inference("input 'input_1' has 4 bytes, but FP32 [1,3] takes 12")) {
+        #expect(throws: InferenceError.local("input 'input_1' has 4 bytes, but FP32 [1,3] takes 12")) {
             try short.validate()
         }
         let negative = TensorInput(name: "x", datatype: .uint8, shape: [-1, 3], bytes: [])
-        #expect(throws: FaceScopeError.inference("input 'x' has an invalid shape [-1,3]")) { try negative.validate() }
+        #expect(throws: InferenceError.local("input 'x' has an invalid shape [-1,3]")) { try negative.validate() }
         let filled = TensorInput(name: "x", datatype: .fp16, shape: [2, 5]) { _ in }
         #expect(filled.byteCount == 20)
     }
@@ -109,27 +109,27 @@ func leBytes(_ floats: [Float]) -> [UInt8] {
     @Test func malformedRepliesAreErrors() {
         let good = #"{"outputs":[{"name":"a","datatype":"FP32","shape":[2],"parameters":{"binary_data_size":8}}]}"#
         let header = Array(good.utf8)
-        #expect(throws: FaceScopeError.self) {
+        #expect(throws: InferenceError.self) {
             // Truncated binary part.
             try InferProtocol.parseResponse(body: header + [0, 0, 0], headerLength: header.count)
         }
-        #expect(throws: FaceScopeError.self) {
+        #expect(throws: InferenceError.self) {
             try InferProtocol.parseResponse(body: header, headerLength: header.count + 1)
         }
-        #expect(throws: FaceScopeError.self) {
+        #expect(throws: InferenceError.self) {
             try InferProtocol.parseResponse(body: Array("{".utf8), headerLength: nil)
         }
-        #expect(throws: FaceScopeError.self) {
+        #expect(throws: InferenceError.self) {
             try InferProtocol.parseResponse(body: Array("{}".utf8), headerLength: nil)
         }
-        #expect(throws: FaceScopeError.self) {
+        #expect(throws: InferenceError.self) {
             try InferProtocol.parseResponse(
                 body: Array(#"{"outputs":[{"name":"a","datatype":"FP99","shape":[1]}]}"#.utf8), headerLength: nil)
         }
         let output = TensorOutput(name: "o", datatype: .uint8, shape: [2], data: [1, 2])
-        #expect(throws: FaceScopeError.inference("output 'o' is UINT8, not FP32")) { try output.floats() }
+        #expect(throws: InferenceError.malformedReply("output 'o' is UINT8, not FP32")) { try output.floats() }
         let odd = TensorOutput(name: "o", datatype: .fp32, shape: [2], data: [1, 2, 3, 4])
-        #expect(throws: FaceScopeError.inference("output 'o' has 4 bytes for FP32 [2]")) { try odd.floats() }
+        #expect(throws: InferenceError.malformedReply("output 'o' has 4 bytes for FP32 [2]")) { try odd.floats() }
     }
 
     @Test func errorBodiesGiveTheServersTextSanitized() {

@@ -43,8 +43,8 @@ import Testing
         #expect(
             strings.maxBatchSize == 4 && strings.inputs[0].dims == [150, 150, 3]
                 && strings.inputs[0].datatype == "UINT8")
-        #expect(throws: FaceScopeError.self) { try Self.config(#"{"max_batch_size":1}"#) }
-        #expect(throws: FaceScopeError.self) { try Self.metadata(#"{"name":"m","inputs":[{"name":"i"}]}"#) }
+        #expect(throws: InferenceError.self) { try Self.config(#"{"max_batch_size":1}"#) }
+        #expect(throws: InferenceError.self) { try Self.metadata(#"{"name":"m","inputs":[{"name":"i"}]}"#) }
     }
 }
 
@@ -75,7 +75,7 @@ import Testing
         var m = try ModelInfoTests.metadata()
         m.outputs[0].shape = [-1, 1, 13, 23]
         #expect(
-            throws: FaceScopeError.inference(
+            throws: InferenceError.contractMismatch(
                 "Triton model 'facenet' does not fit FaceScope's FaceNet face detector (per its metadata): output "
                     + "'output_cov/Sigmoid' is FP32 [-1,1,13,23], expected FP32 [1,26,46] (or [-1,1,26,46] batched)")
         ) { try ModelContract.faceNet.verify(m) }
@@ -84,7 +84,7 @@ import Testing
         m.inputs[0].datatype = "UINT8"
         m.outputs.removeLast()
         #expect(
-            throws: FaceScopeError.inference(
+            throws: InferenceError.contractMismatch(
                 "Triton model 'facenet' does not fit FaceScope's FaceNet face detector (per its metadata): input "
                     + "'input_1' is UINT8 [-1,3,416,736], expected FP32 or FP16 [3,416,736] (or [-1,3,416,736] batched); it has "
                     + "no output 'output_bbox/BiasAdd' (its outputs: 'output_cov/Sigmoid')")
@@ -93,7 +93,7 @@ import Testing
         m = try ModelInfoTests.metadata()
         m.inputs.append(TensorMetadata(name: "extra", datatype: "FP32", shape: [1]))
         #expect(
-            throws: FaceScopeError.inference(
+            throws: InferenceError.contractMismatch(
                 "Triton model 'facenet' does not fit FaceScope's FaceNet face detector (per its metadata): it has "
                     + "input(s) FaceScope does not send: 'extra'")
         ) { try ModelContract.faceNet.verify(m) }
@@ -102,7 +102,7 @@ import Testing
         do {
             try ModelContract.fpeNet.verify(try ModelInfoTests.metadata())
             Issue.record("facenet passed as FPENet")
-        } catch let error as FaceScopeError {
+        } catch let error as InferenceError {
             #expect(error.description.contains("it has no input 'input_face_images' (its inputs: 'input_1')"))
             #expect(error.description.contains("FPENet landmark estimator"))
         }
@@ -112,7 +112,7 @@ import Testing
         var c = try ModelInfoTests.config()
         c.inputs[0].dims = [3, 544, 960]
         #expect(
-            throws: FaceScopeError.inference(
+            throws: InferenceError.contractMismatch(
                 "Triton model 'facenet' does not fit FaceScope's FaceNet face detector (per its configuration): input "
                     + "'input_1' is FP32 [3,544,960], expected FP32 or FP16 [3,416,736]")
         ) { try ModelContract.faceNet.verify(c) }
@@ -134,7 +134,7 @@ import Testing
             inputs: [ConfigTensor(name: "input_chip", datatype: "FP16", dims: [150, 150, 3])],
             outputs: [], parameters: [:])
         #expect(ModelContract.faceRecognition.inputDatatype("input_chip", in: config) == .fp16)
-        #expect(throws: FaceScopeError.self) {
+        #expect(throws: InferenceError.self) {
             try ModelContract.faceNet.verify(
                 ModelConfig(
                     name: "facenet", maxBatchSize: 1,

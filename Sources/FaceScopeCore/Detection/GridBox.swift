@@ -36,15 +36,15 @@ public enum GridBox {
     ///   - boxes: `output_bbox/BiasAdd` of the same batch, `[N,4,26,46]`.
     ///   - imageIndex: which image of the batch to decode.
     ///   - threshold: the minimum coverage of a candidate.
-    /// - Throws: `FaceScopeError.inference` when the buffers are too small for `imageIndex`.
+    /// - Throws: `InferenceError` (a malformed reply) when the buffers are too small for `imageIndex`.
     public static func decode(
         coverage: UnsafeBufferPointer<Float>, boxes: UnsafeBufferPointer<Float>, imageIndex: Int = 0,
         threshold: Double = DetectionSettings.defaultCoverageThreshold
-    ) throws(FaceScopeError) -> [Detection] {
+    ) throws(InferenceError) -> [Detection] {
         let covBase = imageIndex * coverageCount
         let boxBase = imageIndex * boxCount
         guard imageIndex >= 0, coverage.count >= covBase + coverageCount, boxes.count >= boxBase + boxCount else {
-            throw .inference(
+            throw .malformedReply(
                 "FaceNet output too small for image \(imageIndex): \(coverage.count) coverage and \(boxes.count) box "
                     + "values, expected at least \(covBase + coverageCount) and \(boxBase + boxCount)")
         }
@@ -76,10 +76,10 @@ public enum GridBox {
     public static func decode(
         coverage: [Float], boxes: [Float], imageIndex: Int = 0,
         threshold: Double = DetectionSettings.defaultCoverageThreshold
-    ) throws(FaceScopeError) -> [Detection] {
-        let result: Result<[Detection], FaceScopeError> = coverage.withUnsafeBufferPointer { cov in
+    ) throws(InferenceError) -> [Detection] {
+        let result: Result<[Detection], InferenceError> = coverage.withUnsafeBufferPointer { cov in
             boxes.withUnsafeBufferPointer { box in
-                do throws(FaceScopeError) {
+                do throws(InferenceError) {
                     return .success(
                         try decode(coverage: cov, boxes: box, imageIndex: imageIndex, threshold: threshold))
                 } catch {
@@ -96,7 +96,7 @@ public enum GridBox {
     public static func faces(
         coverage: UnsafeBufferPointer<Float>, boxes: UnsafeBufferPointer<Float>, imageIndex: Int = 0,
         transform: ImageTransform, settings: DetectionSettings = DetectionSettings()
-    ) throws(FaceScopeError) -> [Detection] {
+    ) throws(InferenceError) -> [Detection] {
         let candidates = try decode(
             coverage: coverage, boxes: boxes, imageIndex: imageIndex, threshold: settings.coverageThreshold)
         return postprocess(candidates: candidates, transform: transform, settings: settings)
@@ -106,7 +106,7 @@ public enum GridBox {
     public static func faces(
         coverage: [Float], boxes: [Float], imageIndex: Int = 0, transform: ImageTransform,
         settings: DetectionSettings = DetectionSettings()
-    ) throws(FaceScopeError) -> [Detection] {
+    ) throws(InferenceError) -> [Detection] {
         let candidates = try decode(
             coverage: coverage, boxes: boxes, imageIndex: imageIndex, threshold: settings.coverageThreshold)
         return postprocess(candidates: candidates, transform: transform, settings: settings)

@@ -51,16 +51,16 @@ public enum FPENet {
     ///   - confidences: `softargmax:1` of the batch, `[N,80]`.
     ///   - faceIndex: which face of the batch.
     ///   - crop: where that face's input was cut from the image.
-    /// - Throws: `FaceScopeError.inference` when the buffers are too small for `faceIndex`.
+    /// - Throws: `InferenceError` (a malformed reply) when the buffers are too small for `faceIndex`.
     public static func keypoints(
         coordinates: UnsafeBufferPointer<Float>, confidences: UnsafeBufferPointer<Float>, faceIndex: Int = 0,
         crop: FaceCrop
-    ) throws(FaceScopeError) -> [Keypoint] {
+    ) throws(InferenceError) -> [Keypoint] {
         let base = faceIndex * keypointCount
         guard faceIndex >= 0, coordinates.count >= 2 * (base + keypointCount),
             confidences.count >= base + keypointCount
         else {
-            throw .inference(
+            throw .malformedReply(
                 "FPENet output too small for face \(faceIndex): \(coordinates.count) coordinates and "
                     + "\(confidences.count) confidences")
         }
@@ -73,10 +73,10 @@ public enum FPENet {
     /// `keypoints` over arrays.
     public static func keypoints(
         coordinates: [Float], confidences: [Float], faceIndex: Int = 0, crop: FaceCrop
-    ) throws(FaceScopeError) -> [Keypoint] {
-        let result: Result<[Keypoint], FaceScopeError> = coordinates.withUnsafeBufferPointer { xy in
+    ) throws(InferenceError) -> [Keypoint] {
+        let result: Result<[Keypoint], InferenceError> = coordinates.withUnsafeBufferPointer { xy in
             confidences.withUnsafeBufferPointer { conf in
-                do throws(FaceScopeError) {
+                do throws(InferenceError) {
                     return .success(try keypoints(coordinates: xy, confidences: conf, faceIndex: faceIndex, crop: crop))
                 } catch {
                     return .failure(error)

@@ -34,20 +34,20 @@ public struct FaceLabelChange: Sendable, Equatable {
 public protocol FaceVectorStore: Sendable {
     /// Calls `body` with batches of the faces that have a descriptor (only the unlabelled ones when
     /// `unlabelledOnly`).
-    func forEachFaceVector(unlabelledOnly: Bool, _ body: ([FaceVector]) throws(FaceScopeError) -> Void)
-        throws(FaceScopeError)
+    func forEachFaceVector(unlabelledOnly: Bool, _ body: ([FaceVector]) throws(StoreError) -> Void)
+        throws(StoreError)
 
     /// Sets faces' labels. Faces removed or re-detected in the meantime are left alone; returns how
     /// many faces were updated.
-    func setFaceLabels(_ changes: [FaceLabelChange]) throws(FaceScopeError) -> Int
+    func setFaceLabels(_ changes: [FaceLabelChange]) throws(StoreError) -> Int
 
     /// Labelled faces near a descriptor, closest first, at most `k` (through the store's vector
     /// index: no scan), with their distances.
-    func nearestLabelledFaces(to embedding: [Float], k: Int) throws(FaceScopeError) -> [(
+    func nearestLabelledFaces(to embedding: [Float], k: Int) throws(StoreError) -> [(
         face: FaceVector, distance: Float
     )]
 
     /// The largest label in use: any face's, or one a name is given to (a person whose faces were
     /// all replaced keeps the name; a new person must not inherit it). nil when there is none.
-    func largestLabel() throws(FaceScopeError) -> Int?
+    func largestLabel() throws(StoreError) -> Int?
 }

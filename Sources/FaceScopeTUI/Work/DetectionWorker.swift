@@ -137,10 +137,8 @@ final class DetectionWorker: @unchecked Sendable {
             }
             return (nil, people)
         } catch {
-            switch error {
-            case .inference, .unavailable: analyzer = nil
-            default: break
-            }
+            // A new client next time, once Triton failed or went away.
+            if case .inference = error { analyzer = nil }
             return (error, nil)
         }
     }
@@ -155,7 +153,7 @@ final class DetectionWorker: @unchecked Sendable {
             var offset = 0
             let page = 1000
             while true {
-                let docs = try store.page(of: source, offset: offset, limit: page).rows
+                let docs = try fromStore(store.page(of: source, offset: offset, limit: page)).rows
                 names += docs.filter { !except.contains($0.pk) }.map(\.filename)
                 if docs.count < page { break }
                 offset += docs.count
@@ -187,7 +185,7 @@ final class TritonWorker: @unchecked Sendable {
         guard queued.setIfClear() else { return }
         queue.async { [self] in
             queued.clear()
-            do throws(FaceScopeError) {
+            do throws(InferenceError) {
                 let client: TritonClient
                 if let existing = self.client {
                     client = existing

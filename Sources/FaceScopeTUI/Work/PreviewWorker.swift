@@ -35,7 +35,7 @@ final class PreviewWorker: @unchecked Sendable {
             let started = Timings.now()
             let content = PreviewBuilder(
                 renderer: renderer, imagesRoot: imagesRoot, maxPixels: maxPixels,
-                decode: { path, width, height throws(FaceScopeError) in
+                decode: { path, width, height throws(ImageError) in
                     try self.decodeCached(path: path, width: width, height: height)
                 }
             ).content(for: request)
@@ -46,7 +46,7 @@ final class PreviewWorker: @unchecked Sendable {
         }
     }
 
-    private func decodeCached(path: String, width: Int, height: Int) throws(FaceScopeError) -> DecodedImage {
+    private func decodeCached(path: String, width: Int, height: Int) throws(ImageError) -> DecodedImage {
         if let cache, cache.path == path, cache.width == width, cache.height == height { return cache.image }
         let started = Timings.now()
         let image = try ImageDecoder.decodeScaled(path: path, maxWidth: width, maxHeight: height, maxPixels: maxPixels)
@@ -61,12 +61,12 @@ struct PreviewBuilder {
     let renderer: any PictureRenderer
     let imagesRoot: String
     let maxPixels: Int
-    let decode: (String, Int, Int) throws(FaceScopeError) -> DecodedImage
+    let decode: (String, Int, Int) throws(ImageError) -> DecodedImage
 
     func content(for request: PreviewRequest) -> PreviewContent {
         let doc = request.document
         let path = ImageFiles.path(of: doc.filename, imagesRoot: imagesRoot)
-        do {
+        do throws(ImageError) {
             var imageWidth = doc.width ?? 0
             var imageHeight = doc.height ?? 0
             // Stored sizes are untrusted: anything implausible is read from the file instead.
@@ -109,7 +109,7 @@ struct PreviewBuilder {
     private func detail(
         _ request: PreviewRequest, path: String, faces: [Face], focus: Int, imageWidth: Int, imageHeight: Int,
         cellAspect: Double
-    ) throws(FaceScopeError) -> PreviewContent {
+    ) throws(ImageError) -> PreviewContent {
         let cell = renderer.cellPixels
         let area = request.area
         let areaAspect = Double(area.width * cell.width) / Double(max(1, area.height * cell.height))

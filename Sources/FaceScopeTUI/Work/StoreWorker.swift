@@ -11,7 +11,7 @@ import Synchronization
 /// and dropped only in blocks run on `queue`); every other stored property is a constant.
 final class StoreWorker: @unchecked Sendable {
     private let queue = DispatchQueue(label: "facescope.tui.redis")
-    private let open: @Sendable () throws(FaceScopeError) -> any PhotoLibrary
+    private let open: @Sendable () throws(StoreError) -> any PhotoLibrary
     private let mailbox: Mailbox
     private let latestSource = LatestRequest<ListSourceKey>()
     private let pingQueued = Flag()
@@ -23,13 +23,13 @@ final class StoreWorker: @unchecked Sendable {
 
     /// A worker on the Redis store the settings name (opened read-only).
     convenience init(settings: Settings, mailbox: Mailbox) {
-        self.init(mailbox: mailbox) { () throws(FaceScopeError) in
+        self.init(mailbox: mailbox) { () throws(StoreError) in
             try RedisStore.open(settings: settings, access: .read)
         }
     }
 
     /// A worker on the library `open` opens (again after a failure).
-    init(mailbox: Mailbox, open: @escaping @Sendable () throws(FaceScopeError) -> any PhotoLibrary) {
+    init(mailbox: Mailbox, open: @escaping @Sendable () throws(StoreError) -> any PhotoLibrary) {
         self.open = open
         self.mailbox = mailbox
     }
@@ -40,7 +40,7 @@ final class StoreWorker: @unchecked Sendable {
         latestSource.set(key)
         queue.async { [self] in
             guard latestSource.isLatest(key) else { return }
-            let result = withStore { store throws(FaceScopeError) in
+            let result = withStore { store throws(StoreError) in
                 // Documents other tools wrote get the fields searches and the face-count order read,
                 // before the first page of such a listing.
                 if request.offset == 0, request.source.readsDerivedFields { try store.fillDerivedFields() }
@@ -65,7 +65,7 @@ final class StoreWorker: @unchecked Sendable {
         guard pingQueued.setIfClear() else { return }
         queue.async { [self] in
             pingQueued.clear()
-            switch withStore({ store throws(FaceScopeError) in try store.count() }) {
+            switch withStore({ store throws(StoreError) in try store.count() }) {
             case .success(let total): mailbox.post(.redisPing(total: total, error: nil))
             case .failure(let error): mailbox.post(.redisPing(total: nil, error: error.description))
             }
@@ -77,7 +77,7 @@ final class StoreWorker: @unchecked Sendable {
     /// Reads every person with a face count and an example face.
     func loadPeople(token: UInt64) {
         queue.async { [self] in
-            switch withStore({ store throws(FaceScopeError) in try store.people() }) {
+            switch withStore({ store throws(StoreError) in try store.people() }) {
             case .success(let people):
                 var names: [Int: String] = [:]
                 for person in people { if let name = person.name { names[person.label] = name } }
@@ -91,7 +91,7 @@ final class StoreWorker: @unchecked Sendable {
     /// Renames or merges people.
     func changePeople(token: UInt64, change: PeopleChange) {
         queue.async { [self] in
-            let result = withStore { store throws(FaceScopeError) -> String in
+            let result = withStore { store throws(StoreError) -> String in
                 // A library that records edits (the Redis store) makes them undoable.
                 let recording = store as? any UndoablePeopleEdits
                 switch change {
@@ -136,7 +136,7 @@ final class StoreWorker: @unchecked Sendable {
     /// Finds where an image is in the listing of every image.
     func locate(token: UInt64, document: ImageDocument, order: ListOrder, descending: Bool) {
         queue.async { [self] in
-            let found = withStore { store throws(FaceScopeError) in
+            let found = withStore { store throws(StoreError) in
                 try store.position(of: document, order: order, descending: descending)
             }
             mailbox.post(.located(token: token, index: try? found.get()))
@@ -146,7 +146,7 @@ final class StoreWorker: @unchecked Sendable {
     /// Finds the faces nearest to a descriptor.
     func findSimilar(_ request: SimilarRequest) {
         queue.async { [self] in
-            let result = withStore { store throws(FaceScopeError) in
+            let result = withStore { store throws(StoreError) in
                 try store.similarFaces(to: request.embedding, limit: request.limit, excludingFace: request.facePK)
             }
             switch result {
@@ -156,8 +156,8 @@ final class StoreWorker: @unchecked Sendable {
         }
     }
 
-    private func withStore<T>(_ body: (any PhotoLibrary) throws(FaceScopeError) -> T) -> Result<T, FaceScopeError> {
-        do throws(FaceScopeError) {
+    private func withStore<T>(_ body: (any PhotoLibrary) throws(StoreError) -> T) -> Result<T, StoreError> {
+        do throws(StoreError) {
             let opened: any PhotoLibrary
             if let store {
                 opened = store
@@ -200,9 +200,9 @@ final class Flag: Sendable {
 
 /// A library that records people edits so they can be undone (the Redis store).
 protocol UndoablePeopleEdits {
-    func renameRecording(label: Int, to name: String) throws(FaceScopeError) -> PeopleEdit
-    func mergeRecording(label from: Int, into: Int) throws(FaceScopeError) -> PeopleEdit
-    func undo(_ edit: PeopleEdit) throws(FaceScopeError)
+    func renameRecording(label: Int, to name: String) throws(StoreError) -> PeopleEdit
+    func mergeRecording(label from: Int, into: Int) throws(StoreError) -> PeopleEdit
+    func undo(_ edit: PeopleEdit) throws(StoreError)
 }
 
 extension RedisStore: UndoablePeopleEdits {}

@@ -51,8 +51,8 @@ let identity = ImageTransform.stretch(imageWidth: GridBox.networkWidth, imageHei
         let box = first.boxes + second.boxes
         let b = try GridBox.decode(coverage: cov, boxes: box, imageIndex: 1)
         #expect(b == [Detection(box: DetectionBox(x1: 623, y1: 303, x2: 658, y2: 338), confidence: Double(Float(0.8)))])
-        #expect(throws: FaceScopeError.self) { try GridBox.decode(coverage: cov, boxes: box, imageIndex: 2) }
-        #expect(throws: FaceScopeError.self) { try GridBox.decode(coverage: [0.5], boxes: box) }
+        #expect(throws: InferenceError.self) { try GridBox.decode(coverage: cov, boxes: box, imageIndex: 2) }
+        #expect(throws: InferenceError.self) { try GridBox.decode(coverage: [0.5], boxes: box) }
     }
 
     @Test func neighbouringCellsGiveDistinctFaces() throws {

@@ -27,7 +27,7 @@ import Testing
         // The second face of a batch.
         let batch2 = try FPENet.keypoints(coordinates: xy + xy, confidences: conf + conf, faceIndex: 1, crop: crop)
         #expect(batch2 == points)
-        #expect(throws: FaceScopeError.self) {
+        #expect(throws: InferenceError.self) {
             try FPENet.keypoints(coordinates: xy, confidences: conf, faceIndex: 1, crop: crop)
         }
     }
