@@ -105,10 +105,90 @@ extension RedisStore {
     /// page by page; only the per-person tallies stay in memory.
     public func people() throws(StoreError) -> [Person] {
         var tally = PeopleTally(names: try peopleNames())
-        try forEachPage(query: "@label:[-inf +inf]") { page in
-            for document in page { tally.add(document) }
-        }
+        try forEachLabelledFaceSummary { tally.add($0) }
         return tally.people
+    }
+
+    /// What counting people needs of each document with a labelled face: its pk, filename and
+    /// its faces' pks, labels, probabilities and boxes (no landmarks, no descriptors), read through one
+    /// cursor over FaceScope's index (`FT.AGGREGATE ... LOAD ... WITHCURSOR`), a few dozen bytes a
+    /// photo instead of the whole document, in constant memory. A document whose faces lack
+    /// one of those members (another tool's) cannot be lined up face by face: it is read whole.
+    public func forEachLabelledFaceSummary(batch: Int = 5000, _ body: (ImageDocument) -> Void) throws(StoreError) {
+        guard hasIndex else { return }
+        let paths = [
+            "$.faces[*].label", "$.faces[*].probability", "$.faces[*].bbox", "$.pk", "$.filename", "$.faces[*].pk",
+        ]
+        var reply = try connection.send(
+            ["FT.AGGREGATE", layout.ownIndex, "@label:[-inf +inf]", "TIMEOUT", "0", "LOAD", String(paths.count + 1)]
+                + paths + ["@__key", "WITHCURSOR", "COUNT", String(max(1, batch)), "DIALECT", "3"])
+        var unaligned: [String] = []
+        while true {
+            if case .error(let message) = reply {
+                throw .refused("counting people failed: \(TerminalText.sanitize(message))")
+            }
+            guard let parts = reply.array, parts.count == 2, let rows = parts[0].array, let cursor = parts[1].integer
+            else { throw .malformed("unexpected reply to FT.AGGREGATE WITHCURSOR") }
+            for row in rows.dropFirst() {
+                switch Self.faceSummary(row, paths: paths) {
+                case .summary(let document): body(document)
+                case .unaligned(let key): unaligned.append(key)
+                case .none: break
+                }
+            }
+            if cursor == 0 { break }
+            reply = try connection.send(["FT.CURSOR", "READ", layout.ownIndex, String(cursor)])
+        }
+        var start = 0
+        while start < unaligned.count {
+            let chunk = Array(unaligned[start..<min(unaligned.count, start + 500)])
+            start += chunk.count
+            for document in try load(keys: chunk) { body(document) }
+        }
+    }
+
+    enum FaceSummary {
+        case summary(ImageDocument)
+        case unaligned(key: String)
+        case none
+    }
+
+    /// One row of the people cursor: `[path, json, ..., "__key", key]` (DIALECT 3: each path's
+    /// values as a JSON array).
+    static func faceSummary(_ row: RedisReply, paths: [String]) -> FaceSummary {
+        var values: [String: JSONValue] = [:]
+        var key: String?
+        let fields = row.array ?? []
+        var i = 0
+        while i + 1 < fields.count {
+            if let name = fields[i].string, let text = fields[i + 1].string {
+                if name == "__key" {
+                    key = text
+                } else if let parsed = try? JSONValue.parse(text) {
+                    values[name] = parsed
+                }
+            }
+            i += 2
+        }
+        guard let key else { return .none }
+        let labels = values[paths[0]]?.arrayValue ?? []
+        let probabilities = values[paths[1]]?.arrayValue ?? []
+        let boxes = values[paths[2]]?.arrayValue ?? []
+        let facePKs = values[paths[5]]?.arrayValue ?? []
+        guard let pk = values[paths[3]]?.arrayValue?.first?.stringValue,
+            let filename = values[paths[4]]?.arrayValue?.first?.stringValue,
+            !labels.isEmpty, labels.count == probabilities.count, labels.count == boxes.count,
+            labels.count == facePKs.count
+        else { return .unaligned(key: key) }
+        var faces: [Face] = []
+        faces.reserveCapacity(labels.count)
+        for k in labels.indices {
+            guard let box = try? BoundingBox(json: boxes[k]) else { return .unaligned(key: key) }
+            let probability = Int(probabilities[k].intValue ?? 0)
+            let label = labels[k].intValue.map { Int($0) }
+            faces.append(Face(pk: facePKs[k].stringValue ?? "", bbox: box, probability: probability, label: label))
+        }
+        return .summary(ImageDocument(pk: pk, filename: filename, faces: faces))
     }
 
     /// The documents with a face of this label (RediSearch numeric query on FaceScope's index),
