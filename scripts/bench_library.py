@@ -1,8 +1,8 @@
 """Synthetic-library benchmark: N photos of two faces each with known identities, through the
 facescope binary against the real Redis Stack under a key prefix of its own (removed afterwards).
 
-Times import, export, list, people, a person's photos, cluster --rebuild and an incremental
-cluster of 1,000 new faces, with each command's peak RSS (/usr/bin/time), Redis memory per
+Times import, export, list, people, a person's photos, the browser's people view (in tmux, from
+the key to the list on screen), cluster --rebuild and an incremental cluster of 1,000 new faces, with each command's peak RSS (/usr/bin/time), Redis memory per
 document, and the rebuild's B-cubed precision/recall/F against the known identities and the
 photos with two faces under one label. Prints a markdown table.
 
@@ -12,10 +12,12 @@ usage: bench_library.py N [--facescope PATH] [--redis-url URL]
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import redis
@@ -76,6 +78,34 @@ def timed(cmd: list[str], env: dict, stdin=None) -> tuple[float, int, str]:
             sys.exit(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr[-2000:]}")
         peak = int(open(rss.name).read().strip().splitlines()[-1]) // 1024
     return seconds, peak, done.stdout
+
+
+def browser_people_view(facescope: str, redis_url: str, prefix: str) -> tuple[float, int, int]:
+    """Seconds from pressing p in the browser (in tmux) to the people list on screen, the
+    browser's resident memory then (MB), and how many people it lists."""
+    from bench_tui import Events, Tmux
+    with tempfile.TemporaryDirectory() as folder:
+        timings = os.path.join(folder, "timings.log")
+        env = {"TERM": "tmux-256color", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+               "SWIFT_BACKTRACE": "interactive=no", "FACESCOPE_TUI_TIMINGS": timings}
+        command = "exec env " + " ".join(shlex.quote(f"{k}={v}") for k, v in env.items()) + " " + " ".join(
+            shlex.quote(a) for a in [facescope, "--redis-url", redis_url, "--key-prefix", prefix,
+                                     "--images-dir", folder, "--no-triton"])
+        tmux = Tmux()
+        try:
+            tmux.start("people", command, 120, 40)
+            events = Events(Path(timings))
+            events.wait(lambda name, _: name == "first_full_screen", timeout=120)
+            pid = int(tmux("display-message", "-p", "-t", "people", "#{pane_pid}").strip())
+            sent = time.time() * 1000
+            tmux("send-keys", "-t", "people", "p")
+            _, values = events.wait(lambda name, _: name == "people_shown", timeout=300)
+            seconds = (values["wall_ms"] - sent) / 1000
+            with open(f"/proc/{pid}/status") as status:
+                rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) // 1024
+            return seconds, rss, int(values["people"])
+        finally:
+            tmux.kill()
 
 
 def main():
@@ -140,6 +170,8 @@ def main():
         f = 2 * p * rc / (p + rc)
         s, m, out = timed([*base, "people", "list"], env)
         rows.append(("people list", s, m, f"{len(out.splitlines())} lines", "< 1 s"))
+        s, m, count = browser_people_view(args.facescope, args.redis_url, prefix)
+        rows.append(("browser: p to the people view shown", s, m, f"{count:,} people (RSS then)", ""))
         top = int(np.bincount(labels[labels >= 0]).argmax())
         s, m, _ = timed([*base, "people", "show", str(top)], env)
         rows.append((f"a person's photos ({int((labels == top).sum())})", s, m, "", ""))

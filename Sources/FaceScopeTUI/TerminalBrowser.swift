@@ -91,6 +91,8 @@ final class BrowserApp {
     private var previewRequested: [UInt64: Double] = [:]
     private var previewLanded: (token: UInt64, requested: Double)?
     private var firstScreenLogged = false
+    /// Whether this visit to the people view logged its list being shown.
+    private var peopleShownLogged = false
     private let launched = Timings.now()
 
     init(options: BrowserOptions) {
@@ -271,6 +273,14 @@ final class BrowserApp {
         {
             firstScreenLogged = true
             timings.event("first_full_screen", ["since_main_ms": (Timings.now() - launched) * 1000])
+        }
+        if browser.view == .people, let everyone = browser.peopleView.all {
+            if !peopleShownLogged {
+                peopleShownLogged = true
+                timings.event("people_shown", ["people": Double(everyone.count)])
+            }
+        } else if browser.view != .people {
+            peopleShownLogged = false
         }
         if let at = searchLanded {
             timings.event("search_list_updated", ["ms": (Timings.now() - at) * 1000])
