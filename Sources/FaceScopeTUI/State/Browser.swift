@@ -173,7 +173,7 @@ struct Browser: Sendable {
     var context: KeyContext {
         switch prompt {
         case .redetect?: return .confirm
-        case .rename?, .mergeTarget?: return .input
+        case .rename?, .mergeTarget?, .moveFace?: return .input
         case .merge?: return .confirmMerge
         case nil: break
         }
@@ -223,6 +223,13 @@ struct Browser: Sendable {
     var focusedFace: Int? {
         if case .detail(let face) = view { return face }
         return nil
+    }
+
+    /// The face the detail view shows, as the store addresses it.
+    var focusedStoredFace: StoredFace? {
+        guard let focus = focusedFace, let doc = list.current, let faces = doc.faces, faces.indices.contains(focus)
+        else { return nil }
+        return StoredFace(documentPK: doc.pk, filename: doc.filename, faceIndex: focus, face: faces[focus])
     }
 
     /// True when a search is applied but no word in it has two characters (the index matches
@@ -493,6 +500,12 @@ struct Browser: Sendable {
             prompt = .mergeTarget(label: person.label, text: "")
         case .undoPeopleEdit:
             return [changePeople(.undo)]
+        case .moveFace:
+            guard let face = focusedStoredFace else { return [] }
+            prompt = .moveFace(face: face, text: "")
+        case .separateFace:
+            guard let face = focusedStoredFace else { return [] }
+            return [changePeople(.apart(face: face))]
         case .moreLikeThis:
             return moreLikeThis()
         case .jumpToFace:
@@ -639,6 +652,8 @@ struct Browser: Sendable {
             return []
         case .merge(let label, let into):
             return [changePeople(.merge(label: label, into: into))]
+        case .move(let face, let person):
+            return [changePeople(.move(face: face, to: person))]
         case .refused(let text):
             message = StatusMessage(text: text, isError: true)
             return []
@@ -801,7 +816,9 @@ struct Browser: Sendable {
                             source: source)))
             }
         }
-        if let focus = focusedFace, (list.current?.faceCount ?? 0) <= focus {
+        // A face gone from the image (re-detected) closes the detail; a page being read again
+        // (after a people edit) does not.
+        if let focus = focusedFace, list.current.map({ $0.faceCount <= focus }) ?? (list.total == 0) {
             view = .browse
             relayout()
         }

@@ -62,6 +62,7 @@ enum Action: String, Hashable, Sendable, CaseIterable {
     case showPeople, openPerson, renamePerson, mergePerson, confirmMerge, submitPrompt
     case moreLikeThis, jumpToFace
     case filterPeople, toggleUnnamed, toggleSingles, undoPeopleEdit
+    case moveFace, separateFace
     case openImage, copyPath
 }
 
@@ -98,7 +99,7 @@ enum KeyContext: String, Hashable, Sendable, CaseIterable {
         case .search: return "Searching (/)"
         case .peopleFilter: return "Filtering people (/ in people)"
         case .confirm: return "Re-detect prompt (r)"
-        case .input: return "Name / label prompt (e, M in people)"
+        case .input: return "Name / label prompt (e, M in people; v in face detail)"
         case .confirmMerge: return "Merge prompt"
         case .help: return "This help (?)"
         }
@@ -240,6 +241,14 @@ struct Keymap: Sendable {
                 in: [.detail]),
             KeyBinding(
                 [.character("L")], .moreLikeThis, "more like this: the faces nearest to this one", in: [.detail]),
+            KeyBinding(
+                [.character("v")], .moveFace, "move the face to another person (asks a label or a name)",
+                in: [.detail]),
+            KeyBinding(
+                [.character("x")], .separateFace, "not this person: the face gets a person of its own",
+                in: [.detail]),
+            KeyBinding(
+                [.character("z")], .undoPeopleEdit, "undo the last people edit (move, not this person…)", in: [.detail]),
             KeyBinding([.escape, .character("q"), .backspace], .closeView, "back to the list", in: [.detail]),
             KeyBinding([.ctrl("c")], .quit, "quit", in: [.detail, .people, .similar]),
         ] + PeopleContext.bindings + SimilarContext.bindings + [

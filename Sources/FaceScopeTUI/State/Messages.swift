@@ -45,7 +45,11 @@ enum PeopleChange: Sendable, Equatable {
     case rename(label: Int, name: String)
     /// Give every face of `label` the label `into`.
     case merge(label: Int, into: Int)
-    /// Undo the last rename or merge of this browser session (the store worker keeps the records).
+    /// Give one face the person `person` names (a label, a name or the unique start of one).
+    case move(face: StoredFace, to: String)
+    /// "Not this person": give one face a new label of its own, kept apart by clustering.
+    case apart(face: StoredFace)
+    /// Undo the last people edit of this browser session (the store worker keeps the records).
     case undo
 }
 

@@ -294,7 +294,11 @@ struct Painter {
     private func detailInfo(_ face: Face, index: Int, count: Int, in rect: Rect, b: Browser) {
         var lines: [(String, TextStyle)] = []
         let box = face.bbox
-        lines.append((" Face \(index + 1) of \(count)   (n / N or ← → for the others, Esc back)", .bold))
+        lines.append(
+            (
+                " Face \(index + 1) of \(count)   (n / N or ← → for the others, v move, x not this person, Esc back)",
+                .bold
+            ))
         lines.append(
             (
                 " probability \(face.probabilityText)   rotation \(face.rotation.map { "\($0)°" } ?? "-")   label \(Self.labelText(face.label, names: b.names))   box (\(box.x1),\(box.y1))-(\(box.x2),\(box.y2)) \(box.x2 &- box.x1)×\(box.y2 &- box.y1)",
@@ -414,6 +418,11 @@ struct Painter {
             return
         case .mergeTarget(let label, let line)?:
             lineEditor("Merge person \(label) into label: ", line, hint: "Enter asks to confirm · Esc cancels", y: y)
+            return
+        case .moveFace(let face, let line)?:
+            lineEditor(
+                "Move face \(face.faceIndex + 1) of \(TerminalText.sanitize(face.filename)) to person (label or name): ",
+                line, hint: "Enter moves · Esc cancels", y: y)
             return
         case nil:
             break

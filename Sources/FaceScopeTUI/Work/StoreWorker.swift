@@ -112,6 +112,16 @@ final class StoreWorker: @unchecked Sendable {
                     guard case .merged(_, _, let faces, _, _) = edit else { return edit.summary }
                     let moved = faces.count
                     return "\(moved) face\(moved == 1 ? "" : "s") moved from person \(label) to \(into) (z undoes)"
+                case .move(let face, let person):
+                    guard let recording else { throw .unavailable("this library cannot move faces") }
+                    let edit = try recording.moveRecording(face, toPerson: person)
+                    record(edit)
+                    return edit.summary + " (z undoes)"
+                case .apart(let face):
+                    guard let recording else { throw .unavailable("this library cannot set faces apart") }
+                    let edit = try recording.separateRecording(face)
+                    record(edit)
+                    return edit.summary + " (z undoes)"
                 case .undo:
                     guard let last = edits.last, let recording else { return "nothing to undo" }
                     try recording.undo(last)
@@ -202,7 +212,23 @@ final class Flag: Sendable {
 protocol UndoablePeopleEdits {
     func renameRecording(label: Int, to name: String) throws(FaceScopeError) -> PeopleEdit
     func mergeRecording(label from: Int, into: Int) throws(FaceScopeError) -> PeopleEdit
+    /// Moves one face to the person `person` names (a label, a name or the unique start of one).
+    func moveRecording(_ face: StoredFace, toPerson person: String) throws(FaceScopeError) -> PeopleEdit
+    /// "Not this person": gives one face a new label of its own.
+    func separateRecording(_ face: StoredFace) throws(FaceScopeError) -> PeopleEdit
     func undo(_ edit: PeopleEdit) throws(FaceScopeError)
 }
 
-extension RedisStore: UndoablePeopleEdits {}
+extension RedisStore: UndoablePeopleEdits {
+    func moveRecording(_ face: StoredFace, toPerson person: String) throws(FaceScopeError) -> PeopleEdit {
+        let label = try self.person(matching: person)
+        guard label != face.face.label else {
+            throw .usage("the face is already person \(label)'s: nothing moved")
+        }
+        return try moveFace(face, to: label)
+    }
+
+    func separateRecording(_ face: StoredFace) throws(FaceScopeError) -> PeopleEdit {
+        try separateFace(face)
+    }
+}

@@ -1,0 +1,96 @@
+"""Moving a face to another person and "not this person" from the browser's face detail, end to
+end: photos detected through the real Triton CPU backend, `facescope cluster`, then the browser in
+tmux; the store checked with `facescope show` and `facescope people`."""
+from __future__ import annotations
+
+import json
+import re
+
+from test_browser_names import detect_and_cluster, rename
+from test_people import list_part, people, person_row
+from test_tui import REDIS_URL, browse_args, facescope, prefix, tuis
+from test_tui import pytestmark  # noqa: F401  (the same skips)
+
+__all__ = ["prefix", "tuis"]
+
+GROUP, GRACE, ASTRONAUT = "faces/group-6-faces.jpg", "faces/portrait-grace-hopper.jpg", "faces/portrait-astronaut.png"
+
+
+def faces(prefix: str, photo: str) -> list[tuple]:
+    done = facescope("show", photo, "--json", "--redis-url", REDIS_URL, "--key-prefix", prefix)
+    assert done.returncode == 0, done.stderr
+    return [(f.get("label"), f.get("label_fixed", False)) for f in json.loads(done.stdout)["faces"]]
+
+
+def counts(prefix: str) -> dict[int, int]:
+    return {p["label"]: p["faces"] for p in people(prefix)}
+
+
+def test_move_a_face_and_not_this_person_from_the_face_detail_with_undo(prefix, tuis):
+    labels = detect_and_cluster(prefix, [GROUP, GRACE, ASTRONAUT])
+    grace, astronaut = labels[GRACE], labels[ASTRONAUT]
+    rename(prefix, astronaut, "Sally Ride")
+    rename(prefix, grace, "Sally Hopper")
+    group_before = faces(prefix, GROUP)
+    first = group_before[0][0]
+    assert first is not None and counts(prefix)[first] == 1, group_before
+    counts_before = counts(prefix)
+
+    tui = tuis(*browse_args(prefix))
+    tui.wait("group-6-faces.jpg", "the list")
+    tui.keys("Enter")
+    tui.wait(lambda s: "Face 1 of 6" in s and f"label {first}   box" in s, "the first face of the group photo")
+
+    # An ambiguous start of a name and an unknown person: an error on the status line, nothing moved.
+    tui.keys("v")
+    tui.wait("to person (label or name):", "the move prompt")
+    tui.type("sally")
+    tui.keys("Enter")
+    tui.wait(lambda s: "'sally' could be" in s and "Sally Hopper" in s and "Sally Ride" in s, "the ambiguity")
+    tui.keys("v")
+    tui.wait("to person (label or name):", "the move prompt again")
+    tui.type("Nobody")
+    tui.keys("Enter")
+    tui.wait("no person named 'Nobody'", "the unknown person")
+    assert faces(prefix, GROUP) == group_before and counts(prefix) == counts_before
+
+    # A unique start of a name: the face moves; the face detail shows the new person.
+    tui.keys("v")
+    tui.wait("to person (label or name):", "the move prompt a third time")
+    tui.type("sally r")
+    tui.keys("Enter")
+    tui.wait(lambda s: f"moved a face of {GROUP} from {first} to {astronaut}" in s
+             and f"label {astronaut} · Sally Ride" in s, "the face moved, its new name in the detail")
+    assert faces(prefix, GROUP)[0] == (astronaut, True)
+    after_move = counts(prefix)
+    assert first not in after_move and after_move[astronaut] == 2
+
+    # The people view counts it: Sally Ride has two faces, the face's old person is gone.
+    tui.keys("p")
+    screen = tui.wait(person_row(astronaut, 2, "Sally Ride"), "Sally Ride with two faces")
+    assert not person_row(first, 1, "-")(screen)
+    tui.keys("Escape")
+    tui.wait("group-6-faces.jpg", "back to the list")
+    tui.keys("Enter")
+    tui.wait(lambda s: "Face 1 of 6" in s and "Sally Ride" in s, "the moved face again")
+
+    # x: not this person; the face gets a person of its own.
+    tui.keys("x")
+    screen = tui.wait(lambda s: re.search(r"a label of its own \((\d+)\)", s), "the face set apart")
+    new = int(re.search(r"a label of its own \((\d+)\)", screen).group(1))
+    assert new not in counts_before
+    tui.wait(f"label {new}   box", "the new person in the detail")
+    assert faces(prefix, GROUP)[0] == (new, True)
+    assert counts(prefix)[new] == 1 and counts(prefix)[astronaut] == 1
+
+    # z undoes the apart, then the move: the store is as it was.
+    tui.keys("z")
+    tui.wait(lambda s: "undone: gave a face" in s and f"label {astronaut} · Sally Ride" in s, "the apart undone")
+    assert faces(prefix, GROUP)[0] == (astronaut, True)
+    tui.keys("z")
+    tui.wait(lambda s: "undone: moved a face" in s and f"label {first}   box" in s, "the move undone")
+    assert faces(prefix, GROUP) == group_before
+    assert counts(prefix) == counts_before
+    tui.keys("p")
+    tui.wait(lambda s: person_row(astronaut, 1, "Sally Ride")(s) and person_row(first, 1, "-")(s), "the people as before")
+    assert "facescope exited" not in tui.screen()
