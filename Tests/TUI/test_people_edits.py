@@ -8,7 +8,7 @@ import re
 
 from test_browser_names import detect_and_cluster, rename
 from test_people import list_part, people, person_row
-from test_tui import REDIS_URL, browse_args, facescope, prefix, tuis
+from test_tui import REDIS_URL, block_glyphs, browse_args, facescope, prefix, preview_cells, tuis
 from test_tui import pytestmark  # noqa: F401  (the same skips)
 
 __all__ = ["prefix", "tuis"]
@@ -93,4 +93,59 @@ def test_move_a_face_and_not_this_person_from_the_face_detail_with_undo(prefix, 
     assert counts(prefix) == counts_before
     tui.keys("p")
     tui.wait(lambda s: person_row(astronaut, 1, "Sally Ride")(s) and person_row(first, 1, "-")(s), "the people as before")
+    assert "facescope exited" not in tui.screen()
+
+
+FOOTBALL = "faces/portrait-football.jpg"
+
+
+def move(prefix: str, photo: str, number: int, person: str) -> None:
+    done = facescope("people", "move", "--redis-url", REDIS_URL, "--key-prefix", prefix, photo, str(number), person)
+    assert done.returncode == 0, done.stderr
+
+
+def grid_captions(screen: str) -> list[tuple[bool, int, int]]:
+    """The grid's captions: (selected, N, M) for each "face N of M", in screen order."""
+    return [(mark == "▸", int(n), int(m)) for mark, n, m in re.findall(r"([▸ ]) face (\d+) of (\d+)", screen)]
+
+
+def test_a_persons_faces_as_a_grid_with_moves_and_undo(prefix, tuis):
+    labels = detect_and_cluster(prefix, [GRACE, ASTRONAUT, FOOTBALL])
+    astronaut = labels[ASTRONAUT]
+    rename(prefix, astronaut, "Sally Ride")
+    # Three images of one person (the other portraits moved to her).
+    for photo in (GRACE, FOOTBALL):
+        if faces(prefix, photo)[0][0] != astronaut:
+            move(prefix, photo, 1, str(astronaut))
+    assert counts(prefix)[astronaut] == 3
+
+    tui = tuis(*browse_args(prefix))
+    tui.wait("grace-hopper.jpg", "the list")
+    tui.keys("p")
+    tui.wait(person_row(astronaut, 3, "Sally Ride"), "Sally Ride with three faces")
+    # f: her faces as a grid, one cell per face, each with a caption and a picture.
+    tui.keys("f")
+    screen = tui.wait(lambda s: len(grid_captions(s)) == 3 and " · 1/3 · " in s, "the grid of three faces")
+    assert grid_captions(screen) == [(True, 1, 3), (False, 2, 3), (False, 3, 3)]
+    assert f'faces of person {astronaut} "Sally Ride"' in screen.split("\n")[0]
+    # Filenames shortened in the middle to the cell's width.
+    for end in ("ronaut.png", "otball.jpg", "hopper.jpg"):
+        assert end in screen, end
+    tui.wait(lambda s: block_glyphs(preview_cells(tui, 0, range(1, 9))) > 100, "the face pictures")
+    tui.wait(lambda s: "rendering…" not in s, "every thumbnail rendered")
+
+    # → moves the selection; x sets the selected face apart: the grid has two faces left.
+    tui.keys("Right")
+    screen = tui.wait(lambda s: grid_captions(s)[:2] == [(False, 1, 3), (True, 2, 3)] and " · 2/3 · " in s, "the second face")
+    tui.keys("x")
+    tui.wait(lambda s: "a label of its own" in s and [c[2] for c in grid_captions(s)] == [2, 2], "two faces left")
+    assert counts(prefix)[astronaut] == 2
+    # z: back to three.
+    tui.keys("z")
+    tui.wait(lambda s: "undone: gave a face" in s and [c[2] for c in grid_captions(s)] == [3, 3, 3], "three again")
+    assert counts(prefix)[astronaut] == 3
+    # Esc: the people again, with her three faces.
+    tui.keys("Escape")
+    screen = tui.wait(person_row(astronaut, 3, "Sally Ride"), "back to the people")
+    assert not grid_captions(screen)
     assert "facescope exited" not in tui.screen()

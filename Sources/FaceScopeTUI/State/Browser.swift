@@ -10,6 +10,8 @@ enum View: Sendable, Equatable {
     case people
     /// The faces most like one face ("more like this").
     case similar
+    /// One person's faces as a grid of thumbnails.
+    case faces
 }
 
 /// What narrows the image list besides a search.
@@ -99,6 +101,8 @@ struct Browser: Sendable {
     private(set) var peopleView = PeopleContext()
     /// The "more like this" view's state and reducer.
     private(set) var similarView = SimilarContext()
+    /// The face grid's state and reducer.
+    private(set) var faceGrid = FaceGridContext()
     /// The detection queue's progress (`facescope worker`s running), if a queue has work.
     private(set) var queueProgress: String?
     /// How many documents are stored (the last count), whatever the list shows.
@@ -185,6 +189,7 @@ struct Browser: Sendable {
         case .detail: return .detail
         case .people: return .people
         case .similar: return .similar
+        case .faces: return .faces
         }
     }
 
@@ -212,9 +217,16 @@ struct Browser: Sendable {
         switch view {
         case .people: return people.current?.example.map(single)
         case .similar: return similar.current.map { single($0.stored) }
+        case .faces: return nil
         case .browse, .detail: return list.current.map { ($0, focusedFace) }
         }
     }
+
+    /// The face grid's area: everything between the header and the prompt line.
+    var faceGridArea: Rect { Rect(x: 0, y: 1, width: layout.columns, height: max(1, layout.prompt.y - 1)) }
+
+    /// The face a people edit applies to: the grid's selected face, or the face detail's.
+    var editedFace: StoredFace? { view == .faces ? faceGrid.selectedFace : focusedStoredFace }
 
     /// How many rows the list pages through at once.
     var viewHeight: Int { max(1, layout.listRows) }
@@ -255,6 +267,7 @@ struct Browser: Sendable {
             columns: layout.columns, rows: layout.rows, zoomed: zoomed, detail: focusedFace != nil,
             panel: detection != nil, panes: panes)
         list.scroll(viewHeight: viewHeight)
+        if view == .faces { faceGrid.resize(area: faceGridArea) }
     }
 
     // MARK: - Input
@@ -337,6 +350,13 @@ struct Browser: Sendable {
         // The people view's own actions (and the filter's while it is typed) are its reducer's.
         if context == .peopleFilter, peopleView.performWhileFiltering(action, viewHeight: viewHeight) { return [] }
         if view == .people, peopleView.perform(action, viewHeight: viewHeight) { return [] }
+        // The grid's moves are its reducer's.
+        if view == .faces, helpScroll == nil,
+            [.nextFace, .previousFace, .moveDown, .moveUp, .pageDown, .pageUp, .top, .bottom].contains(action)
+        {
+            faceGrid.step(action)
+            return []
+        }
         switch action {
         case .moveDown, .moveUp, .pageDown, .pageUp, .top, .bottom:
             if let scroll = helpScroll {
@@ -348,6 +368,7 @@ struct Browser: Sendable {
             switch view {
             case .people: peopleView.step(action, viewHeight: viewHeight)
             case .similar: similarView.step(action, viewHeight: viewHeight)
+            case .faces: faceGrid.step(action)
             case .browse, .detail: Self.step(&list, action, viewHeight: viewHeight)
             }
         case .nextMatch, .previousMatch:
@@ -460,6 +481,11 @@ struct Browser: Sendable {
                 }
             case .people where peopleView.clearFilter(viewHeight: viewHeight):
                 return []
+            case .faces:
+                faceGrid.close()
+                view = .people
+                relayout()
+                return [loadPeople()]
             case .people, .detail, .browse:
                 view = .browse
             }
@@ -501,11 +527,16 @@ struct Browser: Sendable {
         case .undoPeopleEdit:
             return [changePeople(.undo)]
         case .moveFace:
-            guard let face = focusedStoredFace else { return [] }
+            guard let face = editedFace else { return [] }
             prompt = .moveFace(face: face, text: "")
         case .separateFace:
-            guard let face = focusedStoredFace else { return [] }
+            guard let face = editedFace else { return [] }
             return [changePeople(.apart(face: face))]
+        case .showFaces:
+            guard let person = people.current else { return [] }
+            view = .faces
+            relayout()
+            faceGrid.open(person, area: faceGridArea)
         case .moreLikeThis:
             return moreLikeThis()
         case .jumpToFace:
@@ -753,8 +784,9 @@ struct Browser: Sendable {
         case .peopleChanged(let token, let text, let error):
             guard peopleView.changed(token: token) else { return pump(now: now) }
             message = StatusMessage(text: error ?? text, isError: error != nil)
-            // Names and labels changed: the people and the listed images are read again.
+            // Names and labels changed: the people, the listed images and the grid are read again.
             reloadList()
+            if view == .faces { faceGrid.reload() }
             return [loadPeople()] + pump(now: now)
         case .similar(let token, let faces):
             guard similarView.received(token: token, faces: faces, viewHeight: viewHeight) else {
@@ -762,6 +794,12 @@ struct Browser: Sendable {
             }
         case .similarFailed(let token, let error):
             guard similarView.failed(token: token, error: error, viewHeight: viewHeight) else { return pump(now: now) }
+        case .facePage(let token, let page, let rows, let total):
+            guard faceGrid.received(token: token, page: page, rows: rows, total: total) else { return pump(now: now) }
+        case .facePageFailed(let token, let page, let error):
+            guard faceGrid.failed(token: token, page: page, error: error) else { return pump(now: now) }
+        case .thumbnail(_, let key, let content):
+            faceGrid.received(key: key, content: content)
         case .located(let token, let index):
             guard let pending = locating, pending.token == token else { return pump(now: now) }
             locating = nil
@@ -825,6 +863,7 @@ struct Browser: Sendable {
         let onScreen = (list.top..<list.top + viewHeight).compactMap { list.row(at: $0)?.filename }
         let unchecked = files.toCheck(onScreen)
         if !unchecked.isEmpty { effects.append(.checkFiles(unchecked)) }
+        if view == .faces, !redis.isDown { effects += faceGrid.requests(tokens: &tokens) }
         let subject = previewSubject
         if let area = layout.image, !area.isEmpty, let (doc, focus) = subject {
             let shownNames = names.filter { label, _ in doc.faces?.contains { $0.label == label } ?? false }
@@ -841,7 +880,7 @@ struct Browser: Sendable {
                             token: token, document: doc, area: area, boxes: showBoxes, landmarks: showLandmarks,
                             focus: focus, names: shownNames)))
             }
-        } else if subject == nil, view == .people || view == .similar || list.total == 0 {
+        } else if subject == nil, view == .people || view == .similar || view == .faces || list.total == 0 {
             preview = PreviewSlot()
         }
         return effects

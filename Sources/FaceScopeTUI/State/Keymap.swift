@@ -62,7 +62,7 @@ enum Action: String, Hashable, Sendable, CaseIterable {
     case showPeople, openPerson, renamePerson, mergePerson, confirmMerge, submitPrompt
     case moreLikeThis, jumpToFace
     case filterPeople, toggleUnnamed, toggleSingles, undoPeopleEdit
-    case moveFace, separateFace
+    case moveFace, separateFace, showFaces
     case openImage, copyPath
 }
 
@@ -76,6 +76,8 @@ enum KeyContext: String, Hashable, Sendable, CaseIterable {
     case people
     /// The faces most like one face.
     case similar
+    /// A person's faces as a grid of thumbnails.
+    case faces
     /// Typing a search.
     case search
     /// Typing a filter on the people's names.
@@ -96,6 +98,7 @@ enum KeyContext: String, Hashable, Sendable, CaseIterable {
         case .detail: return "Face detail (Enter)"
         case .people: return "People (p)"
         case .similar: return "More like this (L in face detail)"
+        case .faces: return "A person's faces (f in people)"
         case .search: return "Searching (/)"
         case .peopleFilter: return "Filtering people (/ in people)"
         case .confirm: return "Re-detect prompt (r)"
@@ -231,8 +234,8 @@ struct Keymap: Sendable {
                 in: [.browse, .detail]),
             KeyBinding([.character("p")], .showPeople, "people: faces grouped by label", in: [.browse, .detail]),
             KeyBinding([.character("R")], .reload, "reload from Redis", in: [.browse, .people]),
-            KeyBinding([.ctrl("l")], .redraw, "redraw the screen", in: [.browse, .detail, .people, .similar]),
-            KeyBinding([.character("?")], .help, "this help", in: [.browse, .detail, .people, .similar]),
+            KeyBinding([.ctrl("l")], .redraw, "redraw the screen", in: [.browse, .detail, .people, .similar, .faces]),
+            KeyBinding([.character("?")], .help, "this help", in: [.browse, .detail, .people, .similar, .faces]),
             KeyBinding([.character("q"), .ctrl("c")], .quit, "quit", in: [.browse]),
             // Face detail
             KeyBinding([.character("l"), .right, .tab, .character("n")], .nextFace, "next face", in: [.detail]),
@@ -250,8 +253,8 @@ struct Keymap: Sendable {
             KeyBinding(
                 [.character("z")], .undoPeopleEdit, "undo the last people edit (move, not this person…)", in: [.detail]),
             KeyBinding([.escape, .character("q"), .backspace], .closeView, "back to the list", in: [.detail]),
-            KeyBinding([.ctrl("c")], .quit, "quit", in: [.detail, .people, .similar]),
-        ] + PeopleContext.bindings + SimilarContext.bindings + [
+            KeyBinding([.ctrl("c")], .quit, "quit", in: [.detail, .people, .similar, .faces]),
+        ] + PeopleContext.bindings + SimilarContext.bindings + FaceGridContext.bindings + [
             // Searching
             KeyBinding([.enter], .submitSearch, "keep the results and go back to the list", in: [.search]),
             KeyBinding([.escape, .ctrl("c")], .cancelSearch, "clear the search", in: [.search]),

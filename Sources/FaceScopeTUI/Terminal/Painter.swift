@@ -23,11 +23,15 @@ struct Painter {
             return
         }
         header(b)
-        if let list = layout.list { self.list(b, in: list) }
-        if let separator = layout.separator, let list = layout.list {
-            for y in list.y..<(list.y + list.height) { screen.text(line, x: separator, y: y, style: .dim) }
+        if b.view == .faces {
+            faceGrid(b)
+        } else {
+            if let list = layout.list { self.list(b, in: list) }
+            if let separator = layout.separator, let list = layout.list {
+                for y in list.y..<(list.y + list.height) { screen.text(line, x: separator, y: y, style: .dim) }
+            }
+            if layout.preview != nil { preview(b) }
         }
-        if layout.preview != nil { preview(b) }
         if let panel = layout.panel, let run = b.detection { progress(run, in: panel, now: now) }
         promptLine(b)
         statusLine(b)
@@ -53,6 +57,11 @@ struct Painter {
         switch b.view {
         case .people: left = " FaceScope  ·  people" + Self.filterSummary(b.peopleFilter)
         case .similar: left = " FaceScope  ·  more like this"
+        case .faces:
+            left = " FaceScope  ·  faces of "
+            if let person = b.faceGrid.person {
+                left += Self.personTitle(label: person.label, name: person.name) + " (Esc back to the people)"
+            }
         case .browse, .detail: break
         }
         if b.zoomed { left += "  ·  zoomed (z)" }
@@ -95,6 +104,8 @@ struct Painter {
             return
         case .similar:
             similarList(b, in: rect)
+            return
+        case .faces:
             return
         case .browse, .detail:
             break
@@ -268,6 +279,68 @@ struct Painter {
             break  // written after the refresh, straight to the terminal
         case nil:
             screen.text(" rendering…", x: image.x, y: image.y + image.height / 2, style: .dim)
+        }
+    }
+
+    /// The face grid: a cell per face on screen, its thumbnail and a caption (its number among the
+    /// person's faces, the image's filename); the selected one marked.
+    private func faceGrid(_ b: Browser) {
+        let grid = b.faceGrid
+        let geometry = grid.geometry
+        let area = geometry.area
+        if let error = grid.error {
+            screen.text(
+                "  cannot read the faces: " + TerminalText.sanitize(error), x: area.x, y: area.y, width: area.width,
+                style: .error)
+            return
+        }
+        guard let total = grid.list.total else {
+            screen.text("  reading the faces…", x: area.x, y: area.y, width: area.width, style: .dim)
+            return
+        }
+        if total == 0 {
+            screen.text(
+                "  this person has no faces now (Esc back to the people)", x: area.x, y: area.y, width: area.width,
+                style: .warn)
+            return
+        }
+        let marker = screen.unicode ? "▸ " : "> "
+        for (slot, index) in grid.shown.enumerated() {
+            let rect = geometry.cell(slot)
+            guard let document = grid.list.row(at: index) else {
+                screen.text(" …", x: rect.x, y: rect.y, style: .dim)
+                continue
+            }
+            let picture = Rect(
+                x: rect.x + 1, y: rect.y, width: geometry.pictureWidth, height: geometry.pictureHeight)
+            if let face = grid.faceIndex(in: document) {
+                switch grid.thumbnails[grid.thumbnailKey(document, face: face)] {
+                case .cells(let cells)?:
+                    let x0 = picture.x + max(0, (picture.width - cells.width) / 2)
+                    let y0 = picture.y + max(0, (picture.height - cells.height) / 2)
+                    for row in 0..<min(cells.height, picture.height) {
+                        for column in 0..<min(cells.width, picture.width) {
+                            screen.cell(cells[column, row], x: x0 + column, y: y0 + row)
+                        }
+                    }
+                case .message(let text)?:
+                    screen.text(
+                        " " + TerminalText.sanitize(text), x: picture.x, y: picture.y + picture.height / 2,
+                        width: picture.width, style: .warn)
+                case .pixels?, nil:
+                    screen.text(
+                        " rendering…", x: picture.x, y: picture.y + picture.height / 2, width: picture.width,
+                        style: .dim)
+                }
+            }
+            let selected = index == grid.list.cursor
+            let width = max(1, rect.width - 1)
+            let caption = (selected ? marker : "  ") + "face \(index + 1) of \(total)"
+            let name = NameShortener.shorten(TerminalText.sanitize(document.filename), columns: max(1, width - 2))
+            var style = selected ? TextStyle.reverse : TextStyle.bold
+            screen.text(caption, x: rect.x, y: rect.y + rect.height - 2, width: width, style: style, fill: true)
+            style = selected ? TextStyle.reverse : TextStyle.dim
+            screen.text("  " + name, x: rect.x, y: rect.y + rect.height - 1, width: width, style: style, fill: true)
         }
     }
 
@@ -504,6 +577,10 @@ struct Painter {
             rest = " · " + (all.map { "\($0) people" } ?? "? people")
             if let shown = b.people.total, b.peopleFilter.isActive { rest += " · \(shown) shown" }
             if let shown = b.people.total, shown > 0 { rest += " · \(b.people.cursor + 1)/\(shown)" }
+        case .faces:
+            let list = b.faceGrid.list
+            rest = " · " + (list.total.map { "\($0) face\($0 == 1 ? "" : "s")" } ?? "reading the faces")
+            if let total = list.total, total > 0 { rest += " · \(list.cursor + 1)/\(total)" }
         case .similar:
             rest = " · " + (b.similar.total.map { "\($0) similar faces" } ?? "searching")
             if let total = b.similar.total, total > 0 { rest += " · \(b.similar.cursor + 1)/\(total)" }

@@ -60,6 +60,21 @@ final class StoreWorker: @unchecked Sendable {
         }
     }
 
+    /// Fetches a page of a person's images for the face grid.
+    func loadFacePage(_ request: PageRequest) {
+        queue.async { [self] in
+            let result = withStore { store throws(FaceScopeError) in
+                try store.page(of: request.source, offset: request.offset, limit: request.limit)
+            }
+            switch result {
+            case .success(let page):
+                mailbox.post(.facePage(token: request.token, page: request.page, rows: page.rows, total: page.total))
+            case .failure(let error):
+                mailbox.post(.facePageFailed(token: request.token, page: request.page, error: error.description))
+            }
+        }
+    }
+
     /// Checks Redis and counts the documents; one check at a time.
     func ping() {
         guard pingQueued.setIfClear() else { return }
