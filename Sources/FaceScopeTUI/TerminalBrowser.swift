@@ -212,6 +212,7 @@ final class BrowserApp {
             case .changePeople(let token, let change): store.changePeople(token: token, change: change)
             case .findSimilar(let request): store.findSimilar(request)
             case .loadFacePage(let request): store.loadFacePage(request)
+            case .loadSuggestions(let token): store.loadSuggestions(token: token)
             case .loadThumbnails(let request): previews.renderThumbnails(request)
             case .checkFiles(let names): fileChecks.check(names)
             case .locate(let token, let document, let order, let descending):

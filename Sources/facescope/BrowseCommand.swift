@@ -16,7 +16,7 @@ struct BrowseCommand: ParsableCommand {
             full-text filename search (/), multi-select (Space, a, x) and re-detection through
             Triton (r). Press ? inside for every key. People (p): rename (e), merge (M), undo (z);
             in the face detail, move the face to another person (v) or set it apart (x); a
-            person's faces as a grid of pictures (f).
+            person's faces as a grid of pictures (f); merge suggestions (s).
 
             Graphics: block symbols through the terminal's cells work everywhere (tmux and ssh
             included); sixel or kitty pictures are used where the terminal is known to show them.

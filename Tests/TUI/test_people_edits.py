@@ -4,11 +4,12 @@ tmux; the store checked with `facescope show` and `facescope people`."""
 from __future__ import annotations
 
 import json
+import shutil
 import re
 
 from test_browser_names import detect_and_cluster, rename
 from test_people import list_part, people, person_row
-from test_tui import REDIS_URL, block_glyphs, browse_args, facescope, prefix, preview_cells, tuis
+from test_tui import DATA, REDIS_URL, TRITON_URL, block_glyphs, browse_args, facescope, prefix, preview_cells, tuis
 from test_tui import pytestmark  # noqa: F401  (the same skips)
 
 __all__ = ["prefix", "tuis"]
@@ -148,4 +149,51 @@ def test_a_persons_faces_as_a_grid_with_moves_and_undo(prefix, tuis):
     tui.keys("Escape")
     screen = tui.wait(person_row(astronaut, 3, "Sally Ride"), "back to the people")
     assert not grid_captions(screen)
+    assert "facescope exited" not in tui.screen()
+
+
+def test_merge_suggestions_merge_undo_and_skip(prefix, tuis, tmp_path):
+    # One identity in two people: two copies of one portrait, clustered together, then one face
+    # set apart; a portrait of someone else beside them.
+    for name in ("grace-a.jpg", "grace-b.jpg"):
+        shutil.copy(DATA / GRACE, tmp_path / name)
+    shutil.copy(DATA / ASTRONAUT, tmp_path / "astronaut.png")
+    store_args = ["--redis-url", REDIS_URL, "--key-prefix", prefix]
+    done = facescope("detect", str(tmp_path), "--images-dir", str(tmp_path), *store_args, "--triton-url", TRITON_URL)
+    assert done.returncode == 0, done.stderr
+    done = facescope("cluster", *store_args)
+    assert done.returncode == 0, done.stderr
+    grace = {p["example"]: p["label"] for p in people(prefix)}
+    grace = grace.get("grace-a.jpg", grace.get("grace-b.jpg"))
+    assert counts(prefix)[grace] == 2
+    rename(prefix, grace, "Grace")
+    done = facescope("people", "apart", *store_args, "grace-b.jpg", "1")
+    assert done.returncode == 0, done.stderr
+    split = next(label for label in counts(prefix) if label != grace and counts(prefix)[label] == 1
+                 and faces(prefix, "grace-b.jpg")[0][0] == label)
+    assert len(counts(prefix)) == 3
+
+    tui = tuis(*store_args, "--images-dir", str(tmp_path), "--triton-url", TRITON_URL)
+    tui.wait("grace-a.jpg", "the list")
+    tui.keys("p")
+    tui.wait(person_row(grace, 1, "Grace"), "the people")
+    # s: the one suggested pair, the split face into Grace; the astronaut is not suggested.
+    tui.keys("s")
+    pair = rf"0\.0\d\d\s+person {split} \(1\) → person {grace} \"Grace\" \(1\)"
+    screen = tui.wait(lambda s: re.search(pair, s) and "1 pair · 3 of 3 people compared" in s, "the suggestion")
+    assert len(re.findall(r"(?m)^\s+\d\.\d{3}\s+person", list_part(screen))) == 1
+    # Enter merges it (the list is asked again and is empty); z undoes the merge.
+    tui.keys("Enter")
+    tui.wait(lambda s: f"1 face moved from person {split} to {grace}" in s and "no two people are closer" in s,
+             "the pair merged")
+    assert counts(prefix)[grace] == 2 and split not in counts(prefix)
+    tui.keys("z")
+    tui.wait(lambda s: "undone: merged label" in s and re.search(pair, s), "the merge undone, the pair back")
+    assert counts(prefix)[grace] == 1 and counts(prefix)[split] == 1
+    # d skips it for the session; Esc: the people.
+    tui.keys("d")
+    tui.wait(lambda s: "every suggestion was skipped" in s and f"skipped person {split}" in s, "the pair skipped")
+    assert counts(prefix)[split] == 1
+    tui.keys("Escape")
+    tui.wait(lambda s: person_row(grace, 1, "Grace")(s) and person_row(split, 1, "-")(s), "back to the people")
     assert "facescope exited" not in tui.screen()

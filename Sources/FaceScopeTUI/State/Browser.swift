@@ -12,6 +12,8 @@ enum View: Sendable, Equatable {
     case similar
     /// One person's faces as a grid of thumbnails.
     case faces
+    /// Pairs of people whose faces are close.
+    case suggestions
 }
 
 /// What narrows the image list besides a search.
@@ -103,6 +105,8 @@ struct Browser: Sendable {
     private(set) var similarView = SimilarContext()
     /// The face grid's state and reducer.
     private(set) var faceGrid = FaceGridContext()
+    /// The merge suggestions view's state and reducer.
+    private(set) var suggestionsView = SuggestionsContext()
     /// The detection queue's progress (`facescope worker`s running), if a queue has work.
     private(set) var queueProgress: String?
     /// How many documents are stored (the last count), whatever the list shows.
@@ -190,6 +194,7 @@ struct Browser: Sendable {
         case .people: return .people
         case .similar: return .similar
         case .faces: return .faces
+        case .suggestions: return .suggestions
         }
     }
 
@@ -218,6 +223,7 @@ struct Browser: Sendable {
         case .people: return people.current?.example.map(single)
         case .similar: return similar.current.map { single($0.stored) }
         case .faces: return nil
+        case .suggestions: return suggestionsView.list.current?.first.example.map(single)
         case .browse, .detail: return list.current.map { ($0, focusedFace) }
         }
     }
@@ -369,6 +375,7 @@ struct Browser: Sendable {
             case .people: peopleView.step(action, viewHeight: viewHeight)
             case .similar: similarView.step(action, viewHeight: viewHeight)
             case .faces: faceGrid.step(action)
+            case .suggestions: suggestionsView.step(action, viewHeight: viewHeight)
             case .browse, .detail: Self.step(&list, action, viewHeight: viewHeight)
             }
         case .nextMatch, .previousMatch:
@@ -481,7 +488,7 @@ struct Browser: Sendable {
                 }
             case .people where peopleView.clearFilter(viewHeight: viewHeight):
                 return []
-            case .faces:
+            case .faces, .suggestions:
                 faceGrid.close()
                 view = .people
                 relayout()
@@ -532,6 +539,19 @@ struct Browser: Sendable {
         case .separateFace:
             guard let face = editedFace else { return [] }
             return [changePeople(.apart(face: face))]
+        case .showSuggestions:
+            view = .suggestions
+            relayout()
+            message = StatusMessage(text: "comparing the people's faces…", isError: false)
+            return [suggestionsView.load(token: nextToken())]
+        case .mergeSuggested:
+            guard let pair = suggestionsView.list.current else { return [] }
+            return [changePeople(.merge(label: pair.second.label, into: pair.first.label))]
+        case .skipSuggestion:
+            guard let pair = suggestionsView.skip(viewHeight: viewHeight) else { return [] }
+            message = StatusMessage(
+                text: "skipped person \(pair.second.label) and person \(pair.first.label) for this session",
+                isError: false)
         case .showFaces:
             guard let person = people.current else { return [] }
             view = .faces
@@ -787,6 +807,9 @@ struct Browser: Sendable {
             // Names and labels changed: the people, the listed images and the grid are read again.
             reloadList()
             if view == .faces { faceGrid.reload() }
+            if view == .suggestions {
+                return [loadPeople(), suggestionsView.load(token: nextToken())] + pump(now: now)
+            }
             return [loadPeople()] + pump(now: now)
         case .similar(let token, let faces):
             guard similarView.received(token: token, faces: faces, viewHeight: viewHeight) else {
@@ -794,6 +817,16 @@ struct Browser: Sendable {
             }
         case .similarFailed(let token, let error):
             guard similarView.failed(token: token, error: error, viewHeight: viewHeight) else { return pump(now: now) }
+        case .suggestions(let token, let found):
+            guard suggestionsView.received(token: token, found: found, viewHeight: viewHeight) else {
+                return pump(now: now)
+            }
+            if message?.text == "comparing the people's faces…" { message = nil }
+        case .suggestionsFailed(let token, let error):
+            guard suggestionsView.failed(token: token, error: error, viewHeight: viewHeight) else {
+                return pump(now: now)
+            }
+            if message?.text == "comparing the people's faces…" { message = nil }
         case .facePage(let token, let page, let rows, let total):
             guard faceGrid.received(token: token, page: page, rows: rows, total: total) else { return pump(now: now) }
         case .facePageFailed(let token, let page, let error):
@@ -880,7 +913,10 @@ struct Browser: Sendable {
                             token: token, document: doc, area: area, boxes: showBoxes, landmarks: showLandmarks,
                             focus: focus, names: shownNames)))
             }
-        } else if subject == nil, view == .people || view == .similar || view == .faces || list.total == 0 {
+        } else if subject == nil,
+            view == .people || view == .similar || view == .faces || view == .suggestions
+                || list.total == 0
+        {
             preview = PreviewSlot()
         }
         return effects

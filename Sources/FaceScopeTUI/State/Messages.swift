@@ -78,6 +78,8 @@ enum Effect: Sendable, Equatable {
     /// Rename or merge people; answered with ``WorkResult/peopleChanged(token:message:error:)``.
     case changePeople(token: UInt64, change: PeopleChange)
     case findSimilar(SimilarRequest)
+    /// Pairs of people whose faces are close; answered with ``WorkResult/suggestions(token:found:)``.
+    case loadSuggestions(token: UInt64)
     /// A page of a person's images for the face grid; answered with ``WorkResult/facePage(token:page:rows:total:)``.
     case loadFacePage(PageRequest)
     /// Face thumbnails for the grid's cells; each answered with ``WorkResult/thumbnail(token:key:content:)``.
@@ -117,6 +119,9 @@ enum WorkResult: Sendable, Equatable {
     /// A rename or merge was done (`message` says what) or failed (`error`).
     case peopleChanged(token: UInt64, message: String, error: String?)
     case similar(token: UInt64, faces: [SimilarFace])
+    /// The merge suggestions.
+    case suggestions(token: UInt64, found: FoundSuggestions)
+    case suggestionsFailed(token: UInt64, error: String)
     /// A page of the face grid's person's images.
     case facePage(token: UInt64, page: Int, rows: [ImageDocument], total: Int)
     case facePageFailed(token: UInt64, page: Int, error: String)

@@ -43,6 +43,9 @@ struct PeopleContext: Sendable {
         KeyBinding([.enter], .openPerson, "list this person's images (Esc comes back)", in: [.people]),
         KeyBinding(
             [.character("f")], .showFaces, "the person's faces as a grid of pictures (Esc comes back)", in: [.people]),
+        KeyBinding(
+            [.character("s")], .showSuggestions, "merge suggestions: pairs of people whose faces are close",
+            in: [.people]),
         KeyBinding([.character("e")], .renamePerson, "rename the person", in: [.people]),
         KeyBinding([.character("M")], .mergePerson, "merge the person into another (asks the label)", in: [.people]),
         KeyBinding([.character("z")], .undoPeopleEdit, "undo the last rename or merge", in: [.people]),

@@ -57,6 +57,7 @@ struct Painter {
         switch b.view {
         case .people: left = " FaceScope  ·  people" + Self.filterSummary(b.peopleFilter)
         case .similar: left = " FaceScope  ·  more like this"
+        case .suggestions: left = " FaceScope  ·  merge suggestions (people whose faces are close)"
         case .faces:
             left = " FaceScope  ·  faces of "
             if let person = b.faceGrid.person {
@@ -104,6 +105,9 @@ struct Painter {
             return
         case .similar:
             similarList(b, in: rect)
+            return
+        case .suggestions:
+            suggestionsList(b, in: rect)
             return
         case .faces:
             return
@@ -189,6 +193,42 @@ struct Painter {
         }
     }
 
+    private func suggestionsList(_ b: Browser, in rect: Rect) {
+        screen.text("  DIST   PEOPLE (faces)", x: rect.x, y: rect.y, width: rect.width, style: .bold, fill: true)
+        let view = b.suggestionsView
+        if let error = view.error {
+            screen.text(
+                "  cannot compare the people: " + TerminalText.sanitize(error), x: rect.x, y: rect.y + 1,
+                width: rect.width, style: .error)
+            return
+        }
+        guard let total = view.list.total, let found = view.found else {
+            screen.text("  comparing…", x: rect.x, y: rect.y + 1, width: rect.width, style: .dim)
+            return
+        }
+        if total == 0 {
+            let text =
+                found.pairs.isEmpty
+                ? "  no two people are closer than \(String(format: "%.2f", Double(found.threshold)))"
+                : "  every suggestion was skipped (s in the people view asks again)"
+            screen.text(text, x: rect.x, y: rect.y + 1, width: rect.width, style: .warn)
+            return
+        }
+        func who(_ person: Person) -> String {
+            Self.personTitle(label: person.label, name: person.name) + " (\(person.faces))"
+        }
+        for i in 0..<b.layout.listRows {
+            let index = view.list.top + i
+            guard index < total, let pair = view.list.row(at: index) else { break }
+            let text =
+                "  " + Self.rightAligned(String(format: "%.3f", Double(pair.distance)), 5) + "  " + who(pair.second)
+                + " → " + who(pair.first)
+            var style = TextStyle.plain
+            if index == view.list.cursor { style.reverse = true }
+            screen.text(text, x: rect.x, y: rect.y + 1 + i, width: rect.width, style: style, fill: true)
+        }
+    }
+
     private func similarList(_ b: Browser, in rect: Rect) {
         screen.text("  DIST   FACE  IMAGE", x: rect.x, y: rect.y, width: rect.width, style: .bold, fill: true)
         if let error = b.similarError {
@@ -228,7 +268,7 @@ struct Painter {
     private func preview(_ b: Browser) {
         let layout = b.layout
         guard let titleRect = layout.previewTitle, let image = layout.image, let info = layout.info else { return }
-        if b.view == .people || b.view == .similar {
+        if b.view == .people || b.view == .similar || b.view == .suggestions {
             facePreview(b, title: titleRect, image: image, info: info)
             return
         }
@@ -354,6 +394,10 @@ struct Painter {
             text =
                 " " + Self.personTitle(label: person.label, name: person.name)
                 + " · \(person.faces) face\(person.faces == 1 ? "" : "s") · Enter lists the images · e rename · M merge"
+        } else if b.view == .suggestions, let pair = b.suggestionsView.list.current {
+            text =
+                " " + Self.personTitle(label: pair.first.label, name: pair.first.name)
+                + " · Enter merges \(Self.personTitle(label: pair.second.label, name: pair.second.name)) into it · d skips"
         } else if let found = b.similar.current {
             text =
                 " face \(found.stored.faceIndex + 1) · probability \(found.stored.face.probabilityText) · distance \(String(format: "%.3f", Double(found.distance)))"
@@ -577,6 +621,14 @@ struct Painter {
             rest = " · " + (all.map { "\($0) people" } ?? "? people")
             if let shown = b.people.total, b.peopleFilter.isActive { rest += " · \(shown) shown" }
             if let shown = b.people.total, shown > 0 { rest += " · \(b.people.cursor + 1)/\(shown)" }
+        case .suggestions:
+            let view = b.suggestionsView
+            if let found = view.found, let shown = view.list.total {
+                rest = " · \(shown) pair\(shown == 1 ? "" : "s") · \(found.compared) of \(found.people) people compared"
+                if shown > 0 { rest += " · \(view.list.cursor + 1)/\(shown)" }
+            } else {
+                rest = " · comparing"
+            }
         case .faces:
             let list = b.faceGrid.list
             rest = " · " + (list.total.map { "\($0) face\($0 == 1 ? "" : "s")" } ?? "reading the faces")

@@ -20,18 +20,48 @@ final class StoreWorker: @unchecked Sendable {
     /// This session's people edits, last one last, for undo (touched on `queue` only).
     private var edits: [PeopleEdit] = []
     private static let undoDepth = 200
+    /// People whose mean descriptors are closer than this are suggested for a merge.
+    private let suggestionThreshold: Float
+    /// How many people (those with most faces) merge suggestions compare.
+    static let suggestionPeople = 500
 
-    /// A worker on the Redis store the settings name (opened read-only).
+    /// A worker on the Redis store the settings name (opened read-only); merge suggestions use
+    /// the clustering threshold.
     convenience init(settings: Settings, mailbox: Mailbox) {
-        self.init(mailbox: mailbox) { () throws(FaceScopeError) in
+        self.init(mailbox: mailbox, suggestionThreshold: Float(settings.clusterThreshold)) {
+            () throws(FaceScopeError) in
             try RedisStore.open(settings: settings, access: .read)
         }
     }
 
     /// A worker on the library `open` opens (again after a failure).
-    init(mailbox: Mailbox, open: @escaping @Sendable () throws(FaceScopeError) -> any PhotoLibrary) {
+    init(
+        mailbox: Mailbox, suggestionThreshold: Float = 0.5,
+        open: @escaping @Sendable () throws(FaceScopeError) -> any PhotoLibrary
+    ) {
         self.open = open
         self.mailbox = mailbox
+        self.suggestionThreshold = suggestionThreshold
+    }
+
+    /// Pairs of people whose faces are close (read page by page in the store).
+    func loadSuggestions(token: UInt64) {
+        queue.async { [self] in
+            let threshold = suggestionThreshold
+            let result = withStore { store throws(FaceScopeError) -> FoundSuggestions in
+                guard let suggesting = store as? any MergeSuggesting else {
+                    throw .unavailable("this library cannot suggest merges")
+                }
+                let found = try suggesting.mergeSuggestions(threshold: threshold, maxPeople: Self.suggestionPeople)
+                return FoundSuggestions(
+                    pairs: found.pairs.map { SuggestedPair(first: $0.first, second: $0.second, distance: $0.distance) },
+                    compared: found.compared, people: found.people, threshold: threshold)
+            }
+            switch result {
+            case .success(let found): mailbox.post(.suggestions(token: token, found: found))
+            case .failure(let error): mailbox.post(.suggestionsFailed(token: token, error: error.description))
+            }
+        }
     }
 
     /// Fetches a page; skipped when another listing was asked for while it waited.
@@ -233,6 +263,13 @@ protocol UndoablePeopleEdits {
     func separateRecording(_ face: StoredFace) throws(FaceScopeError) -> PeopleEdit
     func undo(_ edit: PeopleEdit) throws(FaceScopeError)
 }
+
+/// A library that suggests merges of people whose faces are close (the Redis store).
+protocol MergeSuggesting {
+    func mergeSuggestions(threshold: Float, maxPeople: Int) throws(FaceScopeError) -> MergeSuggestions
+}
+
+extension RedisStore: MergeSuggesting {}
 
 extension RedisStore: UndoablePeopleEdits {
     func moveRecording(_ face: StoredFace, toPerson person: String) throws(FaceScopeError) -> PeopleEdit {
