@@ -64,6 +64,23 @@ struct FaceEditTests {
         #expect(h.browser.message?.text.contains("label of its own") == true)
         #expect(h.browser.context == .detail)
         #expect(!h.pageRequests.isEmpty)
+        // While the page is read again the face stays at hand: v works at once.
+        #expect(h.browser.focusedStoredFace == face)
+        h.press(.character("v"))
+        #expect(h.browser.prompt == .moveFace(face: face, text: ""))
+    }
+
+    @Test("pages marked stale keep their rows, are asked for again, and are fresh once stored")
+    func stalePages() {
+        var list = PagedList<Int>(pageSize: 10)
+        list.store(page: 0, rows: Array(0..<10), total: 10, viewHeight: 5)
+        #expect(list.missingPages(viewHeight: 5) == [])
+        list.markStale()
+        #expect(list.row(at: 3) == 3 && list.isStale(page: 0))
+        #expect(list.missingPages(viewHeight: 5) == [0])
+        list.store(page: 0, rows: Array(100..<110), total: 10, viewHeight: 5)
+        #expect(list.row(at: 3) == 103 && !list.isStale(page: 0))
+        #expect(list.missingPages(viewHeight: 5) == [])
     }
 
     @Test("a store that refuses the move (unknown person) puts its error on the status line")

@@ -804,8 +804,10 @@ struct Browser: Sendable {
         case .peopleChanged(let token, let text, let error):
             guard peopleView.changed(token: token) else { return pump(now: now) }
             message = StatusMessage(text: error ?? text, isError: error != nil)
-            // Names and labels changed: the people, the listed images and the grid are read again.
-            reloadList()
+            // Names and labels changed: the people, the listed images and the grid are read again
+            // (the rows on screen stay meanwhile, so the face detail and the grid stay usable).
+            list.markStale()
+            pendingPages = [:]
             if view == .faces { faceGrid.reload() }
             if view == .suggestions {
                 return [loadPeople(), suggestionsView.load(token: nextToken())] + pump(now: now)

@@ -124,9 +124,10 @@ struct FaceGridContext: Sendable {
         scroll()
     }
 
-    /// The person's faces changed (moved, set apart, undone): the pages are read again.
+    /// The person's faces changed (moved, set apart, undone): the pages are read again, the cells
+    /// shown kept until then.
     mutating func reload() {
-        list.invalidate()
+        list.markStale()
         pendingPages = [:]
     }
 
@@ -194,7 +195,8 @@ struct FaceGridContext: Sendable {
         let wanted = Set(
             [around.lowerBound, shown.lowerBound, max(shown.lowerBound, shown.upperBound - 1), around.upperBound - 1]
                 .filter { $0 >= 0 && $0 < max(1, total) }.map { list.page(of: $0) })
-        for page in wanted.sorted() where !list.isLoaded(page: page) && pendingPages[page] == nil {
+        for page in wanted.sorted()
+        where (!list.isLoaded(page: page) || list.isStale(page: page)) && pendingPages[page] == nil {
             tokens += 1
             pendingPages[page] = tokens
             effects.append(
