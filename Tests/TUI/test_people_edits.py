@@ -106,8 +106,8 @@ def move(prefix: str, photo: str, number: int, person: str) -> None:
 
 
 def grid_captions(screen: str) -> list[tuple[bool, int, int]]:
-    """The grid's captions: (selected, N, M) for each "face N of M", in screen order."""
-    return [(mark == "▸", int(n), int(m)) for mark, n, m in re.findall(r"([▸ ]) face (\d+) of (\d+)", screen)]
+    """The grid's captions: (selected, N, M) for each "N of M", in screen order."""
+    return [(mark == "▸", int(n), int(m)) for mark, n, m in re.findall(r"(?m)([▸ ]) (\d+) of (\d+)", screen)]
 
 
 def test_a_persons_faces_as_a_grid_with_moves_and_undo(prefix, tuis):

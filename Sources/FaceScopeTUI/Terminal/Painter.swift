@@ -375,7 +375,11 @@ struct Painter {
             }
             let selected = index == grid.list.cursor
             let width = max(1, rect.width - 1)
-            let caption = (selected ? marker : "  ") + "face \(index + 1) of \(total)"
+            // One cell per image: more faces of the person in it are counted in the caption.
+            let label = grid.person?.label
+            let here = (document.faces ?? []).filter { $0.label == label && label != nil }.count
+            let caption =
+                (selected ? marker : "  ") + "\(index + 1) of \(total)" + (here > 1 ? "  +\(here - 1) here" : "")
             let name = NameShortener.shorten(TerminalText.sanitize(document.filename), columns: max(1, width - 2))
             var style = selected ? TextStyle.reverse : TextStyle.bold
             screen.text(caption, x: rect.x, y: rect.y + rect.height - 2, width: width, style: style, fill: true)
@@ -393,7 +397,7 @@ struct Painter {
         if b.view == .people, let person = b.people.current {
             text =
                 " " + Self.personTitle(label: person.label, name: person.name)
-                + " · \(person.faces) face\(person.faces == 1 ? "" : "s") · Enter lists the images · e rename · M merge"
+                + " · \(person.faces) face\(person.faces == 1 ? "" : "s") · Enter lists the images · f faces · e rename · M merge · s suggestions"
         } else if b.view == .suggestions, let pair = b.suggestionsView.list.current {
             text =
                 " " + Self.personTitle(label: pair.first.label, name: pair.first.name)
@@ -631,7 +635,7 @@ struct Painter {
             }
         case .faces:
             let list = b.faceGrid.list
-            rest = " · " + (list.total.map { "\($0) face\($0 == 1 ? "" : "s")" } ?? "reading the faces")
+            rest = " · " + (list.total.map { "\($0) image\($0 == 1 ? "" : "s") of the person" } ?? "reading the faces")
             if let total = list.total, total > 0 { rest += " · \(list.cursor + 1)/\(total)" }
         case .similar:
             rest = " · " + (b.similar.total.map { "\($0) similar faces" } ?? "searching")
