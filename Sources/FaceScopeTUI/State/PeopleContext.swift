@@ -48,7 +48,9 @@ struct PeopleContext: Sendable {
             in: [.people]),
         KeyBinding([.character("e")], .renamePerson, "rename the person", in: [.people]),
         KeyBinding([.character("M")], .mergePerson, "merge the person into another (asks the label)", in: [.people]),
-        KeyBinding([.character("z")], .undoPeopleEdit, "undo the last rename or merge", in: [.people]),
+        KeyBinding(
+            [.character("z")], .undoPeopleEdit, "undo the last people edit (rename, merge, move, not this person)",
+            in: [.people]),
         KeyBinding([.character("/")], .filterPeople, "filter the people by name (as you type)", in: [.people]),
         KeyBinding([.character("u")], .toggleUnnamed, "unnamed people only / everyone", in: [.people]),
         KeyBinding([.character("1")], .toggleSingles, "hide / show people with a single face", in: [.people]),
