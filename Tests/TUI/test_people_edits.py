@@ -197,3 +197,41 @@ def test_merge_suggestions_merge_undo_and_skip(prefix, tuis, tmp_path):
     tui.keys("Escape")
     tui.wait(lambda s: person_row(grace, 1, "Grace")(s) and person_row(split, 1, "-")(s), "back to the people")
     assert "facescope exited" not in tui.screen()
+
+
+def test_the_grid_pages_through_a_person_with_many_faces(prefix, tuis, tmp_path):
+    # 130 images of person 4 (copies of one portrait), the first holding two of her faces.
+    face = {"pk": "", "bbox": {"pk": "", "x1": 150, "y1": 120, "x2": 360, "y2": 380}, "probability": 90, "label": 4,
+            "rotation": None, "descriptors": None}
+    docs = []
+    for i in range(130):
+        name = f"p{i:03d}.jpg"
+        shutil.copy(DATA / GRACE, tmp_path / name)
+        faces_here = [face, {**face, "bbox": {**face["bbox"], "x1": 10, "x2": 140}}] if i == 0 else [face]
+        docs.append(json.dumps({"pk": "", "filename": name, "channels": 3, "height": 600, "width": 512,
+                                "portrait": 0, "faces": faces_here}))
+    done = facescope("import", "-", "--redis-url", REDIS_URL, "--key-prefix", prefix, stdin="\n".join(docs) + "\n")
+    assert done.returncode == 0, done.stderr
+
+    tui = tuis("--redis-url", REDIS_URL, "--key-prefix", prefix, "--images-dir", str(tmp_path),
+               "--triton-url", TRITON_URL)
+    tui.wait("p000.jpg", "the list")
+    tui.keys("p")
+    tui.wait(person_row(4, 131, "-"), "the person with 131 faces")
+    tui.keys("f")
+    screen = tui.wait(lambda s: len(grid_captions(s)) == 18 and " · 1/130 · " in s, "the first screen of cells")
+    assert grid_captions(screen)[:2] == [(True, 1, 130), (False, 2, 130)]
+    assert "1 of 130  +1 here" in screen
+    tui.wait(lambda s: "rendering…" not in s, "the first screen's pictures")
+    # G: the last face, from the last page of the server's answer.
+    tui.keys("G")
+    screen = tui.wait(lambda s: (True, 130, 130) in grid_captions(s) and " · 130/130 · " in s, "the last face")
+    # The last rows fill the screen: 16 cells, the last row short.
+    assert [n for _, n, _ in grid_captions(screen)] == list(range(115, 131))
+    tui.wait(lambda s: "rendering…" not in s, "the last screen's pictures")
+    # ↑ and ←: a row up, one back.
+    tui.keys("Up", "Left")
+    tui.wait(lambda s: (True, 123, 130) in grid_captions(s) and " · 123/130 · " in s, "the selection moved")
+    tui.keys("Escape")
+    tui.wait(person_row(4, 131, "-"), "back to the people")
+    assert "facescope exited" not in tui.screen()
