@@ -93,7 +93,8 @@ def test_move_a_face_and_not_this_person_from_the_face_detail_with_undo(prefix, 
     assert faces(prefix, GROUP) == group_before
     assert counts(prefix) == counts_before
     tui.keys("p")
-    tui.wait(lambda s: person_row(astronaut, 1, "Sally Ride")(s) and person_row(first, 1, "-")(s), "the people as before")
+    tui.wait(lambda s: person_row(astronaut, 1, "Sally Ride")(s) and person_row(first, 1, "-")(s),
+             "the people as before")
     assert "facescope exited" not in tui.screen()
 
 
@@ -137,7 +138,8 @@ def test_a_persons_faces_as_a_grid_with_moves_and_undo(prefix, tuis):
 
     # → moves the selection; x sets the selected face apart: the grid has two faces left.
     tui.keys("Right")
-    screen = tui.wait(lambda s: grid_captions(s)[:2] == [(False, 1, 3), (True, 2, 3)] and " · 2/3 · " in s, "the second face")
+    tui.wait(lambda s: grid_captions(s)[:2] == [(False, 1, 3), (True, 2, 3)] and " · 2/3 · " in s,
+             "the second face")
     tui.keys("x")
     tui.wait(lambda s: "a label of its own" in s and [c[2] for c in grid_captions(s)] == [2, 2], "two faces left")
     assert counts(prefix)[astronaut] == 2
