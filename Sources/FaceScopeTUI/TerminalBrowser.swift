@@ -117,7 +117,8 @@ final class BrowserApp {
         browser.tritonConfigured = options.triton
         store = StoreWorker(settings: options.settings, mailbox: mailbox)
         previews = PreviewWorker(
-            renderer: renderer, imagesRoot: options.settings.imagesDir, maxPixels: options.settings.maxPixels,
+            renderer: renderer, thumbnailRenderer: SymbolsRenderer(colors: screen.colors, unicode: screen.unicode),
+            imagesRoot: options.settings.imagesDir, maxPixels: options.settings.maxPixels,
             mailbox: mailbox, timings: timings)
         detector = DetectionWorker(settings: options.settings, mailbox: mailbox)
         tritonChecks = TritonWorker(settings: options.settings, mailbox: mailbox)
@@ -212,6 +213,9 @@ final class BrowserApp {
             case .loadPeople(let token): store.loadPeople(token: token)
             case .changePeople(let token, let change): store.changePeople(token: token, change: change)
             case .findSimilar(let request): store.findSimilar(request)
+            case .loadFacePage(let request): store.loadFacePage(request)
+            case .loadSuggestions(let token): store.loadSuggestions(token: token)
+            case .loadThumbnails(let request): previews.renderThumbnails(request)
             case .checkFiles(let names): fileChecks.check(names)
             case .locate(let token, let document, let order, let descending):
                 store.locate(token: token, document: document, order: order, descending: descending)

@@ -14,7 +14,9 @@ struct BrowseCommand: ParsableCommand {
             """
             A list of stored images (paged from Redis), a preview with face boxes and landmarks,
             full-text filename search (/), multi-select (Space, a, x) and re-detection through
-            Triton (r). Press ? inside for every key.
+            Triton (r). Press ? inside for every key. People (p): rename (e), merge (M), undo (z);
+            in the face detail, move the face to another person (v) or set it apart (x); a
+            person's faces as a grid of pictures (f); merge suggestions (s).
 
             Graphics: block symbols through the terminal's cells work everywhere (tmux and ssh
             included); sixel or kitty pictures are used where the terminal is known to show them.

@@ -10,6 +10,10 @@ enum View: Sendable, Equatable {
     case people
     /// The faces most like one face ("more like this").
     case similar
+    /// One person's faces as a grid of thumbnails.
+    case faces
+    /// Pairs of people whose faces are close.
+    case suggestions
 }
 
 /// What narrows the image list besides a search.
@@ -99,6 +103,10 @@ struct Browser: Sendable {
     private(set) var peopleView = PeopleContext()
     /// The "more like this" view's state and reducer.
     private(set) var similarView = SimilarContext()
+    /// The face grid's state and reducer.
+    private(set) var faceGrid = FaceGridContext()
+    /// The merge suggestions view's state and reducer.
+    private(set) var suggestionsView = SuggestionsContext()
     /// The detection queue's progress (`facescope worker`s running), if a queue has work.
     private(set) var queueProgress: String?
     /// How many documents are stored (the last count), whatever the list shows.
@@ -173,7 +181,7 @@ struct Browser: Sendable {
     var context: KeyContext {
         switch prompt {
         case .redetect?: return .confirm
-        case .rename?, .mergeTarget?: return .input
+        case .rename?, .mergeTarget?, .moveFace?: return .input
         case .merge?: return .confirmMerge
         case nil: break
         }
@@ -185,6 +193,8 @@ struct Browser: Sendable {
         case .detail: return .detail
         case .people: return .people
         case .similar: return .similar
+        case .faces: return .faces
+        case .suggestions: return .suggestions
         }
     }
 
@@ -212,9 +222,17 @@ struct Browser: Sendable {
         switch view {
         case .people: return people.current?.example.map(single)
         case .similar: return similar.current.map { single($0.stored) }
+        case .faces: return nil
+        case .suggestions: return suggestionsView.list.current?.first.example.map(single)
         case .browse, .detail: return list.current.map { ($0, focusedFace) }
         }
     }
+
+    /// The face grid's area: everything between the header and the prompt line.
+    var faceGridArea: Rect { Rect(x: 0, y: 1, width: layout.columns, height: max(1, layout.prompt.y - 1)) }
+
+    /// The face a people edit applies to: the grid's selected face, or the face detail's.
+    var editedFace: StoredFace? { view == .faces ? faceGrid.selectedFace : focusedStoredFace }
 
     /// How many rows the list pages through at once.
     var viewHeight: Int { max(1, layout.listRows) }
@@ -223,6 +241,13 @@ struct Browser: Sendable {
     var focusedFace: Int? {
         if case .detail(let face) = view { return face }
         return nil
+    }
+
+    /// The face the detail view shows, as the store addresses it.
+    var focusedStoredFace: StoredFace? {
+        guard let focus = focusedFace, let doc = list.current, let faces = doc.faces, faces.indices.contains(focus)
+        else { return nil }
+        return StoredFace(documentPK: doc.pk, filename: doc.filename, faceIndex: focus, face: faces[focus])
     }
 
     /// True when a search is applied but no word in it has two characters (the index matches
@@ -248,6 +273,7 @@ struct Browser: Sendable {
             columns: layout.columns, rows: layout.rows, zoomed: zoomed, detail: focusedFace != nil,
             panel: detection != nil, panes: panes)
         list.scroll(viewHeight: viewHeight)
+        if view == .faces { faceGrid.resize(area: faceGridArea) }
     }
 
     // MARK: - Input
@@ -330,6 +356,13 @@ struct Browser: Sendable {
         // The people view's own actions (and the filter's while it is typed) are its reducer's.
         if context == .peopleFilter, peopleView.performWhileFiltering(action, viewHeight: viewHeight) { return [] }
         if view == .people, peopleView.perform(action, viewHeight: viewHeight) { return [] }
+        // The grid's moves are its reducer's.
+        if view == .faces, helpScroll == nil,
+            [.nextFace, .previousFace, .moveDown, .moveUp, .pageDown, .pageUp, .top, .bottom].contains(action)
+        {
+            faceGrid.step(action)
+            return []
+        }
         switch action {
         case .moveDown, .moveUp, .pageDown, .pageUp, .top, .bottom:
             if let scroll = helpScroll {
@@ -341,6 +374,8 @@ struct Browser: Sendable {
             switch view {
             case .people: peopleView.step(action, viewHeight: viewHeight)
             case .similar: similarView.step(action, viewHeight: viewHeight)
+            case .faces: faceGrid.step(action)
+            case .suggestions: suggestionsView.step(action, viewHeight: viewHeight)
             case .browse, .detail: Self.step(&list, action, viewHeight: viewHeight)
             }
         case .nextMatch, .previousMatch:
@@ -453,6 +488,11 @@ struct Browser: Sendable {
                 }
             case .people where peopleView.clearFilter(viewHeight: viewHeight):
                 return []
+            case .faces, .suggestions:
+                faceGrid.close()
+                view = .people
+                relayout()
+                return [loadPeople()]
             case .people, .detail, .browse:
                 view = .browse
             }
@@ -493,6 +533,30 @@ struct Browser: Sendable {
             prompt = .mergeTarget(label: person.label, text: "")
         case .undoPeopleEdit:
             return [changePeople(.undo)]
+        case .moveFace:
+            guard let face = editedFace else { return [] }
+            prompt = .moveFace(face: face, text: "")
+        case .separateFace:
+            guard let face = editedFace else { return [] }
+            return [changePeople(.apart(face: face))]
+        case .showSuggestions:
+            view = .suggestions
+            relayout()
+            message = StatusMessage(text: "comparing the people's faces…", isError: false)
+            return [suggestionsView.load(token: nextToken())]
+        case .mergeSuggested:
+            guard let pair = suggestionsView.list.current else { return [] }
+            return [changePeople(.merge(label: pair.second.label, into: pair.first.label))]
+        case .skipSuggestion:
+            guard let pair = suggestionsView.skip(viewHeight: viewHeight) else { return [] }
+            message = StatusMessage(
+                text: "skipped person \(pair.second.label) and person \(pair.first.label) for this session",
+                isError: false)
+        case .showFaces:
+            guard let person = people.current else { return [] }
+            view = .faces
+            relayout()
+            faceGrid.open(person, area: faceGridArea)
         case .moreLikeThis:
             return moreLikeThis()
         case .jumpToFace:
@@ -639,6 +703,8 @@ struct Browser: Sendable {
             return []
         case .merge(let label, let into):
             return [changePeople(.merge(label: label, into: into))]
+        case .move(let face, let person):
+            return [changePeople(.move(face: face, to: person))]
         case .refused(let text):
             message = StatusMessage(text: text, isError: true)
             return []
@@ -738,8 +804,14 @@ struct Browser: Sendable {
         case .peopleChanged(let token, let text, let error):
             guard peopleView.changed(token: token) else { return pump(now: now) }
             message = StatusMessage(text: error ?? text, isError: error != nil)
-            // Names and labels changed: the people and the listed images are read again.
-            reloadList()
+            // Names and labels changed: the people, the listed images and the grid are read again
+            // (the rows on screen stay meanwhile, so the face detail and the grid stay usable).
+            list.markStale()
+            pendingPages = [:]
+            if view == .faces { faceGrid.reload() }
+            if view == .suggestions {
+                return [loadPeople(), suggestionsView.load(token: nextToken())] + pump(now: now)
+            }
             return [loadPeople()] + pump(now: now)
         case .similar(let token, let faces):
             guard similarView.received(token: token, faces: faces, viewHeight: viewHeight) else {
@@ -747,6 +819,22 @@ struct Browser: Sendable {
             }
         case .similarFailed(let token, let error):
             guard similarView.failed(token: token, error: error, viewHeight: viewHeight) else { return pump(now: now) }
+        case .suggestions(let token, let found):
+            guard suggestionsView.received(token: token, found: found, viewHeight: viewHeight) else {
+                return pump(now: now)
+            }
+            if message?.text == "comparing the people's faces…" { message = nil }
+        case .suggestionsFailed(let token, let error):
+            guard suggestionsView.failed(token: token, error: error, viewHeight: viewHeight) else {
+                return pump(now: now)
+            }
+            if message?.text == "comparing the people's faces…" { message = nil }
+        case .facePage(let token, let page, let rows, let total):
+            guard faceGrid.received(token: token, page: page, rows: rows, total: total) else { return pump(now: now) }
+        case .facePageFailed(let token, let page, let error):
+            guard faceGrid.failed(token: token, page: page, error: error) else { return pump(now: now) }
+        case .thumbnail(_, let key, let content):
+            faceGrid.received(key: key, content: content)
         case .located(let token, let index):
             guard let pending = locating, pending.token == token else { return pump(now: now) }
             locating = nil
@@ -801,13 +889,16 @@ struct Browser: Sendable {
                             source: source)))
             }
         }
-        if let focus = focusedFace, (list.current?.faceCount ?? 0) <= focus {
+        // A face gone from the image (re-detected) closes the detail; a page being read again
+        // (after a people edit) does not.
+        if let focus = focusedFace, list.current.map({ $0.faceCount <= focus }) ?? (list.total == 0) {
             view = .browse
             relayout()
         }
         let onScreen = (list.top..<list.top + viewHeight).compactMap { list.row(at: $0)?.filename }
         let unchecked = files.toCheck(onScreen)
         if !unchecked.isEmpty { effects.append(.checkFiles(unchecked)) }
+        if view == .faces, !redis.isDown { effects += faceGrid.requests(tokens: &tokens) }
         let subject = previewSubject
         if let area = layout.image, !area.isEmpty, let (doc, focus) = subject {
             let shownNames = names.filter { label, _ in doc.faces?.contains { $0.label == label } ?? false }
@@ -824,7 +915,10 @@ struct Browser: Sendable {
                             token: token, document: doc, area: area, boxes: showBoxes, landmarks: showLandmarks,
                             focus: focus, names: shownNames)))
             }
-        } else if subject == nil, view == .people || view == .similar || list.total == 0 {
+        } else if subject == nil,
+            view == .people || view == .similar || view == .faces || view == .suggestions
+                || list.total == 0
+        {
             preview = PreviewSlot()
         }
         return effects

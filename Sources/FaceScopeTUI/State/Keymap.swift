@@ -62,6 +62,8 @@ enum Action: String, Hashable, Sendable, CaseIterable {
     case showPeople, openPerson, renamePerson, mergePerson, confirmMerge, submitPrompt
     case moreLikeThis, jumpToFace
     case filterPeople, toggleUnnamed, toggleSingles, undoPeopleEdit
+    case moveFace, separateFace, showFaces
+    case showSuggestions, mergeSuggested, skipSuggestion
     case openImage, copyPath
 }
 
@@ -75,6 +77,10 @@ enum KeyContext: String, Hashable, Sendable, CaseIterable {
     case people
     /// The faces most like one face.
     case similar
+    /// A person's faces as a grid of thumbnails.
+    case faces
+    /// Pairs of people that may be one person.
+    case suggestions
     /// Typing a search.
     case search
     /// Typing a filter on the people's names.
@@ -95,10 +101,12 @@ enum KeyContext: String, Hashable, Sendable, CaseIterable {
         case .detail: return "Face detail (Enter)"
         case .people: return "People (p)"
         case .similar: return "More like this (L in face detail)"
+        case .faces: return "A person's faces (f in people)"
+        case .suggestions: return "Merge suggestions (s in people)"
         case .search: return "Searching (/)"
         case .peopleFilter: return "Filtering people (/ in people)"
         case .confirm: return "Re-detect prompt (r)"
-        case .input: return "Name / label prompt (e, M in people)"
+        case .input: return "Name / label prompt (e, M in people; v in face detail)"
         case .confirmMerge: return "Merge prompt"
         case .help: return "This help (?)"
         }
@@ -230,8 +238,11 @@ struct Keymap: Sendable {
                 in: [.browse, .detail]),
             KeyBinding([.character("p")], .showPeople, "people: faces grouped by label", in: [.browse, .detail]),
             KeyBinding([.character("R")], .reload, "reload from Redis", in: [.browse, .people]),
-            KeyBinding([.ctrl("l")], .redraw, "redraw the screen", in: [.browse, .detail, .people, .similar]),
-            KeyBinding([.character("?")], .help, "this help", in: [.browse, .detail, .people, .similar]),
+            KeyBinding(
+                [.ctrl("l")], .redraw, "redraw the screen",
+                in: [.browse, .detail, .people, .similar, .faces, .suggestions]),
+            KeyBinding(
+                [.character("?")], .help, "this help", in: [.browse, .detail, .people, .similar, .faces, .suggestions]),
             KeyBinding([.character("q"), .ctrl("c")], .quit, "quit", in: [.browse]),
             // Face detail
             KeyBinding([.character("l"), .right, .tab, .character("n")], .nextFace, "next face", in: [.detail]),
@@ -240,20 +251,29 @@ struct Keymap: Sendable {
                 in: [.detail]),
             KeyBinding(
                 [.character("L")], .moreLikeThis, "more like this: the faces nearest to this one", in: [.detail]),
+            KeyBinding(
+                [.character("v")], .moveFace, "move the face to another person (asks a label or a name)",
+                in: [.detail]),
+            KeyBinding(
+                [.character("x")], .separateFace, "not this person: the face gets a person of its own",
+                in: [.detail]),
+            KeyBinding(
+                [.character("z")], .undoPeopleEdit, "undo the last people edit (move, not this person…)", in: [.detail]),
             KeyBinding([.escape, .character("q"), .backspace], .closeView, "back to the list", in: [.detail]),
-            KeyBinding([.ctrl("c")], .quit, "quit", in: [.detail, .people, .similar]),
-        ] + PeopleContext.bindings + SimilarContext.bindings + [
-            // Searching
-            KeyBinding([.enter], .submitSearch, "keep the results and go back to the list", in: [.search]),
-            KeyBinding([.escape, .ctrl("c")], .cancelSearch, "clear the search", in: [.search]),
-            KeyBinding([.down, .ctrl("n")], .nextMatch, "next result", in: [.search]),
-            KeyBinding([.up, .ctrl("p")], .previousMatch, "previous result", in: [.search]),
-            KeyBinding([.backspace], .deleteBackward, "delete a character", in: [.search]),
-            KeyBinding([.ctrl("u")], .clearQuery, "delete the whole query", in: [.search]),
-        ] + PeopleContext.filterBindings + Prompt.bindings + [
-            // Help
-            KeyBinding([.character("j"), .down], .moveDown, "scroll down", in: [.help]),
-            KeyBinding([.character("k"), .up], .moveUp, "scroll up", in: [.help]),
-            KeyBinding([.escape, .character("q"), .character("?")], .closeView, "close the help", in: [.help]),
-        ])
+            KeyBinding([.ctrl("c")], .quit, "quit", in: [.detail, .people, .similar, .faces, .suggestions]),
+        ] + PeopleContext.bindings + SimilarContext.bindings + FaceGridContext.bindings + SuggestionsContext.bindings
+            + [
+                // Searching
+                KeyBinding([.enter], .submitSearch, "keep the results and go back to the list", in: [.search]),
+                KeyBinding([.escape, .ctrl("c")], .cancelSearch, "clear the search", in: [.search]),
+                KeyBinding([.down, .ctrl("n")], .nextMatch, "next result", in: [.search]),
+                KeyBinding([.up, .ctrl("p")], .previousMatch, "previous result", in: [.search]),
+                KeyBinding([.backspace], .deleteBackward, "delete a character", in: [.search]),
+                KeyBinding([.ctrl("u")], .clearQuery, "delete the whole query", in: [.search]),
+            ] + PeopleContext.filterBindings + Prompt.bindings + [
+                // Help
+                KeyBinding([.character("j"), .down], .moveDown, "scroll down", in: [.help]),
+                KeyBinding([.character("k"), .up], .moveUp, "scroll up", in: [.help]),
+                KeyBinding([.escape, .character("q"), .character("?")], .closeView, "close the help", in: [.help]),
+            ])
 }

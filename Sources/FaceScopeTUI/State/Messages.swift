@@ -45,7 +45,11 @@ enum PeopleChange: Sendable, Equatable {
     case rename(label: Int, name: String)
     /// Give every face of `label` the label `into`.
     case merge(label: Int, into: Int)
-    /// Undo the last rename or merge of this browser session (the store worker keeps the records).
+    /// Give one face the person `person` names (a label, a name or the unique start of one).
+    case move(face: StoredFace, to: String)
+    /// "Not this person": give one face a new label of its own, kept apart by clustering.
+    case apart(face: StoredFace)
+    /// Undo the last people edit of this browser session (the store worker keeps the records).
     case undo
 }
 
@@ -74,6 +78,12 @@ enum Effect: Sendable, Equatable {
     /// Rename or merge people; answered with ``WorkResult/peopleChanged(token:message:error:)``.
     case changePeople(token: UInt64, change: PeopleChange)
     case findSimilar(SimilarRequest)
+    /// Pairs of people whose faces are close; answered with ``WorkResult/suggestions(token:found:)``.
+    case loadSuggestions(token: UInt64)
+    /// A page of a person's images for the face grid; answered with ``WorkResult/facePage(token:page:rows:total:)``.
+    case loadFacePage(PageRequest)
+    /// Face thumbnails for the grid's cells; each answered with ``WorkResult/thumbnail(token:key:content:)``.
+    case loadThumbnails(ThumbnailRequest)
     /// Check whether these stored images' files exist; answered with ``WorkResult/filesChecked(_:)``.
     case checkFiles([String])
     /// Find where this image is in the listing of every image in this order (to keep it
@@ -109,6 +119,14 @@ enum WorkResult: Sendable, Equatable {
     /// A rename or merge was done (`message` says what) or failed (`error`).
     case peopleChanged(token: UInt64, message: String, error: String?)
     case similar(token: UInt64, faces: [SimilarFace])
+    /// The merge suggestions.
+    case suggestions(token: UInt64, found: FoundSuggestions)
+    case suggestionsFailed(token: UInt64, error: String)
+    /// A page of the face grid's person's images.
+    case facePage(token: UInt64, page: Int, rows: [ImageDocument], total: Int)
+    case facePageFailed(token: UInt64, page: Int, error: String)
+    /// One face thumbnail of the grid.
+    case thumbnail(token: UInt64, key: String, content: PreviewContent)
     case similarFailed(token: UInt64, error: String)
     /// Where a located image is in its listing (nil: not found).
     case located(token: UInt64, index: Int?)

@@ -16,6 +16,8 @@ struct PagedList<Row: Sendable>: Sendable {
     /// The index of the first row on screen.
     private(set) var top = 0
     private var pages: [Int: [Row]] = [:]
+    /// Pages held that are to be read again: their rows are shown until the new ones come.
+    private var stale: Set<Int> = []
 
     /// An empty list that pages `pageSize` rows at a time.
     init(pageSize: Int = 100, keepRadius: Int = 2) {
@@ -34,6 +36,9 @@ struct PagedList<Row: Sendable>: Sendable {
 
     /// Whether page `page` is held.
     func isLoaded(page: Int) -> Bool { pages[page] != nil }
+
+    /// Whether page `page` is held but to be read again.
+    func isStale(page: Int) -> Bool { stale.contains(page) }
 
     /// The row at `index`, if its page is held.
     func row(at index: Int) -> Row? {
@@ -89,7 +94,9 @@ struct PagedList<Row: Sendable>: Sendable {
         let needed = Array(visibleFirst...max(visibleFirst, visibleLast)) + [first, last]
         var seen = Set<Int>()
         var result: [Int] = []
-        for p in needed where p >= 0 && pages[p] == nil && seen.insert(p).inserted { result.append(p) }
+        for p in needed where p >= 0 && (pages[p] == nil || stale.contains(p)) && seen.insert(p).inserted {
+            result.append(p)
+        }
         return result
     }
 
@@ -97,6 +104,7 @@ struct PagedList<Row: Sendable>: Sendable {
     mutating func store(page: Int, rows: [Row], total: Int, viewHeight: Int) {
         setTotal(total, viewHeight: viewHeight)
         pages[page] = rows
+        stale.remove(page)
         evict()
     }
 
@@ -114,11 +122,19 @@ struct PagedList<Row: Sendable>: Sendable {
     /// Forgets every page (they will be asked for again), keeping the cursor where it is.
     mutating func invalidate() {
         pages = [:]
+        stale = []
+    }
+
+    /// Has every page held read again, its rows kept until then (contents changed in place, as
+    /// after a people edit: what is on screen stays usable meanwhile).
+    mutating func markStale() {
+        stale = Set(pages.keys)
     }
 
     /// Forgets everything: a different list (another order or search) starts at its top.
     mutating func reset() {
         pages = [:]
+        stale = []
         total = nil
         cursor = 0
         top = 0
@@ -143,5 +159,6 @@ struct PagedList<Row: Sendable>: Sendable {
         let visible = page(of: top)
         let keep = (visible - keepRadius)...(visible + keepRadius + 1)
         pages = pages.filter { keep.contains($0.key) }
+        stale = stale.filter { pages[$0] != nil }
     }
 }

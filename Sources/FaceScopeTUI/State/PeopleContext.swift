@@ -41,9 +41,16 @@ struct PeopleContext: Sendable {
         KeyBinding([.character("g"), .home], .top, "first one", in: [.people, .similar]),
         KeyBinding([.character("G"), .end], .bottom, "last one", in: [.people, .similar]),
         KeyBinding([.enter], .openPerson, "list this person's images (Esc comes back)", in: [.people]),
+        KeyBinding(
+            [.character("f")], .showFaces, "the person's faces as a grid of pictures (Esc comes back)", in: [.people]),
+        KeyBinding(
+            [.character("s")], .showSuggestions, "merge suggestions: pairs of people whose faces are close",
+            in: [.people]),
         KeyBinding([.character("e")], .renamePerson, "rename the person", in: [.people]),
         KeyBinding([.character("M")], .mergePerson, "merge the person into another (asks the label)", in: [.people]),
-        KeyBinding([.character("z")], .undoPeopleEdit, "undo the last rename or merge", in: [.people]),
+        KeyBinding(
+            [.character("z")], .undoPeopleEdit, "undo the last people edit (rename, merge, move, not this person)",
+            in: [.people]),
         KeyBinding([.character("/")], .filterPeople, "filter the people by name (as you type)", in: [.people]),
         KeyBinding([.character("u")], .toggleUnnamed, "unnamed people only / everyone", in: [.people]),
         KeyBinding([.character("1")], .toggleSingles, "hide / show people with a single face", in: [.people]),

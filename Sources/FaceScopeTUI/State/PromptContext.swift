@@ -11,11 +11,13 @@ enum Prompt: Sendable, Equatable {
     case mergeTarget(label: Int, text: String)
     /// Asked whether to merge person `label` into `into` (`what` says it in words).
     case merge(label: Int, into: Int, what: String)
+    /// Typing the person (a label, or a name or the unique start of one) to move `face` to.
+    case moveFace(face: StoredFace, text: String)
 
     /// The text typed on a line prompt.
     var text: String? {
         switch self {
-        case .rename(_, let text), .mergeTarget(_, let text): return text
+        case .rename(_, let text), .mergeTarget(_, let text), .moveFace(_, let text): return text
         case .redetect, .merge: return nil
         }
     }
@@ -25,6 +27,7 @@ enum Prompt: Sendable, Equatable {
         switch self {
         case .rename(let label, _): return .rename(label: label, text: new)
         case .mergeTarget(let label, _): return .mergeTarget(label: label, text: new)
+        case .moveFace(let face, _): return .moveFace(face: face, text: new)
         case .redetect, .merge: return self
         }
     }
@@ -44,6 +47,8 @@ enum PromptOutcome: Sendable, Equatable {
     case askMerge(label: Int, into: Int)
     /// Merge `label` into `into`.
     case merge(label: Int, into: Int)
+    /// Move `face` to the person `person` names (looked up by the store).
+    case move(face: StoredFace, person: String)
     /// The answer cannot be taken (the prompt stays open): say why.
     case refused(String)
 }
@@ -101,6 +106,13 @@ extension Prompt {
             }
             guard into != label else { return .refused("a person cannot be merged into itself") }
             return .askMerge(label: label, into: into)
+        case (.submitPrompt, .moveFace(let face, let text)):
+            let person = text.trimmingBlanks()
+            guard !person.isEmpty else {
+                return .refused("type the label or the name of the person to move the face to")
+            }
+            prompt = nil
+            return .move(face: face, person: person)
         case (.confirmMerge, .merge(let label, let into, _)):
             prompt = nil
             return .merge(label: label, into: into)

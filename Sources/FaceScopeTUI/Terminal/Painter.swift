@@ -23,11 +23,15 @@ struct Painter {
             return
         }
         header(b)
-        if let list = layout.list { self.list(b, in: list) }
-        if let separator = layout.separator, let list = layout.list {
-            for y in list.y..<(list.y + list.height) { screen.text(line, x: separator, y: y, style: .dim) }
+        if b.view == .faces {
+            faceGrid(b)
+        } else {
+            if let list = layout.list { self.list(b, in: list) }
+            if let separator = layout.separator, let list = layout.list {
+                for y in list.y..<(list.y + list.height) { screen.text(line, x: separator, y: y, style: .dim) }
+            }
+            if layout.preview != nil { preview(b) }
         }
-        if layout.preview != nil { preview(b) }
         if let panel = layout.panel, let run = b.detection { progress(run, in: panel, now: now) }
         promptLine(b)
         statusLine(b)
@@ -53,6 +57,12 @@ struct Painter {
         switch b.view {
         case .people: left = " FaceScope  ·  people" + Self.filterSummary(b.peopleFilter)
         case .similar: left = " FaceScope  ·  more like this"
+        case .suggestions: left = " FaceScope  ·  merge suggestions (people whose faces are close)"
+        case .faces:
+            left = " FaceScope  ·  faces of "
+            if let person = b.faceGrid.person {
+                left += Self.personTitle(label: person.label, name: person.name) + " (Esc back to the people)"
+            }
         case .browse, .detail: break
         }
         if b.zoomed { left += "  ·  zoomed (z)" }
@@ -95,6 +105,11 @@ struct Painter {
             return
         case .similar:
             similarList(b, in: rect)
+            return
+        case .suggestions:
+            suggestionsList(b, in: rect)
+            return
+        case .faces:
             return
         case .browse, .detail:
             break
@@ -178,6 +193,42 @@ struct Painter {
         }
     }
 
+    private func suggestionsList(_ b: Browser, in rect: Rect) {
+        screen.text("  DIST   PEOPLE (faces)", x: rect.x, y: rect.y, width: rect.width, style: .bold, fill: true)
+        let view = b.suggestionsView
+        if let error = view.error {
+            screen.text(
+                "  cannot compare the people: " + TerminalText.sanitize(error), x: rect.x, y: rect.y + 1,
+                width: rect.width, style: .error)
+            return
+        }
+        guard let total = view.list.total, let found = view.found else {
+            screen.text("  comparing…", x: rect.x, y: rect.y + 1, width: rect.width, style: .dim)
+            return
+        }
+        if total == 0 {
+            let text =
+                found.pairs.isEmpty
+                ? "  no two people are closer than \(String(format: "%.2f", Double(found.threshold)))"
+                : "  every suggestion was skipped (s in the people view asks again)"
+            screen.text(text, x: rect.x, y: rect.y + 1, width: rect.width, style: .warn)
+            return
+        }
+        func who(_ person: Person) -> String {
+            Self.personTitle(label: person.label, name: person.name) + " (\(person.faces))"
+        }
+        for i in 0..<b.layout.listRows {
+            let index = view.list.top + i
+            guard index < total, let pair = view.list.row(at: index) else { break }
+            let text =
+                "  " + Self.rightAligned(String(format: "%.3f", Double(pair.distance)), 5) + "  " + who(pair.second)
+                + " → " + who(pair.first)
+            var style = TextStyle.plain
+            if index == view.list.cursor { style.reverse = true }
+            screen.text(text, x: rect.x, y: rect.y + 1 + i, width: rect.width, style: style, fill: true)
+        }
+    }
+
     private func similarList(_ b: Browser, in rect: Rect) {
         screen.text("  DIST   FACE  IMAGE", x: rect.x, y: rect.y, width: rect.width, style: .bold, fill: true)
         if let error = b.similarError {
@@ -217,7 +268,7 @@ struct Painter {
     private func preview(_ b: Browser) {
         let layout = b.layout
         guard let titleRect = layout.previewTitle, let image = layout.image, let info = layout.info else { return }
-        if b.view == .people || b.view == .similar {
+        if b.view == .people || b.view == .similar || b.view == .suggestions {
             facePreview(b, title: titleRect, image: image, info: info)
             return
         }
@@ -271,6 +322,72 @@ struct Painter {
         }
     }
 
+    /// The face grid: a cell per face on screen, its thumbnail and a caption (its number among the
+    /// person's faces, the image's filename); the selected one marked.
+    private func faceGrid(_ b: Browser) {
+        let grid = b.faceGrid
+        let geometry = grid.geometry
+        let area = geometry.area
+        if let error = grid.error {
+            screen.text(
+                "  cannot read the faces: " + TerminalText.sanitize(error), x: area.x, y: area.y, width: area.width,
+                style: .error)
+            return
+        }
+        guard let total = grid.list.total else {
+            screen.text("  reading the faces…", x: area.x, y: area.y, width: area.width, style: .dim)
+            return
+        }
+        if total == 0 {
+            screen.text(
+                "  this person has no faces now (Esc back to the people)", x: area.x, y: area.y, width: area.width,
+                style: .warn)
+            return
+        }
+        let marker = screen.unicode ? "▸ " : "> "
+        for (slot, index) in grid.shown.enumerated() {
+            let rect = geometry.cell(slot)
+            guard let document = grid.list.row(at: index) else {
+                screen.text(" …", x: rect.x, y: rect.y, style: .dim)
+                continue
+            }
+            let picture = Rect(
+                x: rect.x + 1, y: rect.y, width: geometry.pictureWidth, height: geometry.pictureHeight)
+            if let face = grid.faceIndex(in: document) {
+                switch grid.thumbnails[grid.thumbnailKey(document, face: face)] {
+                case .cells(let cells)?:
+                    let x0 = picture.x + max(0, (picture.width - cells.width) / 2)
+                    let y0 = picture.y + max(0, (picture.height - cells.height) / 2)
+                    for row in 0..<min(cells.height, picture.height) {
+                        for column in 0..<min(cells.width, picture.width) {
+                            screen.cell(cells[column, row], x: x0 + column, y: y0 + row)
+                        }
+                    }
+                case .message(let text)?:
+                    screen.text(
+                        " " + TerminalText.sanitize(text), x: picture.x, y: picture.y + picture.height / 2,
+                        width: picture.width, style: .warn)
+                case .pixels?, nil:
+                    screen.text(
+                        " rendering…", x: picture.x, y: picture.y + picture.height / 2, width: picture.width,
+                        style: .dim)
+                }
+            }
+            let selected = index == grid.list.cursor
+            let width = max(1, rect.width - 1)
+            // One cell per image: more faces of the person in it are counted in the caption.
+            let label = grid.person?.label
+            let here = (document.faces ?? []).filter { $0.label == label && label != nil }.count
+            let caption =
+                (selected ? marker : "  ") + "\(index + 1) of \(total)" + (here > 1 ? "  +\(here - 1) here" : "")
+            let name = NameShortener.shorten(TerminalText.sanitize(document.filename), columns: max(1, width - 2))
+            var style = selected ? TextStyle.reverse : TextStyle.bold
+            screen.text(caption, x: rect.x, y: rect.y + rect.height - 2, width: width, style: style, fill: true)
+            style = selected ? TextStyle.reverse : TextStyle.dim
+            screen.text("  " + name, x: rect.x, y: rect.y + rect.height - 1, width: width, style: style, fill: true)
+        }
+    }
+
     /// The people and similar views' preview: a face cut from its image, and what it is.
     private func facePreview(_ b: Browser, title: Rect, image: Rect, info: Rect) {
         guard let (doc, _) = b.previewSubject else { return }
@@ -280,7 +397,11 @@ struct Painter {
         if b.view == .people, let person = b.people.current {
             text =
                 " " + Self.personTitle(label: person.label, name: person.name)
-                + " · \(person.faces) face\(person.faces == 1 ? "" : "s") · Enter lists the images · e rename · M merge"
+                + " · \(person.faces) face\(person.faces == 1 ? "" : "s") · Enter lists the images · f faces · e rename · M merge · s suggestions"
+        } else if b.view == .suggestions, let pair = b.suggestionsView.list.current {
+            text =
+                " " + Self.personTitle(label: pair.first.label, name: pair.first.name)
+                + " · Enter merges \(Self.personTitle(label: pair.second.label, name: pair.second.name)) into it · d skips"
         } else if let found = b.similar.current {
             text =
                 " face \(found.stored.faceIndex + 1) · probability \(found.stored.face.probabilityText) · distance \(String(format: "%.3f", Double(found.distance)))"
@@ -294,7 +415,11 @@ struct Painter {
     private func detailInfo(_ face: Face, index: Int, count: Int, in rect: Rect, b: Browser) {
         var lines: [(String, TextStyle)] = []
         let box = face.bbox
-        lines.append((" Face \(index + 1) of \(count)   (n / N or ← → for the others, Esc back)", .bold))
+        lines.append(
+            (
+                " Face \(index + 1) of \(count)   (n / N or ← → for the others, v move, x not this person, Esc back)",
+                .bold
+            ))
         lines.append(
             (
                 " probability \(face.probabilityText)   rotation \(face.rotation.map { "\($0)°" } ?? "-")   label \(Self.labelText(face.label, names: b.names))   box (\(box.x1),\(box.y1))-(\(box.x2),\(box.y2)) \(box.x2 &- box.x1)×\(box.y2 &- box.y1)",
@@ -415,6 +540,11 @@ struct Painter {
         case .mergeTarget(let label, let line)?:
             lineEditor("Merge person \(label) into label: ", line, hint: "Enter asks to confirm · Esc cancels", y: y)
             return
+        case .moveFace(let face, let line)?:
+            lineEditor(
+                "Move face \(face.faceIndex + 1) of \(TerminalText.sanitize(face.filename)) to person (label or name): ",
+                line, hint: "Enter moves · Esc cancels", y: y)
+            return
         case nil:
             break
         }
@@ -495,6 +625,18 @@ struct Painter {
             rest = " · " + (all.map { "\($0) people" } ?? "? people")
             if let shown = b.people.total, b.peopleFilter.isActive { rest += " · \(shown) shown" }
             if let shown = b.people.total, shown > 0 { rest += " · \(b.people.cursor + 1)/\(shown)" }
+        case .suggestions:
+            let view = b.suggestionsView
+            if let found = view.found, let shown = view.list.total {
+                rest = " · \(shown) pair\(shown == 1 ? "" : "s") · \(found.compared) of \(found.people) people compared"
+                if shown > 0 { rest += " · \(view.list.cursor + 1)/\(shown)" }
+            } else {
+                rest = " · comparing"
+            }
+        case .faces:
+            let list = b.faceGrid.list
+            rest = " · " + (list.total.map { "\($0) image\($0 == 1 ? "" : "s") of the person" } ?? "reading the faces")
+            if let total = list.total, total > 0 { rest += " · \(list.cursor + 1)/\(total)" }
         case .similar:
             rest = " · " + (b.similar.total.map { "\($0) similar faces" } ?? "searching")
             if let total = b.similar.total, total > 0 { rest += " · \(b.similar.cursor + 1)/\(total)" }

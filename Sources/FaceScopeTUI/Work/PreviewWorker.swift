@@ -12,6 +12,10 @@ import Foundation
 final class PreviewWorker: @unchecked Sendable {
     private let queue = DispatchQueue(label: "facescope.tui.preview", qos: .userInitiated)
     private let renderer: any PictureRenderer
+    /// Face thumbnails are drawn in symbols (many small pictures in cells), whatever the mode.
+    private let thumbnailRenderer: any PictureRenderer
+    private let thumbnailQueue = DispatchQueue(label: "facescope.tui.thumbnails", qos: .userInitiated)
+    private let latestThumbnails = LatestRequest<UInt64>()
     private let imagesRoot: String
     private let maxPixels: Int
     private let mailbox: Mailbox
@@ -20,8 +24,12 @@ final class PreviewWorker: @unchecked Sendable {
     /// Touched on `queue` only.
     private var cache: (path: String, width: Int, height: Int, image: DecodedImage)?
 
-    init(renderer: any PictureRenderer, imagesRoot: String, maxPixels: Int, mailbox: Mailbox, timings: Timings) {
+    init(
+        renderer: any PictureRenderer, thumbnailRenderer: any PictureRenderer, imagesRoot: String, maxPixels: Int,
+        mailbox: Mailbox, timings: Timings
+    ) {
         self.renderer = renderer
+        self.thumbnailRenderer = thumbnailRenderer
         self.imagesRoot = imagesRoot
         self.maxPixels = maxPixels
         self.mailbox = mailbox
@@ -43,6 +51,28 @@ final class PreviewWorker: @unchecked Sendable {
                 "preview_rendered",
                 ["ms": (Timings.now() - started) * 1000, "token": Double(request.token)])
             mailbox.post(.preview(token: request.token, content: content))
+        }
+    }
+
+    /// Renders face thumbnails one by one, each posted as it is done; a newer batch stops this one.
+    func renderThumbnails(_ request: ThumbnailRequest) {
+        latestThumbnails.set(request.token)
+        thumbnailQueue.async { [self] in
+            let builder = PreviewBuilder(
+                renderer: thumbnailRenderer, imagesRoot: imagesRoot, maxPixels: maxPixels,
+                decode: { path, width, height throws(ImageError) in
+                    try ImageDecoder.decodeScaled(
+                        path: path, maxWidth: width, maxHeight: height, maxPixels: self.maxPixels)
+                })
+            for item in request.items {
+                guard latestThumbnails.isLatest(request.token) else { return }
+                let content = builder.content(
+                    for: PreviewRequest(
+                        token: request.token, document: item.document,
+                        area: Rect(x: 0, y: 0, width: item.columns, height: item.rows), boxes: false, landmarks: false,
+                        focus: item.face))
+                mailbox.post(.thumbnail(token: request.token, key: item.key, content: content))
+            }
         }
     }
 

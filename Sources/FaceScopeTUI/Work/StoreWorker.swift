@@ -20,18 +20,48 @@ final class StoreWorker: @unchecked Sendable {
     /// This session's people edits, last one last, for undo (touched on `queue` only).
     private var edits: [PeopleEdit] = []
     private static let undoDepth = 200
+    /// People whose mean descriptors are closer than this are suggested for a merge.
+    private let suggestionThreshold: Float
+    /// How many people (those with most faces) merge suggestions compare.
+    static let suggestionPeople = 500
 
-    /// A worker on the Redis store the settings name (opened read-only).
+    /// A worker on the Redis store the settings name (opened read-only); merge suggestions use
+    /// the clustering threshold.
     convenience init(settings: Settings, mailbox: Mailbox) {
-        self.init(mailbox: mailbox) { () throws(StoreError) in
+        self.init(mailbox: mailbox, suggestionThreshold: Float(settings.clusterThreshold)) {
+            () throws(StoreError) in
             try RedisStore.open(settings: settings, access: .read)
         }
     }
 
     /// A worker on the library `open` opens (again after a failure).
-    init(mailbox: Mailbox, open: @escaping @Sendable () throws(StoreError) -> any PhotoLibrary) {
+    init(
+        mailbox: Mailbox, suggestionThreshold: Float = 0.5,
+        open: @escaping @Sendable () throws(StoreError) -> any PhotoLibrary
+    ) {
         self.open = open
         self.mailbox = mailbox
+        self.suggestionThreshold = suggestionThreshold
+    }
+
+    /// Pairs of people whose faces are close (read page by page in the store).
+    func loadSuggestions(token: UInt64) {
+        queue.async { [self] in
+            let threshold = suggestionThreshold
+            let result = withStore { store throws(StoreError) -> FoundSuggestions in
+                guard let suggesting = store as? any MergeSuggesting else {
+                    throw .refused("this library cannot suggest merges")
+                }
+                let found = try suggesting.mergeSuggestions(threshold: threshold, maxPeople: Self.suggestionPeople)
+                return FoundSuggestions(
+                    pairs: found.pairs.map { SuggestedPair(first: $0.first, second: $0.second, distance: $0.distance) },
+                    compared: found.compared, people: found.people, threshold: threshold)
+            }
+            switch result {
+            case .success(let found): mailbox.post(.suggestions(token: token, found: found))
+            case .failure(let error): mailbox.post(.suggestionsFailed(token: token, error: error.description))
+            }
+        }
     }
 
     /// Fetches a page; skipped when another listing was asked for while it waited.
@@ -56,6 +86,21 @@ final class StoreWorker: @unchecked Sendable {
                         closeMatches: page.closeMatches))
             case .failure(let error):
                 mailbox.post(.pageFailed(token: request.token, page: request.page, error: error.description))
+            }
+        }
+    }
+
+    /// Fetches a page of a person's images for the face grid.
+    func loadFacePage(_ request: PageRequest) {
+        queue.async { [self] in
+            let result = withStore { store throws(StoreError) in
+                try store.page(of: request.source, offset: request.offset, limit: request.limit)
+            }
+            switch result {
+            case .success(let page):
+                mailbox.post(.facePage(token: request.token, page: request.page, rows: page.rows, total: page.total))
+            case .failure(let error):
+                mailbox.post(.facePageFailed(token: request.token, page: request.page, error: error.description))
             }
         }
     }
@@ -112,6 +157,16 @@ final class StoreWorker: @unchecked Sendable {
                     guard case .merged(_, _, let faces, _, _) = edit else { return edit.summary }
                     let moved = faces.count
                     return "\(moved) face\(moved == 1 ? "" : "s") moved from person \(label) to \(into) (z undoes)"
+                case .move(let face, let person):
+                    guard let recording else { throw .unavailable("this library cannot move faces") }
+                    let edit = try recording.moveRecording(face, toPerson: person)
+                    record(edit)
+                    return edit.summary + " (z undoes)"
+                case .apart(let face):
+                    guard let recording else { throw .unavailable("this library cannot set faces apart") }
+                    let edit = try recording.separateRecording(face)
+                    record(edit)
+                    return edit.summary + " (z undoes)"
                 case .undo:
                     guard let last = edits.last, let recording else { return "nothing to undo" }
                     try recording.undo(last)
@@ -202,7 +257,30 @@ final class Flag: Sendable {
 protocol UndoablePeopleEdits {
     func renameRecording(label: Int, to name: String) throws(StoreError) -> PeopleEdit
     func mergeRecording(label from: Int, into: Int) throws(StoreError) -> PeopleEdit
+    /// Moves one face to the person `person` names (a label, a name or the unique start of one).
+    func moveRecording(_ face: StoredFace, toPerson person: String) throws(StoreError) -> PeopleEdit
+    /// "Not this person": gives one face a new label of its own.
+    func separateRecording(_ face: StoredFace) throws(StoreError) -> PeopleEdit
     func undo(_ edit: PeopleEdit) throws(StoreError)
 }
 
-extension RedisStore: UndoablePeopleEdits {}
+/// A library that suggests merges of people whose faces are close (the Redis store).
+protocol MergeSuggesting {
+    func mergeSuggestions(threshold: Float, maxPeople: Int) throws(StoreError) -> MergeSuggestions
+}
+
+extension RedisStore: MergeSuggesting {}
+
+extension RedisStore: UndoablePeopleEdits {
+    func moveRecording(_ face: StoredFace, toPerson person: String) throws(StoreError) -> PeopleEdit {
+        let label = try self.person(matching: person)
+        guard label != face.face.label else {
+            throw .invalidRequest("the face is already person \(label)'s: nothing moved")
+        }
+        return try moveFace(face, to: label)
+    }
+
+    func separateRecording(_ face: StoredFace) throws(StoreError) -> PeopleEdit {
+        try separateFace(face)
+    }
+}
