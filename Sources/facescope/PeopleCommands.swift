@@ -79,11 +79,20 @@ struct PeopleList: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "Every person with a face count.")
     @OptionGroup var store: StoreOptions
     @Flag(help: "Print JSON lines.") var json = false
+    @Option(name: .customLong("min-faces"), help: "Only the people with at least this many faces.")
+    var minimumFaces = 1
+    @Flag(help: "Only the people without a name.") var unnamed = false
+
+    func validate() throws {
+        guard minimumFaces >= 1 else { throw ValidationError("--min-faces must be 1 or more, not \(minimumFaces)") }
+    }
 
     func run() throws {
         let s = try store.openStore()
         defer { reportSkipped(s) }
-        let people = try s.people()
+        let people = try s.people().filter { p in
+            p.faces >= minimumFaces && !(unnamed && !(p.name ?? "").isEmpty)
+        }
         var out = Output()
         if json {
             for p in people {

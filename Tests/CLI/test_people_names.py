@@ -51,3 +51,21 @@ def test_people_by_label_or_name(prefix):
     assert merged.returncode == 0, merged.stderr
     assert "label 3 (Joe Biden)" not in fs(prefix, "show", "c.jpg").stdout
     assert "label 2 (Joe Biden)" in fs(prefix, "show", "c.jpg").stdout
+
+
+def test_people_list_filters_by_face_count_and_names(prefix):
+    store(prefix, [labelled("a.jpg", 1, 2), labelled("b.jpg", 1, 3), labelled("c.jpg", 1), labelled("d.jpg", 2)])
+    assert fs(prefix, "people", "rename", "2", "Joe Biden").returncode == 0
+
+    def listed(*flags: str) -> list[tuple[int, int]]:
+        done = fs(prefix, "people", "list", "--json", *flags)
+        assert done.returncode == 0, done.stderr
+        return [(p["label"], p["faces"]) for p in map(json.loads, done.stdout.splitlines())]
+
+    assert listed() == [(1, 3), (2, 2), (3, 1)]
+    assert listed("--min-faces", "2") == [(1, 3), (2, 2)]
+    assert listed("--min-faces", "3") == [(1, 3)]
+    assert listed("--unnamed") == [(1, 3), (3, 1)]
+    assert listed("--unnamed", "--min-faces", "2") == [(1, 3)]
+    bad = fs(prefix, "people", "list", "--min-faces", "0")
+    assert bad.returncode == 2 and "--min-faces must be 1 or more" in bad.stderr

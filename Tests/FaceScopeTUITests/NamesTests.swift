@@ -116,7 +116,9 @@ struct PeopleFilterTests {
         #expect(h.browser.view == .browse && h.peopleChanges.isEmpty)
     }
 
-    @Test("u keeps the unnamed, 1 hides single faces; Esc clears the name first; the cursor stays on its person")
+    @Test(
+        "u keeps the unnamed, 1 steps the least face count up; Esc clears the name first; the cursor stays on its person"
+    )
     func toggles() {
         var h = opened()
         h.press(.character("j"))  // Ann
@@ -125,7 +127,16 @@ struct PeopleFilterTests {
         #expect(h.browser.people.current?.label == 1)
         h.press(.character("u"))
         #expect(shown(h) == [4])
-        h.press(.character("u"), .character("1"))
+        h.press(.character("u"))
+        #expect(h.browser.peopleView.filter.minimumFaces == 2)
+        h.press(.character("1"))
+        #expect(
+            h.browser.peopleView.filter.minimumFaces == 5
+                && shown(h).allSatisfy { label in
+                    (Self.crowd.first { $0.label == label }?.faces ?? 0) >= 5
+                })
+        h.press(.character("1"), .character("1"), .character("1"))
+        #expect(h.browser.peopleView.filter.minimumFaces == 1)
         #expect(shown(h) == [4, 1, 0, 2, 3])
         #expect(h.browser.people.current?.label == 4)  // the one left highlighted while Ann was hidden
         h.press(.character("/"))
@@ -155,6 +166,6 @@ struct PeopleFilterTests {
         #expect(text.contains("Filtering people"))
         #expect(text.contains("filter the people by name"))
         #expect(text.contains("unnamed people only"))
-        #expect(text.contains("hide / show people with a single face"))
+        #expect(text.contains("at least 2, 5, 10, 25 faces"))
     }
 }

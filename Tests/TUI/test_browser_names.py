@@ -112,12 +112,14 @@ def test_people_filter_types_names_with_command_letters(prefix, tuis):
     tui.wait(lambda s: people_rows(s) == [(labels[ASTRONAUT], 1, "Ann")], "the filtered people again")
     tui.keys("Escape")  # clears the name
     tui.wait(lambda s: len(people_rows(s)) == 8, "everyone again")
-    # u: the unnamed only; 1: nobody has two faces.
+    # u: the unnamed only; 1: nobody has two faces; 1 again steps on (5, 10, 25), then everyone.
     tui.keys("u")
     tui.wait(lambda s: len(people_rows(s)) == 6 and all(n == "-" for _, _, n in people_rows(s)), "the unnamed")
     tui.keys("1")
-    tui.wait("nobody matches the filter", "nobody with two faces")
+    tui.wait(lambda s: "nobody matches the filter" in s and "2+ faces (1)" in s, "nobody with two faces")
     tui.keys("u", "1")
+    tui.wait(lambda s: "5+ faces (1)" in s, "at least five faces")
+    tui.keys("1", "1", "1")
     tui.wait(lambda s: len(people_rows(s)) == 8, "everyone again")
     # The names were left alone.
     done = facescope("people", "--json", "--redis-url", REDIS_URL, "--key-prefix", prefix)
@@ -134,7 +136,7 @@ def test_people_filter_types_names_with_command_letters(prefix, tuis):
             break
         tui.keys("j")
     for text in ("Filtering people", "filter the people by name", "unnamed people only",
-                 "hide / show people with a single face"):
+                 "at least 2, 5, 10, 25 faces"):
         assert text in seen, text
     tui.keys("Escape")
     assert "facescope exited" not in tui.screen()

@@ -8,16 +8,21 @@ struct PeopleFilter: Sendable, Equatable {
     var editing = false
     /// Only the people without a name.
     var unnamedOnly = false
-    /// Leave out the people with a single face.
-    var hideSingles = false
+    /// Only the people with at least this many faces (1: everyone).
+    var minimumFaces = 1
+    /// The minimums `1` steps through, back to everyone after the last.
+    static let minimumSteps = [1, 2, 5, 10, 25]
 
     /// Whether anything is filtered out.
-    var isActive: Bool { !text.isEmpty || unnamedOnly || hideSingles }
+    var isActive: Bool { !text.isEmpty || unnamedOnly || minimumFaces > 1 }
+
+    /// The next minimum after the current one (everyone after the largest).
+    var nextMinimum: Int { Self.minimumSteps.first { $0 > minimumFaces } ?? 1 }
 
     /// Whether `person` is shown.
     func matches(_ person: Person) -> Bool {
         if unnamedOnly, let name = person.name, !name.isEmpty { return false }
-        if hideSingles, person.faces < 2 { return false }
+        if person.faces < minimumFaces { return false }
         let needle = text.trimmingBlanks().lowercased()
         if needle.isEmpty { return true }
         return (person.name ?? "").lowercased().contains(needle) || String(person.label) == needle
@@ -53,7 +58,9 @@ struct PeopleContext: Sendable {
             in: [.people]),
         KeyBinding([.character("/")], .filterPeople, "filter the people by name (as you type)", in: [.people]),
         KeyBinding([.character("u")], .toggleUnnamed, "unnamed people only / everyone", in: [.people]),
-        KeyBinding([.character("1")], .toggleSingles, "hide / show people with a single face", in: [.people]),
+        KeyBinding(
+            [.character("1")], .toggleSingles, "at least 2, 5, 10, 25 faces, then everyone again (steps on)",
+            in: [.people]),
         KeyBinding(
             [.escape, .character("q"), .character("p")], .closeView, "clear the filter, else back to the images",
             in: [.people]),
@@ -139,7 +146,7 @@ struct PeopleContext: Sendable {
             filter.unnamedOnly.toggle()
             refilter(viewHeight: viewHeight)
         case .toggleSingles:
-            filter.hideSingles.toggle()
+            filter.minimumFaces = filter.nextMinimum
             refilter(viewHeight: viewHeight)
         default: return false
         }

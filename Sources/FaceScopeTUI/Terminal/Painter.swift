@@ -89,7 +89,7 @@ struct Painter {
         var parts: [String] = []
         if !filter.text.isEmpty { parts.append("name \"\(TerminalText.sanitize(filter.text))\"") }
         if filter.unnamedOnly { parts.append("unnamed only (u)") }
-        if filter.hideSingles { parts.append("2+ faces (1)") }
+        if filter.minimumFaces > 1 { parts.append("\(filter.minimumFaces)+ faces (1)") }
         return parts.isEmpty ? "  ·  most faces first" : "  ·  " + parts.joined(separator: " · ")
     }
 
