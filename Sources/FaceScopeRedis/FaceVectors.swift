@@ -3,22 +3,129 @@ import FaceScopeCore
 extension RedisStore: FaceVectorStore {
     /// Pages of documents in filename order, their faces with descriptors in batches: memory
     /// holds one page however large the library is.
+    /// Faces with a descriptor, a cursor batch at a time, read through FaceScope's index with
+    /// `FT.AGGREGATE ... WITHCURSOR` and only the members clustering needs (each face's pk, label,
+    /// hand-set mark and descriptor; never the landmarks, most of a document). With
+    /// `unlabelledOnly` the cursor loads only the labels, and the descriptors are read for the
+    /// documents with a face without a label alone. Memory stays at one batch.
     public func forEachFaceVector(unlabelledOnly: Bool, _ body: ([FaceVector]) throws(StoreError) -> Void)
         throws(StoreError)
     {
-        try forEachPage { page throws(StoreError) in
+        guard hasIndex else { return }
+        let vectorPath = "$.faces[*]['pk','label','\(Face.labelFixedField)','\(Face.embeddingField)']"
+        let load =
+            unlabelledOnly
+            ? ["LOAD", "3", "$.pk", "$.faces[*].label", "@__key"] : ["LOAD", "3", "$.pk", vectorPath, "@__key"]
+        var reply = try connection.send(
+            ["FT.AGGREGATE", layout.ownIndex, "*", "TIMEOUT", "0"] + load + [
+                "WITHCURSOR", "COUNT", unlabelledOnly ? "5000" : "500", "DIALECT", "3",
+            ])
+        while true {
+            if case .error(let message) = reply {
+                throw .refused("reading the faces failed: \(TerminalText.sanitize(message))")
+            }
+            guard let parts = reply.array, parts.count == 2, let rows = parts[0].array, let cursor = parts[1].integer
+            else { throw .malformed("unexpected reply to FT.AGGREGATE WITHCURSOR") }
             var batch: [FaceVector] = []
-            for document in page {
-                for face in document.faces ?? [] {
-                    guard let embedding = face.embedding, !unlabelledOnly || face.label == nil else { continue }
-                    batch.append(
-                        FaceVector(
-                            facePK: face.pk, documentPK: document.pk, label: face.label, labelFixed: face.labelFixed,
-                            embedding: embedding))
+            var wanted: [String] = []
+            for row in rows.dropFirst() {
+                let fields = Self.rowFields(row)
+                guard let key = fields["__key"] else { continue }
+                let documentPK = fields["$.pk"].flatMap { try? JSONValue.parse($0) }?.arrayValue?.first?.stringValue
+                if unlabelledOnly {
+                    let labels = fields["$.faces[*].label"].flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []
+                    if labels.contains(where: \.isNull) { wanted.append(key) }
+                } else if let documentPK, let text = fields[vectorPath],
+                    let faces = Self.faceVectors(text, documentPK: documentPK)
+                {
+                    batch += faces
+                } else {
+                    wanted.append(key)
                 }
             }
+            batch += try faceVectors(keys: wanted, path: vectorPath)
+            batch.removeAll { $0.embedding.isEmpty || (unlabelledOnly && $0.label != nil) }
             if !batch.isEmpty { try body(batch) }
+            if cursor == 0 { break }
+            reply = try connection.send(["FT.CURSOR", "READ", layout.ownIndex, String(cursor)])
         }
+    }
+
+    /// The face vectors of these documents (pipelined `JSON.GET` of the members clustering needs);
+    /// a document whose faces do not read as such (another tool's) is read whole.
+    private func faceVectors(keys: [String], path: String) throws(StoreError) -> [FaceVector] {
+        guard !keys.isEmpty else { return [] }
+        let replies = try connection.pipeline(keys.map { ["JSON.GET", $0, "$.pk", path] })
+        var result: [FaceVector] = []
+        var whole: [String] = []
+        for (key, reply) in zip(keys, replies) {
+            guard let text = reply.string, let object = try? JSONValue.parse(text),
+                let documentPK = object["$.pk"]?.arrayValue?.first?.stringValue,
+                let members = object[path], let faces = Self.faceVectors(members, documentPK: documentPK)
+            else {
+                whole.append(key)
+                continue
+            }
+            result += faces
+        }
+        for document in try load(keys: whole) {
+            for face in document.faces ?? [] {
+                guard let embedding = face.embedding else { continue }
+                result.append(
+                    FaceVector(
+                        facePK: face.pk, documentPK: document.pk, label: face.label, labelFixed: face.labelFixed,
+                        embedding: embedding))
+            }
+        }
+        return result
+    }
+
+    /// A row of an aggregation: field name to value text.
+    static func rowFields(_ row: RedisReply) -> [String: String] {
+        var fields: [String: String] = [:]
+        let items = row.array ?? []
+        var i = 0
+        while i + 1 < items.count {
+            if let name = items[i].string, let value = items[i + 1].string { fields[name] = value }
+            i += 2
+        }
+        return fields
+    }
+
+    static func faceVectors(_ text: String, documentPK: String) -> [FaceVector]? {
+        guard let members = try? JSONValue.parse(text) else { return nil }
+        return faceVectors(members, documentPK: documentPK)
+    }
+
+    /// Faces from the flattened members of `$.faces[*]['pk','label','label_fixed','embedding']`:
+    /// per face its pk (a string) first, then what it has of a label (a number or null), a
+    /// hand-set mark (a boolean) and a descriptor (an array of numbers). nil when the values do
+    /// not read that way.
+    static func faceVectors(_ members: JSONValue, documentPK: String) -> [FaceVector]? {
+        guard let values = members.arrayValue else { return nil }
+        var faces: [FaceVector] = []
+        for value in values {
+            switch value {
+            case .string(let pk):
+                faces.append(FaceVector(facePK: pk, documentPK: documentPK, label: nil, embedding: []))
+            case .int, .double, .null:
+                guard !faces.isEmpty else { return nil }
+                if value.isNull { continue }
+                guard let label = value.intValue else { return nil }
+                faces[faces.count - 1].label = Int(label)
+            case .bool(let fixed):
+                guard !faces.isEmpty else { return nil }
+                faces[faces.count - 1].labelFixed = fixed
+            case .array(let numbers):
+                guard !faces.isEmpty else { return nil }
+                let floats = numbers.compactMap(\.doubleValue).map { Float($0) }
+                guard floats.count == numbers.count else { return nil }
+                faces[faces.count - 1].embedding = floats
+            case .object:
+                return nil
+            }
+        }
+        return faces
     }
 
     public func setFaceLabels(_ changes: [FaceLabelChange]) throws(StoreError) -> Int {

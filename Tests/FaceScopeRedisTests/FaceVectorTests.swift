@@ -1,6 +1,7 @@
 import FaceScopeCore
-import FaceScopeRedis
 import Testing
+
+@testable import FaceScopeRedis
 
 /// The store as clustering's port, against the real Redis Stack.
 @Suite("Face vectors in the store", .enabled(if: TestRedis.available))
@@ -54,5 +55,51 @@ struct FaceVectorTests {
         var unlabelled: [FaceVector] = []
         try store.forEachFaceVector(unlabelledOnly: true) { unlabelled += $0 }
         #expect(unlabelled.count == 1 && unlabelled.first?.label == nil)
+    }
+
+    @Test("faces stream with their pk, label, hand-set mark and descriptor, without whole documents")
+    func streamedMembers() throws {
+        let store = try TestRedis.store()
+        defer { TestRedis.drop(store) }
+        var fixed = Self.photo("fixed.jpg", [(4, Self.vector(5, 0.25)), (nil, Self.vector(6, -0.5))])
+        fixed.faces?[0].labelFixed = true
+        var bare = Self.photo("bare.jpg", [(nil, Self.vector(7))])
+        bare.faces?[0].embedding = nil  // no descriptor: never a face vector
+        let saved = try store.saveAll([fixed, bare, Self.photo("plain.jpg", [(9, Self.vector(8, 0.125))])])
+        let documents = try saved.map { try $0.get() }
+        var all: [FaceVector] = []
+        try store.forEachFaceVector(unlabelledOnly: false) { all += $0 }
+        let expected = documents.flatMap { document in
+            (document.faces ?? []).compactMap { face in
+                face.embedding.map {
+                    FaceVector(
+                        facePK: face.pk, documentPK: document.pk, label: face.label, labelFixed: face.labelFixed,
+                        embedding: $0)
+                }
+            }
+        }
+        #expect(all.count == 3)
+        #expect(Set(all.map(\.facePK)) == Set(expected.map(\.facePK)))
+        for face in all {
+            let twin = expected.first { $0.facePK == face.facePK }
+            #expect(face == twin)
+        }
+        #expect(all.first { $0.label == 4 }?.labelFixed == true)
+        var unlabelled: [FaceVector] = []
+        try store.forEachFaceVector(unlabelledOnly: true) { unlabelled += $0 }
+        #expect(unlabelled.map(\.embedding) == [Self.vector(6, -0.5)])
+        #expect(unlabelled.first?.documentPK == documents[0].pk)
+    }
+
+    @Test("the flattened members read face by face; anything else is refused")
+    func flattenedMembers() throws {
+        let text = #"["a",null,[0.5,1],"b",3,true,[2],"c",null]"#
+        let faces = try #require(RedisStore.faceVectors(text, documentPK: "D"))
+        #expect(faces.map(\.facePK) == ["a", "b", "c"] && faces.map(\.label) == [nil, 3, nil])
+        #expect(faces.map(\.labelFixed) == [false, true, false] && faces[0].embedding == [0.5, 1])
+        #expect(faces[2].embedding.isEmpty && faces.allSatisfy { $0.documentPK == "D" })
+        #expect(RedisStore.faceVectors(#"[3,"a"]"#, documentPK: "D") == nil)
+        #expect(RedisStore.faceVectors(#"["a",{"x":1}]"#, documentPK: "D") == nil)
+        #expect(RedisStore.faceVectors(#"["a",["x"]]"#, documentPK: "D") == nil)
     }
 }
