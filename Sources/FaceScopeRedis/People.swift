@@ -116,9 +116,9 @@ extension RedisStore {
     /// one of those members (another tool's) cannot be lined up face by face: it is read whole.
     public func forEachLabelledFaceSummary(batch: Int = 5000, _ body: (ImageDocument) -> Void) throws(StoreError) {
         guard hasIndex else { return }
-        let paths = [
-            "$.faces[*].label", "$.faces[*].probability", "$.faces[*].bbox", "$.pk", "$.filename", "$.faces[*].pk",
-        ]
+        // One selector a document, one a face: per face its pk, label, probability and box, in
+        // that order (a union selector answers in its own order).
+        let paths = ["$['pk','filename']", "$.faces[*]['pk','label','probability','bbox']"]
         var reply = try connection.send(
             ["FT.AGGREGATE", layout.ownIndex, "@label:[-inf +inf]", "TIMEOUT", "0", "LOAD", String(paths.count + 1)]
                 + paths + ["@__key", "WITHCURSOR", "COUNT", String(max(1, batch)), "DIALECT", "3"])
@@ -156,37 +156,29 @@ extension RedisStore {
     /// One row of the people cursor: `[path, json, ..., "__key", key]` (DIALECT 3: each path's
     /// values as a JSON array).
     static func faceSummary(_ row: RedisReply, paths: [String]) -> FaceSummary {
-        var values: [String: JSONValue] = [:]
-        var key: String?
+        var texts: [String: String] = [:]
         let fields = row.array ?? []
         var i = 0
         while i + 1 < fields.count {
-            if let name = fields[i].string, let text = fields[i + 1].string {
-                if name == "__key" {
-                    key = text
-                } else if let parsed = try? JSONValue.parse(text) {
-                    values[name] = parsed
-                }
-            }
+            if let name = fields[i].string, let text = fields[i + 1].string { texts[name] = text }
             i += 2
         }
-        guard let key else { return .none }
-        let labels = values[paths[0]]?.arrayValue ?? []
-        let probabilities = values[paths[1]]?.arrayValue ?? []
-        let boxes = values[paths[2]]?.arrayValue ?? []
-        let facePKs = values[paths[5]]?.arrayValue ?? []
-        guard let pk = values[paths[3]]?.arrayValue?.first?.stringValue,
-            let filename = values[paths[4]]?.arrayValue?.first?.stringValue,
-            !labels.isEmpty, labels.count == probabilities.count, labels.count == boxes.count,
-            labels.count == facePKs.count
+        guard let key = texts["__key"] else { return .none }
+        guard let document = texts[paths[0]].flatMap({ try? JSONValue.parse($0) })?.arrayValue,
+            document.count == 2, let pk = document[0].stringValue, let filename = document[1].stringValue,
+            let members = texts[paths[1]].flatMap({ try? JSONValue.parse($0) })?.arrayValue,
+            !members.isEmpty, members.count % 4 == 0
         else { return .unaligned(key: key) }
         var faces: [Face] = []
-        faces.reserveCapacity(labels.count)
-        for k in labels.indices {
-            guard let box = try? BoundingBox(json: boxes[k]) else { return .unaligned(key: key) }
-            let probability = Int(probabilities[k].intValue ?? 0)
-            let label = labels[k].intValue.map { Int($0) }
-            faces.append(Face(pk: facePKs[k].stringValue ?? "", bbox: box, probability: probability, label: label))
+        faces.reserveCapacity(members.count / 4)
+        var k = 0
+        while k < members.count {
+            guard let facePK = members[k].stringValue, members[k + 1].isNull || members[k + 1].intValue != nil,
+                let probability = members[k + 2].intValue, let box = try? BoundingBox(json: members[k + 3])
+            else { return .unaligned(key: key) }
+            let label = members[k + 1].intValue.map { Int($0) }
+            faces.append(Face(pk: facePK, bbox: box, probability: Int(probability), label: label))
+            k += 4
         }
         return .summary(ImageDocument(pk: pk, filename: filename, faces: faces))
     }
