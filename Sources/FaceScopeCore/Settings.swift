@@ -233,7 +233,11 @@ public struct SettingSpec: Sendable {
 /// environment, a `.env` file in the working directory, the default. Variable names are the
 /// original system's where it had one.
 public struct Settings: Sendable, Equatable {
-    public var redisURL: String
+    /// The Redis URL as given (shown, and passed on to other processes).
+    public private(set) var redisURL: String
+    /// Where that URL points, parsed once when the settings are resolved (a bad URL never gets
+    /// this far).
+    public private(set) var redis = RedisEndpoint(address: .tcp(host: "127.0.0.1", port: 6379))
     public var keyPrefix: String
     public var connectTimeout: Double
     public var commandTimeout: Double
@@ -375,7 +379,7 @@ public struct Settings: Sendable, Equatable {
         settings.minFaceSize = try number(.minFaceSize, 0...1e6)
         settings.clusterThreshold = try number(.clusterThreshold, 0...4)
         settings.outageWait = try number(.outageWait, 0...86400)
-        _ = try RedisEndpoint.parse(settings.redisURL)
+        settings.redis = try RedisEndpoint.parse(settings.redisURL)
         try checkKeyPrefix(settings.keyPrefix)
         return settings
     }

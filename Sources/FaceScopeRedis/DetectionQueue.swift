@@ -203,7 +203,7 @@ public final class DetectionQueue: Sendable {
 
     /// A queue on a connection of its own (streams are core Redis: no module is needed).
     public static func open(settings: Settings) throws(StoreError) -> DetectionQueue {
-        let endpoint = try RedisConnection.endpoint(settings.redisURL)
+        let endpoint = settings.redis
         let connection = try RedisConnection(
             endpoint: endpoint, connectTimeout: settings.connectTimeout, commandTimeout: settings.commandTimeout)
         return DetectionQueue(connection: connection, layout: try KeyLayout(prefix: settings.keyPrefix))

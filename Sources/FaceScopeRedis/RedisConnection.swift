@@ -270,14 +270,3 @@ extension RedisConnection {
         return replies
     }
 }
-
-extension RedisConnection {
-    /// The endpoint a Redis URL names; a URL that does not parse is an invalid request.
-    public static func endpoint(_ url: String) throws(StoreError) -> RedisEndpoint {
-        do throws(FaceScopeError) {
-            return try RedisEndpoint.parse(url)
-        } catch {
-            throw .invalidRequest(error.description)
-        }
-    }
-}

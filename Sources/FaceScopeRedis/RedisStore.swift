@@ -59,7 +59,7 @@ public final class RedisStore: Sendable {
     /// own. A read creates FaceScope's index only when documents exist under the prefix (it is
     /// needed to read them) and never creates redis-om's.
     public static func open(settings: Settings, access: StoreAccess = .write) throws(StoreError) -> RedisStore {
-        let endpoint = try RedisConnection.endpoint(settings.redisURL)
+        let endpoint = settings.redis
         let connection = try RedisConnection(
             endpoint: endpoint, connectTimeout: settings.connectTimeout, commandTimeout: settings.commandTimeout)
         let layout = try KeyLayout(prefix: settings.keyPrefix)

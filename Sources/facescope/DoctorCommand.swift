@@ -79,7 +79,7 @@ struct DoctorCommand: ParsableCommand {
         var checks: [HealthCheck] = [
             HealthCheck(
                 name: "settings", ok: true,
-                detail: "Redis \(try RedisEndpoint.parse(settings.redisURL)), key prefix \(settings.keyPrefix)")
+                detail: "Redis \(settings.redis), key prefix \(settings.keyPrefix)")
         ]
         checks += DoctorCommand.storeChecks(settings)
         if !skipTriton { checks += TritonDoctor.checks(settings) }

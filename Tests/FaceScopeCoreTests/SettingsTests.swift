@@ -86,4 +86,13 @@ struct SettingsTests {
             """)
         #expect(parsed == ["A": "1", "B": "two words", "C": "quoted # not a comment\nline", "D": "single", "E": "a#b"])
     }
+
+    @Test("resolved settings carry the Redis endpoint parsed once")
+    func resolvedEndpoint() throws {
+        let s = try Settings.resolve(
+            flags: [.redisURL: "redis://:secret@db.example:6390/3"], environment: [:], dotenv: [:])
+        #expect(
+            s.redis == RedisEndpoint(address: .tcp(host: "db.example", port: 6390), password: "secret", database: 3))
+        #expect(s.redisURL == "redis://:secret@db.example:6390/3")
+    }
 }
