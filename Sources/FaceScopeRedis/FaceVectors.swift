@@ -12,7 +12,7 @@ extension RedisStore: FaceVectorStore {
         throws(StoreError)
     {
         guard hasIndex else { return }
-        let vectorPath = "$.faces[*]['pk','label','\(Face.labelFixedField)','\(Face.embeddingField)']"
+        let vectorPath = Self.vectorPath
         let load =
             unlabelledOnly
             ? ["LOAD", "3", "$.pk", "$.faces[*].label", "@__key"] : ["LOAD", "3", "$.pk", vectorPath, "@__key"]
@@ -50,6 +50,9 @@ extension RedisStore: FaceVectorStore {
             reply = try connection.send(["FT.CURSOR", "READ", layout.ownIndex, String(cursor)])
         }
     }
+
+    /// Each face's pk, label, hand-set mark and descriptor, as one union selector.
+    static let vectorPath = "$.faces[*]['pk','label','\(Face.labelFixedField)','\(Face.embeddingField)']"
 
     /// The face vectors of these documents (pipelined `JSON.GET` of the members clustering needs);
     /// a document whose faces do not read as such (another tool's) is read whole.
@@ -137,19 +140,19 @@ extension RedisStore: FaceVectorStore {
             })
     }
 
+    /// The nearest labelled faces: the vector index's nearest documents among those with a labelled
+    /// face, and of those only each face's pk, label, hand-set mark and descriptor (never the
+    /// whole documents), nearest first.
     public func nearestLabelledFaces(to embedding: [Float], k: Int) throws(StoreError)
         -> [(face: FaceVector, distance: Float)]
     {
-        try similarFaces(to: embedding, limit: max(1, k) * 2).compactMap { found in
-            let face = found.stored.face
-            guard let label = face.label, let vector = face.embedding else { return nil }
-            return (
-                FaceVector(
-                    facePK: face.pk, documentPK: found.stored.documentPK, label: label, labelFixed: face.labelFixed,
-                    embedding: vector),
-                found.distance
-            )
-        }.prefix(max(1, k)).map { $0 }
+        let keys = try nearestDocumentKeys(to: embedding, count: max(1, k) * 2, filter: "@label:[-inf +inf]")
+        let faces = try faceVectors(keys: keys, path: Self.vectorPath)
+        let near = faces.compactMap { face -> (face: FaceVector, distance: Float)? in
+            guard face.label != nil, face.embedding.count == embedding.count else { return nil }
+            return (face, FaceIdentities.distance(embedding, face.embedding))
+        }
+        return Array(near.sorted { $0.distance < $1.distance }.prefix(max(1, k)))
     }
 
     /// Found by halving numeric ranges on FaceScope's index (a range query matches a document when

@@ -51,24 +51,7 @@ extension RedisStore {
         guard embedding.count == KeyLayout.embeddingDimension else {
             throw .malformed("a face descriptor has \(KeyLayout.embeddingDimension) values, not \(embedding.count)")
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(embedding.count * 4)
-        for value in embedding {
-            withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
-        }
-        let k = max(1, limit) * 2 + 2
-        let reply = try connection.pipeline(arguments: [
-            [
-                .text("FT.SEARCH"), .text(layout.ownIndex), .text("*=>[KNN \(k) @embedding $vector AS distance]"),
-                .text("PARAMS"), .text("2"), .text("vector"), .bytes(bytes), .text("TIMEOUT"), .text("0"),
-                .text("SORTBY"), .text("distance"),
-                .text("NOCONTENT"), .text("LIMIT"), .text("0"), .text(String(k)), .text("DIALECT"), .text("2"),
-            ]
-        ])[0]
-        if case .error(let message) = reply {
-            throw .refused("the similarity search failed: \(TerminalText.sanitize(message))")
-        }
-        let keys = (reply.array ?? []).dropFirst().compactMap(\.string)
+        let keys = try nearestDocumentKeys(to: embedding, count: max(1, limit) * 2 + 2)
         var found: [SimilarFace] = []
         for document in try load(keys: keys) {
             for (i, face) in (document.faces ?? []).enumerated() {
@@ -78,6 +61,34 @@ extension RedisStore {
             }
         }
         return Array(found.sorted { $0.distance < $1.distance }.prefix(limit))
+    }
+
+    /// The keys of the `count` documents with the nearest faces to `embedding` (the vector
+    /// index's KNN, a document as near as its nearest face), nearest first; `filter` narrows the
+    /// documents first (a RediSearch query such as `@label:[-inf +inf]`).
+    func nearestDocumentKeys(to embedding: [Float], count: Int, filter: String = "*") throws(StoreError) -> [String] {
+        guard embedding.count == KeyLayout.embeddingDimension else {
+            throw .malformed("a face descriptor has \(KeyLayout.embeddingDimension) values, not \(embedding.count)")
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(embedding.count * 4)
+        for value in embedding {
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        let query = filter == "*" ? "*" : "(\(filter))"
+        let reply = try connection.pipeline(arguments: [
+            [
+                .text("FT.SEARCH"), .text(layout.ownIndex),
+                .text("\(query)=>[KNN \(count) @embedding $vector AS distance]"),
+                .text("PARAMS"), .text("2"), .text("vector"), .bytes(bytes), .text("TIMEOUT"), .text("0"),
+                .text("SORTBY"), .text("distance"),
+                .text("NOCONTENT"), .text("LIMIT"), .text("0"), .text(String(count)), .text("DIALECT"), .text("2"),
+            ]
+        ])[0]
+        if case .error(let message) = reply {
+            throw .refused("the similarity search failed: \(TerminalText.sanitize(message))")
+        }
+        return (reply.array ?? []).dropFirst().compactMap(\.string)
     }
 
     /// Names given to labels.

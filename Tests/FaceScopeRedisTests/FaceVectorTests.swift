@@ -102,4 +102,15 @@ struct FaceVectorTests {
         #expect(RedisStore.faceVectors(#"["a",{"x":1}]"#, documentPK: "D") == nil)
         #expect(RedisStore.faceVectors(#"["a",["x"]]"#, documentPK: "D") == nil)
     }
+
+    @Test("unlabelled faces nearer than every labelled one do not hide the labelled ones")
+    func labelledBehindUnlabelled() throws {
+        let store = try TestRedis.store()
+        defer { TestRedis.drop(store) }
+        let crowd = (0..<6).map { Self.photo("crowd-\($0).jpg", [(nil, Self.vector(1, 0.01 * Float($0 + 1)))]) }
+        _ = try store.saveAll(crowd + [Self.photo("known.jpg", [(8, Self.vector(1, 0.5))])])
+        let found = try store.nearestLabelledFaces(to: Self.vector(1), k: 1)
+        #expect(found.map(\.face.label) == [8])
+        #expect(abs((found.first?.distance ?? 0) - 0.5) < 1e-4)
+    }
 }
