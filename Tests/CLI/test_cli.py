@@ -134,3 +134,52 @@ def test_export_import_round_trip_without_duplicates(prefix, tmp_path):
     assert done.returncode == 1
     assert "bad.jsonl:3" in done.stderr
     assert run("export", *base).stdout == exported
+
+
+def test_import_in_batches_reports_bad_lines_and_round_trips(prefix, tmp_path):
+    """1,300 documents (three batches of 500): a bad line in the middle of the second batch is
+    named by its line number and its neighbours are stored; importing the export again
+    duplicates nothing; the export is the input exactly (as FaceScope writes documents)."""
+    base = ["--redis-url", REDIS_URL, "--key-prefix", prefix]
+    seed = run("import", "-", *base, stdin="".join(json.dumps(doc(f"seed/{i:04d}.jpg", i % 3)) + "\n" for i in range(1300)))
+    assert seed.returncode == 0, seed.stderr
+    canonical = tmp_path / "canonical.jsonl"
+    assert run("export", "-o", str(canonical), *base).returncode == 0
+    lines = canonical.read_text().splitlines()
+    assert len(lines) == 1300
+    # A fresh prefix: the export, spaced out as Python writes JSON, with a bad line at line 701.
+    other = prefix.replace("cli", "clj", 1)
+    try:
+        mixed = [json.dumps(json.loads(l)) for l in lines]
+        mixed.insert(700, '{"filename": "broken.jpg", "faces": [')
+        source = tmp_path / "mixed.jsonl"
+        source.write_text("\n".join(mixed) + "\n")
+        moved = ["--redis-url", REDIS_URL, "--key-prefix", other]
+        done = run("import", str(source), *moved)
+        assert done.returncode == 1
+        assert "mixed.jsonl:701:" in done.stderr
+        assert "stored 1300 documents, 1 failed" in done.stderr
+        # Imported again: every document replaces itself.
+        again = run("import", str(canonical), *moved)
+        assert again.returncode == 0, again.stderr
+        assert "stored 1300 documents" in again.stderr
+        assert "under a new pk" not in again.stderr
+        out = run("export", *moved)
+        assert out.returncode == 0
+        assert sorted(out.stdout.splitlines()) == sorted(lines)
+        listed = run("list", "--json", *moved).stdout.splitlines()
+        assert sorted(json.loads(l)["filename"] for l in listed) == [f"seed/{i:04d}.jpg" for i in range(1300)]
+        # No progress line when standard error is not a terminal.
+        assert "\r" not in done.stderr and "\r" not in out.stderr
+    finally:
+        import redis
+
+        r = redis.Redis.from_url(REDIS_URL)
+        for name in (f"{other}index", f"facescope:{other}index"):
+            try:
+                r.execute_command("FT.DROPINDEX", name, "DD")
+            except redis.ResponseError:
+                pass
+        for pattern in (f"facescope:{other}*", f"{other}*"):
+            for key in r.scan_iter(match=pattern):
+                r.delete(key)
