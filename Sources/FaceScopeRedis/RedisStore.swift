@@ -732,48 +732,73 @@ public final class RedisStore: Sendable {
     }
 
     /// ``forEachStoredDocument(pageSize:_:)`` as the server holds the documents: each key with
-    /// its JSON text (a `$` reply: a one-element array), undecoded. The next page is on its way
-    /// while `body` handles one (one SCAN step and one JSON.MGET a round trip), so the server and
-    /// the caller work at the same time; at most two pages are held.
+    /// its JSON text (a `$` reply: a one-element array), undecoded. Two pages are on their way
+    /// while `body` handles one (each a JSON.MGET; the SCAN steps, of two pages' worth of keys,
+    /// ride along), so the server is always serialising the next page while the caller works;
+    /// at most three pages are held.
     public func forEachStoredJSON(
         pageSize: Int = 1000, _ body: ([(key: String, json: String)]) throws(FaceScopeError) -> Void
     ) throws(FaceScopeError) {
         let match = RedisStore.globEscaped(layout.prefix) + "*"
-        func scan(_ cursor: String) -> [String] {
-            ["SCAN", cursor, "MATCH", match, "COUNT", String(pageSize), "TYPE", "ReJSON-RL"]
-        }
         var seen = Set<String>()
         try connection.stream { stream throws(FaceScopeError) in
-            try stream.send([scan("0")])
-            var asked: [String] = []
-            while stream.pending > 0 {
+            var cursor: String? = "0"  // nil once the scan is complete
+            var scanning = false  // a SCAN step is on its way
+            var ready: [[String]] = []  // keys scanned, not yet asked for
+            var sent: [(keys: [String], scan: Bool)] = []
+            /// Keeps two groups on their way: the next page of keys, and a SCAN step when none is.
+            func fill() throws(FaceScopeError) {
+                while stream.pending < 2, !ready.isEmpty || (!scanning && cursor != nil) {
+                    var group: [[String]] = []
+                    var keys: [String] = []
+                    if !ready.isEmpty {
+                        keys = ready.removeFirst()
+                        group.append(["JSON.MGET"] + keys + ["$"])
+                    }
+                    let scan = !scanning && cursor != nil
+                    if scan, let cursor {
+                        group.append([
+                            "SCAN", cursor, "MATCH", match, "COUNT", String(2 * pageSize), "TYPE", "ReJSON-RL",
+                        ])
+                        scanning = true
+                    }
+                    try stream.send(group)
+                    sent.append((keys, scan))
+                }
+            }
+            try fill()
+            while !sent.isEmpty {
                 let replies = try stream.receive()
-                var page: [(key: String, json: String)] = []
+                let group = sent.removeFirst()
                 var rest = replies[...]
-                if !asked.isEmpty, let documents = rest.popFirst() {
+                var page: [(key: String, json: String)] = []
+                if !group.keys.isEmpty, let documents = rest.popFirst() {
                     if case .error(let message) = documents {
                         throw .redis("Redis refused JSON.MGET: \(TerminalText.sanitize(message))")
                     }
-                    for (key, item) in zip(asked, documents.array ?? []) {
+                    for (key, item) in zip(group.keys, documents.array ?? []) {
                         // A key deleted meanwhile answers null.
                         if let text = item.string { page.append((key, text)) }
                     }
                 }
-                asked = []
-                var next: [[String]] = []
-                if let scanned = rest.popFirst() {
+                if group.scan, let scanned = rest.popFirst() {
                     if case .error(let message) = scanned {
                         throw .redis("Redis refused SCAN: \(TerminalText.sanitize(message))")
                     }
                     guard let pair = scanned.array, pair.count == 2 else { throw .data("unexpected SCAN reply") }
-                    let cursor = pair[0].string ?? "0"
+                    scanning = false
+                    let next = pair[0].string ?? "0"
+                    cursor = next == "0" ? nil : next
                     // SCAN may return a key twice while the keyspace is resized.
-                    asked = (pair[1].array ?? []).compactMap(\.string).filter { seen.insert($0).inserted }
-                    if !asked.isEmpty { next.append(["JSON.MGET"] + asked + ["$"]) }
-                    if cursor != "0" { next.append(scan(cursor)) }
+                    let keys = (pair[1].array ?? []).compactMap(\.string).filter { seen.insert($0).inserted }
+                    var start = 0
+                    while start < keys.count {
+                        ready.append(Array(keys[start..<min(keys.count, start + pageSize)]))
+                        start += pageSize
+                    }
                 }
-                // The next page is asked for before this one is handled.
-                if !next.isEmpty { try stream.send(next) }
+                // The next pages are asked for before this one is handled.
+                try fill()
                 if !page.isEmpty { try body(page) }
             }
         }

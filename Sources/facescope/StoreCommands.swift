@@ -203,7 +203,8 @@ struct ExportCommand: ParsableCommand {
             The output is what 'facescope import' reads back: a backup, or a way to move data. Every
             document under the key prefix is written, read straight from the keys (not from an
             index), a page at a time, so memory stays flat however large the library is. The order
-            is Redis's own. Progress goes to standard error on a terminal.
+            is Redis's own. Progress (count, rate, time left) goes to standard error when it is a
+            terminal and the documents do not go to that terminal.
             """))
 
     @OptionGroup var store: StoreOptions
@@ -225,7 +226,8 @@ struct ExportCommand: ParsableCommand {
         } else {
             fd = STDOUT_FILENO
         }
-        defer { if output != nil { close(fd) } }
+        var isOpen = output != nil
+        defer { if isOpen { close(fd) } }
         // Progress on a terminal's standard error, unless the documents go to that terminal.
         let progress = ProgressLine(
             "exported", total: try? s.count(), enabled: output != nil || isatty(STDOUT_FILENO) == 0)
@@ -243,7 +245,8 @@ struct ExportCommand: ParsableCommand {
         }
         progress.finish()
         if let output {
-            guard fsync(fd) == 0 || errno == EINVAL else {
+            isOpen = false
+            guard close(fd) == 0 else {
                 throw FaceScopeError.file(path: output, reason: "cannot write: \(String(cString: strerror(errno)))")
             }
             printNote("exported \(progress.count) documents to \(output)")
@@ -281,8 +284,9 @@ struct ImportCommand: ParsableCommand {
             under a new pk (the other image's document is never replaced), and says so. A line
             that is not a valid document (not JSON, no filename, an empty filename, a pk that is
             not a 26-character ULID) is reported with its file and line number; the others are
-            stored. Files are read a batch at a time, so memory stays flat; progress goes to
-            standard error on a terminal.
+            stored. Files are read a batch at a time, the next batch while the server stores the
+            last, so memory stays flat; progress (count, rate, time left) goes to standard error
+            when it is a terminal.
             """))
 
     @OptionGroup var store: StoreOptions
@@ -355,7 +359,7 @@ struct ImportCommand: ParsableCommand {
                         }
                     }
                     progress.advance(
-                        by: results.count, fraction: size > 0 ? Double(reader.bytesRead) / Double(size) : nil)
+                        by: results.count, fraction: size > 0 ? Double(reader.bytesDone) / Double(size) : nil)
                 })
         }
         progress.finish()
@@ -428,6 +432,8 @@ struct LineReader {
     private var finished = false
     /// Bytes read from the file so far.
     private(set) var bytesRead = 0
+    /// Bytes of the lines handed out so far.
+    var bytesDone: Int { bytesRead - (buffer.count - position) }
 
     init(handle: FileHandle) { self.handle = handle }
 

@@ -183,3 +183,47 @@ def test_import_in_batches_reports_bad_lines_and_round_trips(prefix, tmp_path):
         for pattern in (f"facescope:{other}*", f"{other}*"):
             for key in r.scan_iter(match=pattern):
                 r.delete(key)
+
+
+def _with_terminal_stderr(args: list[str], stdin_path: str | None = None) -> tuple[int, str]:
+    """Runs facescope with standard error on a pseudo-terminal (standard output a pipe); returns
+    the exit status and everything written to the terminal."""
+    import pty
+
+    master, slave = pty.openpty()
+    base = {k: v for k, v in os.environ.items() if k not in ("REDIS_OM_URL", "FACESCOPE_KEY_PREFIX")}
+    with open(stdin_path or os.devnull, "rb") as stdin:
+        proc = subprocess.Popen([FACESCOPE or "facescope", *args], stdin=stdin, stdout=subprocess.PIPE,
+                                stderr=slave, env=base)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the terminal closed: the command has exited
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.stdout.read()
+    code = proc.wait(timeout=120)
+    os.close(master)
+    return code, b"".join(chunks).decode(errors="replace")
+
+
+def test_import_and_export_show_progress_only_on_a_terminal(prefix, tmp_path):
+    base = ["--redis-url", REDIS_URL, "--key-prefix", prefix]
+    source = tmp_path / "many.jsonl"
+    source.write_text("".join(json.dumps(doc(f"p/{i:04d}.jpg", 1)) + "\n" for i in range(1600)))
+    code, terminal = _with_terminal_stderr(["import", str(source), *base])
+    assert code == 0, terminal
+    # Count, rate and time left, redrawn in place, then cleared before the summary.
+    assert "\rimported 500 (" in terminal and " s left (" in terminal and "/s)" in terminal
+    assert "stored 1600 documents" in terminal
+    code, terminal = _with_terminal_stderr(["export", "-o", str(tmp_path / "out.jsonl"), *base])
+    assert code == 0, terminal
+    assert "\rexported " in terminal and " of 1600" in terminal and "/s)" in terminal
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 1600
+    # In a pipe: no progress at all.
+    done = run("export", *base)
+    assert done.returncode == 0 and done.stderr == ""
