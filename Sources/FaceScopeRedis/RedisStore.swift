@@ -722,7 +722,8 @@ public final class RedisStore: Sendable {
 
     /// Reads every document under the prefix straight from the keys (SCAN), page by page, so
     /// nothing the index lacks is missed: the source for exports and checks. The order is the
-    /// server's; a document present for the whole walk is seen exactly once.
+    /// server's; a document present for the whole walk is seen exactly once. The walk holds the
+    /// store's connection: `body` must not use the store's Redis commands (collect, then act).
     public func forEachStoredDocument(pageSize: Int = 1000, _ body: ([ImageDocument]) throws(FaceScopeError) -> Void)
         throws(FaceScopeError)
     {
@@ -731,7 +732,8 @@ public final class RedisStore: Sendable {
         }
     }
 
-    /// ``forEachStoredDocument(pageSize:_:)`` as the server holds the documents: each key with
+    /// ``forEachStoredDocument(pageSize:_:)`` as the server holds the documents (and with the
+    /// same rule for `body`): each key with
     /// its JSON text (a `$` reply: a one-element array), undecoded. Two pages are on their way
     /// while `body` handles one (each a JSON.MGET; the SCAN steps, of two pages' worth of keys,
     /// ride along), so the server is always serialising the next page while the caller works;
