@@ -220,6 +220,35 @@ struct ImportExportTests {
         #expect(try store.get(filename: "lib/0/IMG_5.jpg")?.pk == pkOf(lines[5]))
     }
 
+    @Test("an export whose connection is dropped midway goes on and writes every document once")
+    func exportSurvivesADroppedConnection() throws {
+        let store = try TestRedis.store()
+        defer { TestRedis.drop(store) }
+        _ = try store.saveAll((0..<2_000).map { document("walk/\($0).jpg", faces: $0 % 3) })
+        let id = try store.connection.call(["CLIENT", "ID"]).integer ?? -1
+        let killer = try RedisConnection(endpoint: store.connection.endpoint)
+        var pages = 0
+        var names: [String] = []
+        try store.forEachStoredJSON(pageSize: 100) { page throws(FaceScopeError) in
+            pages += 1
+            // Two pages are on their way when the connection goes.
+            if pages == 3 {
+                let killed = try killer.call(["CLIENT", "KILL", "ID", String(id)]).integer
+                #expect(killed == 1)
+            }
+            for item in page {
+                var out: [UInt8] = []
+                #expect(store.appendExportLine(key: item.key, json: item.json, to: &out))
+                names.append(
+                    (try? JSONValue.parse(String(decoding: out, as: UTF8.self)))?["filename"]?.stringValue ?? "")
+            }
+        }
+        #expect(pages > 3)
+        #expect(names.count == 2_000)
+        #expect(names.sorted() == (0..<2_000).map { "walk/\($0).jpg" }.sorted())
+        #expect(try store.connection.call(["CLIENT", "ID"]).integer != id)
+    }
+
     @Test("documents other tools wrote export exactly as decoding them would give")
     func foreignDocumentsExportAsDecoded() throws {
         let store = try TestRedis.store()
