@@ -5,8 +5,9 @@ import FaceScopeCore
 /// would give: the fields in redis-om's order (`ImageDocument.json`), whole numbers where the
 /// model has them, every string and number written the way ``JSONValue/serialized`` writes it,
 /// nothing but FaceScope's derived fields to leave out. Documents FaceScope and redis-om wrote
-/// are like that; anything else (another order, `3.0` for a whole number, an escape written
-/// another way, a number with an exponent, an empty pk) answers nil and is decoded instead.
+/// are like that (numbers below 1e-4 aside, which are rewritten in FaceScope's exponent
+/// notation); anything else (another order, `3.0` for a whole number, an escape written another
+/// way, a number of more than 15 significant digits, an empty pk) is not taken, and is decoded.
 enum ExportedJSON {
     /// Appends the document's export line (without the newline) to `out` and returns true, or
     /// leaves `out` as it was and returns false. `json` is a `JSON.GET`/`JSON.MGET` reply, for
