@@ -37,27 +37,36 @@ enum ExportedJSON {
     static func storable(line: UnsafeBufferPointer<UInt8>) -> (
         openJSON: [UInt8], pk: String, filename: String, faces: Int
     )? {
-        var compact: [UInt8] = []
-        compact.reserveCapacity(line.count)
-        var inString = false
-        var escaped = false
-        for b in line {
-            if b >= 0x80 { return nil }
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if b == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if b == UInt8(ascii: "\"") {
-                    inString = false
+        // The line without spaces between tokens; nil when it is not ASCII.
+        var ascii = true
+        let compact = [UInt8](unsafeUninitializedCapacity: line.count) { buffer, count in
+            var n = 0
+            var inString = false
+            var escaped = false
+            for b in line {
+                if b >= 0x80 {
+                    ascii = false
+                    break
                 }
-            } else if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D {
-                continue
-            } else if b == UInt8(ascii: "\"") {
-                inString = true
+                if inString {
+                    if escaped {
+                        escaped = false
+                    } else if b == UInt8(ascii: "\\") {
+                        escaped = true
+                    } else if b == UInt8(ascii: "\"") {
+                        inString = false
+                    }
+                } else if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D {
+                    continue
+                } else if b == UInt8(ascii: "\"") {
+                    inString = true
+                }
+                buffer[n] = b
+                n += 1
             }
-            compact.append(b)
+            count = n
         }
+        guard ascii else { return nil }
         return compact.withUnsafeBufferPointer { bytes in
             var scanner = Scanner(bytes: bytes)
             guard scanner.document(), scanner.index == bytes.count, !scanner.emptyKey else { return nil }
