@@ -38,7 +38,12 @@ public enum FilenameWords {
     /// The value FaceScope stores for a filename in its index (`filename_words`): the words,
     /// each preceded by a space, so `contains(@filename_words, ' pre')` finds a word start.
     public static func indexed(_ filename: String) -> String {
-        split(filename).map { " " + $0 }.joined()
+        indexed(words: split(filename))
+    }
+
+    /// ``indexed(_:)`` of a filename whose words (``split(_:)``) are known.
+    public static func indexed(words: [String]) -> String {
+        words.map { " " + $0 }.joined()
     }
 
     /// The longest word start FaceScope indexes as a tag of its own (``starts(_:)``); longer typed
@@ -49,9 +54,14 @@ public enum FilenameWords {
     /// once, space-separated: the tags that make a typed word start an exact index lookup
     /// (RediSearch's own prefix queries stop expanding at 200 words).
     public static func starts(_ filename: String) -> String {
+        starts(words: split(filename))
+    }
+
+    /// ``starts(_:)`` of a filename whose words (``split(_:)``) are known.
+    public static func starts(words: [String]) -> String {
         var seen = Set<String>()
         var out: [String] = []
-        for word in split(filename) {
+        for word in words {
             var start = ""
             for c in word.prefix(longestIndexedStart) {
                 start.append(c)

@@ -139,13 +139,21 @@ public final class RedisConnection: @unchecked Sendable {
     /// Sends the commands in one write and reads every reply. Server errors come back as
     /// `.error` replies; connection failures throw.
     private func roundTrip(_ commands: [[RedisArgument]]) throws(StoreError) -> [RedisReply] {
+        try append(commands)
+        return try readReplies(commands.count)
+    }
+
+    /// Queues commands in hiredis's output buffer (sent by the next flush or read). Caller holds
+    /// the lock.
+    fileprivate func append(_ commands: [[RedisArgument]]) throws(StoreError) {
         guard let ctx = context else { throw .unreachable("not connected to Redis at \(location)") }
+        var storage: [UInt8] = []
+        var offsets: [Int] = []
+        var lengths: [Int] = []
         for args in commands {
-            var storage: [UInt8] = []
-            var offsets: [Int] = []
-            var lengths: [Int] = []
-            offsets.reserveCapacity(args.count)
-            lengths.reserveCapacity(args.count)
+            storage.removeAll(keepingCapacity: true)
+            offsets.removeAll(keepingCapacity: true)
+            lengths.removeAll(keepingCapacity: true)
             for arg in args {
                 offsets.append(storage.count)
                 switch arg {
@@ -167,9 +175,24 @@ public final class RedisConnection: @unchecked Sendable {
             }
             if rc != 0 { throw connectionError(ctx) }
         }
+    }
+
+    /// Writes everything queued to the socket (blocking until the server has taken it). Caller
+    /// holds the lock.
+    fileprivate func flush() throws(StoreError) {
+        guard let ctx = context else { throw .unreachable("not connected to Redis at \(location)") }
+        var done: Int32 = 0
+        while done == 0 {
+            if redisBufferWrite(ctx, &done) != 0 { throw connectionError(ctx) }
+        }
+    }
+
+    /// Reads `count` replies. Caller holds the lock.
+    fileprivate func readReplies(_ count: Int) throws(StoreError) -> [RedisReply] {
+        guard let ctx = context else { throw .unreachable("not connected to Redis at \(location)") }
         var replies: [RedisReply] = []
-        replies.reserveCapacity(commands.count)
-        for _ in commands {
+        replies.reserveCapacity(count)
+        for _ in 0..<count {
             var raw: UnsafeMutableRawPointer?
             if redisGetReply(ctx, &raw) != 0 || raw == nil { throw connectionError(ctx) }
             guard let raw else { throw connectionError(ctx) }
@@ -179,6 +202,9 @@ public final class RedisConnection: @unchecked Sendable {
         }
         return replies
     }
+
+    /// Reconnects (after a dropped connection). Caller holds the lock.
+    fileprivate func reconnect() throws(StoreError) { try connect() }
 
     private func connectionError(_ ctx: UnsafeMutablePointer<redisContext>) -> StoreError {
         let reason = RedisConnection.errorText(ctx)
@@ -268,5 +294,80 @@ extension RedisConnection {
             replies = try pipeline(commands("EVAL", script))
         }
         return replies
+    }
+}
+
+/// Commands kept on their way while the replies to earlier ones are read: the server works on
+/// the next group while the caller handles the previous group's replies (see
+/// ``RedisConnection/stream(_:)``). Groups' replies come back in the order they were sent.
+///
+/// Every command sent through a stream must be safe to run twice: when the connection drops,
+/// it is re-established and the groups whose replies have not been read are sent again, once.
+public final class RedisStream {
+    private let connection: RedisConnection
+    private var inFlight: [[[RedisArgument]]] = []
+    private var head = 0
+
+    fileprivate init(connection: RedisConnection) { self.connection = connection }
+
+    /// How many groups were sent whose replies have not been read.
+    public var pending: Int { inFlight.count - head }
+
+    /// Sends a group of commands without waiting for their replies.
+    public func send(_ commands: [[RedisArgument]]) throws(StoreError) {
+        inFlight.append(commands)
+        do {
+            try connection.append(commands)
+            try connection.flush()
+        } catch {
+            try resend()
+        }
+    }
+
+    /// `send` with text arguments.
+    public func send(_ commands: [[String]]) throws(StoreError) {
+        try send(commands.map { $0.map(RedisArgument.text) })
+    }
+
+    /// The replies of the oldest group sent and not yet read.
+    public func receive() throws(StoreError) -> [RedisReply] {
+        guard head < inFlight.count else { return [] }
+        let count = inFlight[head].count
+        let replies: [RedisReply]
+        do {
+            replies = try connection.readReplies(count)
+        } catch {
+            // The connection was dropped: reconnect, send what is unanswered again, once.
+            try resend()
+            replies = try connection.readReplies(count)
+        }
+        inFlight[head] = []
+        head += 1
+        if head == inFlight.count {
+            inFlight.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        return replies
+    }
+
+    private func resend() throws(StoreError) {
+        try connection.reconnect()
+        for group in inFlight[head...] { try connection.append(group) }
+        try connection.flush()
+    }
+}
+
+extension RedisConnection {
+    /// Runs `body` with the connection to itself, sending through a ``RedisStream``; every
+    /// group sent must have been received when `body` returns.
+    public func stream<T>(_ body: (RedisStream) throws(StoreError) -> T) throws(StoreError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        if context == nil { try connect() }
+        let stream = RedisStream(connection: self)
+        // Unread replies would answer the next command: start afresh after a stream that stopped
+        // early (an error, or a body that returned too soon).
+        defer { if stream.pending > 0 { disconnect() } }
+        return try body(stream)
     }
 }

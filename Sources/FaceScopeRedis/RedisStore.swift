@@ -722,23 +722,101 @@ public final class RedisStore: Sendable {
 
     /// Reads every document under the prefix straight from the keys (SCAN), page by page, so
     /// nothing the index lacks is missed: the source for exports and checks. The order is the
-    /// server's; a document present for the whole walk is seen exactly once.
+    /// server's; a document present for the whole walk is seen exactly once. The walk holds the
+    /// store's connection: `body` must not use the store's Redis commands (collect, then act).
     public func forEachStoredDocument(pageSize: Int = 1000, _ body: ([ImageDocument]) throws(StoreError) -> Void)
         throws(StoreError)
     {
-        var cursor = "0"
+        try forEachStoredJSON(pageSize: pageSize) { page throws(StoreError) in
+            try body(page.compactMap { decode(key: $0.key, json: $0.json) })
+        }
+    }
+
+    /// ``forEachStoredDocument(pageSize:_:)`` as the server holds the documents (and with the
+    /// same rule for `body`): each key with
+    /// its JSON text (a `$` reply: a one-element array), undecoded. Two pages are on their way
+    /// while `body` handles one (each a JSON.MGET; the SCAN steps, of two pages' worth of keys,
+    /// ride along), so the server is always serialising the next page while the caller works;
+    /// at most three pages are held.
+    public func forEachStoredJSON(
+        pageSize: Int = 1000, _ body: ([(key: String, json: String)]) throws(StoreError) -> Void
+    ) throws(StoreError) {
+        let match = RedisStore.globEscaped(layout.prefix) + "*"
         var seen = Set<String>()
-        repeat {
-            let reply = try connection.call([
-                "SCAN", cursor, "MATCH", RedisStore.globEscaped(layout.prefix) + "*", "COUNT", String(pageSize),
-                "TYPE", "ReJSON-RL",
-            ])
-            guard let pair = reply.array, pair.count == 2 else { throw .malformed("unexpected SCAN reply") }
-            cursor = pair[0].string ?? "0"
-            // SCAN may return a key twice while the keyspace is resized.
-            let keys = (pair[1].array ?? []).compactMap(\.string).filter { seen.insert($0).inserted }
-            if !keys.isEmpty { try body(try load(keys: keys)) }
-        } while cursor != "0"
+        try connection.stream { stream throws(StoreError) in
+            var cursor: String? = "0"  // nil once the scan is complete
+            var scanning = false  // a SCAN step is on its way
+            var ready: [[String]] = []  // keys scanned, not yet asked for
+            var sent: [(keys: [String], scan: Bool)] = []
+            /// Keeps two groups on their way: the next page of keys, and a SCAN step when none is.
+            func fill() throws(StoreError) {
+                while stream.pending < 2, !ready.isEmpty || (!scanning && cursor != nil) {
+                    var group: [[String]] = []
+                    var keys: [String] = []
+                    if !ready.isEmpty {
+                        keys = ready.removeFirst()
+                        group.append(["JSON.MGET"] + keys + ["$"])
+                    }
+                    let scan = !scanning && cursor != nil
+                    if scan, let cursor {
+                        group.append([
+                            "SCAN", cursor, "MATCH", match, "COUNT", String(2 * pageSize), "TYPE", "ReJSON-RL",
+                        ])
+                        scanning = true
+                    }
+                    try stream.send(group)
+                    sent.append((keys, scan))
+                }
+            }
+            try fill()
+            while !sent.isEmpty {
+                let replies = try stream.receive()
+                let group = sent.removeFirst()
+                var rest = replies[...]
+                var page: [(key: String, json: String)] = []
+                if !group.keys.isEmpty, let documents = rest.popFirst() {
+                    if case .error(let message) = documents {
+                        throw .refused("Redis refused JSON.MGET: \(TerminalText.sanitize(message))")
+                    }
+                    for (key, item) in zip(group.keys, documents.array ?? []) {
+                        // A key deleted meanwhile answers null.
+                        if let text = item.string { page.append((key, text)) }
+                    }
+                }
+                if group.scan, let scanned = rest.popFirst() {
+                    if case .error(let message) = scanned {
+                        throw .refused("Redis refused SCAN: \(TerminalText.sanitize(message))")
+                    }
+                    guard let pair = scanned.array, pair.count == 2 else { throw .malformed("unexpected SCAN reply") }
+                    scanning = false
+                    let next = pair[0].string ?? "0"
+                    cursor = next == "0" ? nil : next
+                    // SCAN may return a key twice while the keyspace is resized.
+                    let keys = (pair[1].array ?? []).compactMap(\.string).filter { seen.insert($0).inserted }
+                    var start = 0
+                    while start < keys.count {
+                        ready.append(Array(keys[start..<min(keys.count, start + pageSize)]))
+                        start += pageSize
+                    }
+                }
+                // The next pages are asked for before this one is handled.
+                try fill()
+                if !page.isEmpty { try body(page) }
+            }
+        }
+    }
+
+    /// Appends a stored document's export line (``ImageDocument/json``, compact, without FaceScope's
+    /// derived fields; no newline) to `out`: straight from the server's text when that is already
+    /// exactly the line (``ExportedJSON``), else decoded and written again. False (and nothing
+    /// appended) when the document cannot be decoded (see ``skippedDocuments()``).
+    public func appendExportLine(key: String, json: String, to out: inout [UInt8]) -> Bool {
+        var text = json
+        let direct = text.withUTF8 { ExportedJSON.appendLine($0, to: &out) }
+        if direct { return true }
+        guard let document = decode(key: key, json: json) else { return false }
+        document.json.write(to: &out)
+        return true
     }
 
     /// How many documents under the prefix FaceScope's index could not index (RediSearch's
@@ -769,48 +847,134 @@ public final class RedisStore: Sendable {
     public func saveAll(_ documents: [ImageDocument], batchSize: Int = 500) throws(StoreError)
         -> [Result<ImageDocument, StoreError>]
     {
-        var prepared = documents
-        keys.assign(&prepared)
         var results: [Result<ImageDocument, StoreError>] = []
-        results.reserveCapacity(prepared.count)
+        results.reserveCapacity(documents.count)
         var start = 0
-        while start < prepared.count {
-            let batch = Array(prepared[start..<min(prepared.count, start + max(1, batchSize))])
+        while start < documents.count {
+            var batch = Array(documents[start..<min(documents.count, start + max(1, batchSize))])
             start += batch.count
-            let spare = keys.fresh(batch.count)
-            let calls = zip(batch, spare).map { doc, sparePK in
-                let lookup = RedisStore.filenameLookup(doc.filename)
-                return (
-                    keys: [String](),
-                    args: [
-                        layout.prefix, layout.ownIndex, lookup.text, doc.filename, doc.pk, sparePK,
-                        RedisStore.storedJSON(doc), lookup.isTag ? "tag" : "filter",
-                    ]
-                )
+            keys.assign(&batch)
+            let replies = try connection.runScript(
+                RedisStore.saveScript, sha: RedisStore.saveSHA, calls: saveCalls(batch.map(RedisStore.storable)))
+            for (doc, result) in zip(batch, RedisStore.saveResults(batch.map(\.filename), replies)) {
+                results.append(
+                    result.map { pk in
+                        var saved = doc
+                        saved.pk = pk
+                        return saved
+                    })
             }
-            let replies = try connection.runScript(RedisStore.saveScript, sha: RedisStore.saveSHA, calls: calls)
-            for (doc, reply) in zip(batch, replies) {
-                let name = TerminalText.sanitize(doc.filename)
-                switch reply {
-                case .error(let message) where RedisStore.isOutOfMemory(message):
-                    // Not this document's fault, and waiting does not free memory: an outage.
-                    results.append(
-                        .failure(
-                            .unavailable(
-                                "\(name): Redis is out of memory (maxmemory), not stored: \(TerminalText.sanitize(message))"
-                            )))
-                case .error(let message):
-                    let reason =
-                        RedisStore.isPermissionError(message)
-                        ? "the Redis user may not write" : "Redis refused the document"
-                    results.append(.failure(.refused("\(name): \(reason): \(TerminalText.sanitize(message))")))
-                case .string(let pk):
-                    var saved = doc
-                    saved.pk = pk
-                    results.append(.success(saved))
-                default:
-                    results.append(.failure(.refused("\(name): unexpected reply to the save")))
+        }
+        return results
+    }
+
+    /// A document ready to store, its missing keys made (see ``storable(_:)``).
+    public func storable(_ document: ImageDocument) -> StorableDocument {
+        var documents = [document]
+        keys.assign(&documents)
+        return RedisStore.storable(documents[0])
+    }
+
+    /// A document whose keys are all set, ready to store.
+    static func storable(_ document: ImageDocument) -> StorableDocument {
+        StorableDocument(pk: document.pk, filename: document.filename, json: storedJSON(document))
+    }
+
+    /// A JSON line (of an export, say) ready to store without decoding it, when it can be stored
+    /// as it is (``ExportedJSON/storable(line:)``: the document, its faces and boxes have pks,
+    /// and it is written as FaceScope writes documents, spaces aside): what
+    /// ``storable(_:)`` makes of the decoded line, byte for byte. nil when the line must be
+    /// decoded (which also says what is wrong with it, if anything).
+    public static func storable(line: UnsafeBufferPointer<UInt8>) -> StorableDocument? {
+        guard let parsed = ExportedJSON.storable(line: line) else { return nil }
+        var json = parsed.openJSON
+        for (name, value) in derivedValues(filename: parsed.filename, faceCount: parsed.faces) {
+            json.append(UInt8(ascii: ","))
+            JSONValue.string(name).write(to: &json)
+            json.append(UInt8(ascii: ":"))
+            JSONValue.string(value).write(to: &json)
+        }
+        json.append(UInt8(ascii: "}"))
+        return StorableDocument(pk: parsed.pk, filename: parsed.filename, json: String(decoding: json, as: UTF8.self))
+    }
+
+    /// Saves batch after batch as `next` hands them over (until it answers nil), exactly as
+    /// ``saveAll(_:batchSize:)`` saves each document, and hands each batch's results (the pk
+    /// each was stored under) to `saved`, in order. While the server stores one batch (a round
+    /// trip of its own, on another thread), the next one is asked for and prepared here, so the
+    /// caller's work (reading, parsing, encoding) and the server's overlap; at most two batches
+    /// are on their way.
+    public func saveStreaming(
+        _ next: () -> [StorableDocument]?, saved: ([Result<String, StoreError>]) -> Void
+    ) throws(StoreError) {
+        let connection = self.connection
+        let replies = ReplyMailbox()
+        let sender = DispatchQueue(label: "facescope.save")
+        var sent: [[String]] = []
+        // Whatever happens here, no round trip is left running.
+        defer { for _ in sent { _ = replies.take() } }
+        var finished = false
+        while true {
+            if !finished, sent.count < 2 {
+                if let documents = next() {
+                    if documents.isEmpty { continue }
+                    let calls = saveCalls(documents)
+                    sender.async {
+                        replies.put(
+                            Result { () throws(StoreError) in
+                                try connection.runScript(RedisStore.saveScript, sha: RedisStore.saveSHA, calls: calls)
+                            })
+                    }
+                    sent.append(documents.map(\.filename))
+                    continue
                 }
+                finished = true
+            }
+            guard !sent.isEmpty else { return }
+            let result = replies.take()
+            let filenames = sent.removeFirst()
+            saved(RedisStore.saveResults(filenames, try result.get()))
+        }
+    }
+
+    /// The save script's calls for documents ready to store.
+    private func saveCalls(_ documents: [StorableDocument]) -> [(keys: [String], args: [String])] {
+        zip(documents, keys.fresh(documents.count)).map { doc, sparePK in
+            let lookup = RedisStore.filenameLookup(doc.filename)
+            return (
+                keys: [String](),
+                args: [
+                    layout.prefix, layout.ownIndex, lookup.text, doc.filename, doc.pk, sparePK, doc.json,
+                    lookup.isTag ? "tag" : "filter",
+                ]
+            )
+        }
+    }
+
+    /// One result per document (by filename) from the save script's replies: the pk it was
+    /// stored under.
+    private static func saveResults(_ filenames: [String], _ replies: [RedisReply]) -> [Result<String, StoreError>] {
+        var results: [Result<String, StoreError>] = []
+        results.reserveCapacity(filenames.count)
+        for (filename, reply) in zip(filenames, replies) {
+            let name = TerminalText.sanitize(filename)
+            switch reply {
+            case .error(let message) where RedisStore.isOutOfMemory(message):
+                // Not this document's fault, and waiting does not free memory: an outage.
+                results.append(
+                    .failure(
+                        .unavailable(
+                            "\(name): Redis is out of memory (maxmemory), not stored: \(TerminalText.sanitize(message))"
+                        )))
+            case .error(let message):
+                let reason =
+                    RedisStore.isPermissionError(message)
+                    ? "the Redis user may not write" : "Redis refused the document"
+                results.append(.failure(.refused("\(name): \(reason): \(TerminalText.sanitize(message))")))
+            case .string(let pk):
+                results.append(.success(pk))
+            default:
+                results.append(.failure(.refused("\(name): unexpected reply to the save")))
             }
         }
         return results
@@ -828,16 +992,22 @@ public final class RedisStore: Sendable {
         var json = document.json
         if case .object(var members) = json {
             members.removeAll { derivedFields.contains($0.0) }
-            members.append(
-                (
-                    KeyLayout.facesOrderField,
-                    .string(KeyLayout.facesOrder(faceCount: document.faceCount, filename: document.filename))
-                ))
-            members.append((KeyLayout.filenameWordsField, .string(FilenameWords.indexed(document.filename))))
-            members.append((KeyLayout.filenameStartsField, .string(FilenameWords.starts(document.filename))))
+            for (name, value) in derivedValues(filename: document.filename, faceCount: document.faceCount) {
+                members.append((name, .string(value)))
+            }
             json = .object(members)
         }
         return json.serialized
+    }
+
+    /// FaceScope's derived fields of a document, in the order they are stored.
+    static func derivedValues(filename: String, faceCount: Int) -> [(String, String)] {
+        let words = FilenameWords.split(filename)
+        return [
+            (KeyLayout.facesOrderField, KeyLayout.facesOrder(faceCount: faceCount, filename: filename)),
+            (KeyLayout.filenameWordsField, FilenameWords.indexed(words: words)),
+            (KeyLayout.filenameStartsField, FilenameWords.starts(words: words)),
+        ]
     }
 
     /// Chooses the pk for a filename and writes the document, atomically. ARGV: prefix, index,
@@ -956,4 +1126,30 @@ final class KeyGenerator: Sendable {
     func fresh(_ count: Int) -> [String] {
         generator.withLock { generator in (0..<count).map { _ in generator.next() } }
     }
+}
+
+/// Replies of round trips made on another thread, in the order they were made.
+final class ReplyMailbox: Sendable {
+    private let results = Mutex<[Result<[RedisReply], StoreError>]>([])
+    private let ready = DispatchSemaphore(value: 0)
+
+    func put(_ result: Result<[RedisReply], StoreError>) {
+        results.withLock { $0.append(result) }
+        ready.signal()
+    }
+
+    /// The oldest result, waiting for it.
+    func take() -> Result<[RedisReply], StoreError> {
+        ready.wait()
+        return results.withLock { $0.removeFirst() }
+    }
+}
+
+/// A document ready to store: the pk proposed for it (the stored document of its filename
+/// keeps its own), its filename, and the JSON to store (redis-om's layout and FaceScope's
+/// derived fields).
+public struct StorableDocument: Sendable {
+    public var pk: String
+    public var filename: String
+    var json: String
 }

@@ -97,7 +97,9 @@ final class ProgressLine {
         self.enabled = enabled && isatty(STDERR_FILENO) == 1
     }
 
-    func advance(by n: Int) {
+    /// Counts `n` more; `fraction` (how much of the work is done, 0...1) gives the time left
+    /// when the total is not known in items (an import's share of its file read).
+    func advance(by n: Int, fraction: Double? = nil) {
         count += n
         let now = Monotonic.seconds()
         guard enabled, now - last > 0.2 else { return }
@@ -108,6 +110,8 @@ final class ProgressLine {
         if let total, total > 0 {
             text += " of \(total)"
             if rate > 0, total > count { text += ", \(Int((Double(total - count) / rate).rounded())) s left" }
+        } else if let fraction, fraction > 0, fraction < 1 {
+            text += " (\(Int(fraction * 100))%), \(Int((elapsed * (1 - fraction) / fraction).rounded())) s left"
         }
         text += " (\(Int(rate))/s)\u{1B}[K"
         FileHandle.standardError.write(Data(text.utf8))

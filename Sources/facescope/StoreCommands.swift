@@ -203,7 +203,8 @@ struct ExportCommand: ParsableCommand {
             The output is what 'facescope import' reads back: a backup, or a way to move data. Every
             document under the key prefix is written, read straight from the keys (not from an
             index), a page at a time, so memory stays flat however large the library is. The order
-            is Redis's own. Progress goes to standard error on a terminal.
+            is Redis's own. Progress (count, rate, time left) goes to standard error when it is a
+            terminal and the documents do not go to that terminal.
             """))
 
     @OptionGroup var store: StoreOptions
@@ -215,32 +216,72 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let s = try store.openStore()
         defer { reportSkipped(s) }
-        let handle: FileHandle
+        let target = output ?? "standard output"
+        let fd: Int32
         if let output {
-            guard FileManager.default.createFile(atPath: output, contents: nil),
-                let file = FileHandle(forWritingAtPath: output)
-            else {
-                throw FaceScopeError.file(path: output, reason: "cannot write")
+            fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                throw FaceScopeError.file(path: output, reason: "cannot write: \(String(cString: strerror(errno)))")
             }
-            handle = file
         } else {
-            handle = FileHandle.standardOutput
+            fd = STDOUT_FILENO
         }
-        let progress = ProgressLine("exported", total: try? s.count(), enabled: output != nil)
-        try s.forEachStoredDocument { page in
-            var text = ""
-            for doc in page {
-                text += doc.json.serialized
-                text += "\n"
+        var isOpen = output != nil
+        defer { if isOpen { close(fd) } }
+        // Progress on a terminal's standard error, unless the documents go to that terminal.
+        let progress = ProgressLine(
+            "exported", total: try? s.count(), enabled: output != nil || isatty(STDOUT_FILENO) == 0)
+        var lines: [UInt8] = []
+        lines.reserveCapacity(1 << 22)
+        // A failed write ends the walk: the store's walk stops on its error, and the write's is
+        // the one reported.
+        var writeFailure: FaceScopeError?
+        let walked = Result { () throws(StoreError) in
+            try s.forEachStoredJSON { page throws(StoreError) in
+                var written = 0
+                for item in page where s.appendExportLine(key: item.key, json: item.json, to: &lines) {
+                    lines.append(UInt8(ascii: "\n"))
+                    written += 1
+                }
+                if case .failure(let failure) = Result(catching: { () throws(FaceScopeError) in
+                    try writeAll(lines, to: fd, name: target)
+                }) {
+                    writeFailure = failure
+                    throw .invalidRequest("export stopped: \(failure.description)")
+                }
+                lines.removeAll(keepingCapacity: true)
+                progress.advance(by: written)
             }
-            handle.write(Data(text.utf8))
-            progress.advance(by: page.count)
         }
+        if let writeFailure { throw writeFailure }
+        try walked.get()
         progress.finish()
         if let output {
-            try? handle.close()
+            isOpen = false
+            guard close(fd) == 0 else {
+                throw FaceScopeError.file(path: output, reason: "cannot write: \(String(cString: strerror(errno)))")
+            }
             printNote("exported \(progress.count) documents to \(output)")
         }
+    }
+}
+
+/// Writes every byte to a file descriptor (retrying short writes and interruptions).
+func writeAll(_ bytes: [UInt8], to fd: Int32, name: String) throws(FaceScopeError) {
+    let failure: Int32? = bytes.withUnsafeBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+            let n = write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            offset += n
+        }
+        return nil
+    }
+    if let failure {
+        throw FaceScopeError.file(path: name, reason: "cannot write: \(String(cString: strerror(failure)))")
     }
 }
 
@@ -255,8 +296,9 @@ struct ImportCommand: ParsableCommand {
             under a new pk (the other image's document is never replaced), and says so. A line
             that is not a valid document (not JSON, no filename, an empty filename, a pk that is
             not a 26-character ULID) is reported with its file and line number; the others are
-            stored. Files are read a batch at a time, so memory stays flat; progress goes to
-            standard error on a terminal.
+            stored. Files are read a batch at a time, the next batch while the server stores the
+            last, so memory stays flat; progress (count, rate, time left) goes to standard error
+            when it is a terminal.
             """))
 
     @OptionGroup var store: StoreOptions
@@ -278,42 +320,59 @@ struct ImportCommand: ParsableCommand {
                 failures += 1
                 continue
             }
-            var batch: [(line: Int, doc: ImageDocument)] = []
-            func flush() throws {
-                let results = try s.saveAll(batch.map(\.doc))
-                for (item, result) in zip(batch, results) {
-                    switch result {
-                    case .success(let saved):
-                        stored += 1
-                        if !item.doc.pk.isEmpty, saved.pk != item.doc.pk {
-                            renumbered += 1
-                            printWarning(
-                                "\(file):\(item.line): pk \(item.doc.pk) belongs to another image; "
-                                    + "'\(saved.filename)' was stored under \(saved.pk)")
-                        }
-                    case .failure(let error):
-                        printError("\(file):\(item.line): \(error.description)")
-                        failures += 1
-                    }
-                }
-                progress.advance(by: batch.count)
-                batch.removeAll(keepingCapacity: true)
-            }
+            defer { if file != "-" { try? handle.close() } }
             var reader = LineReader(handle: handle)
-            while let (number, line) = reader.next() {
-                if line.allSatisfy({ $0 == " " || $0 == "\r" || $0 == "\t" }) { continue }
-                do {
-                    let doc = try ImageDocument(json: try JSONValue.parse(line))
-                    try ImportCommand.validate(doc)
-                    batch.append((number, doc))
-                } catch {
-                    printError("\(file):\(number): \(error)")
-                    failures += 1
-                }
-                if batch.count >= 500 { try flush() }
-            }
-            if !batch.isEmpty { try flush() }
-            if file != "-" { try? handle.close() }
+            // How far through the file, for the time left (a regular file's size is known).
+            var status = stat()
+            let size =
+                fstat(handle.fileDescriptor, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
+                ? Int(status.st_size) : 0
+            // Line numbers, given pks and filenames of the batches on their way, oldest first.
+            var sent: [[(line: Int, pk: String, filename: String)]] = []
+            try s.saveStreaming(
+                {
+                    var batch: [StorableDocument] = []
+                    var items: [(line: Int, pk: String)] = []
+                    while batch.count < ImportCommand.batchSize,
+                        let (number, parsed) = reader.next({ ($0, ImportCommand.document($1, store: s)) })
+                    {
+                        switch parsed {
+                        case .none: continue
+                        case .success(let (doc, givenPK))?:
+                            batch.append(doc)
+                            items.append((number, givenPK))
+                        case .failure(let reason)?:
+                            progress.clear()
+                            printError("\(TerminalText.sanitize(file)):\(number): \(reason)")
+                            failures += 1
+                        }
+                    }
+                    if batch.isEmpty { return nil }
+                    sent.append(zip(items, batch).map { ($0.line, $0.pk, $1.filename) })
+                    return batch
+                },
+                saved: { results in
+                    let items = sent.isEmpty ? [] : sent.removeFirst()
+                    for (item, result) in zip(items, results) {
+                        switch result {
+                        case .success(let pk):
+                            stored += 1
+                            if !item.pk.isEmpty, pk != item.pk {
+                                renumbered += 1
+                                progress.clear()
+                                printWarning(
+                                    "\(file):\(item.line): pk \(item.pk) belongs to another image; "
+                                        + "'\(TerminalText.sanitize(item.filename))' was stored under \(pk)")
+                            }
+                        case .failure(let error):
+                            progress.clear()
+                            printError("\(TerminalText.sanitize(file)):\(item.line): \(error.description)")
+                            failures += 1
+                        }
+                    }
+                    progress.advance(
+                        by: results.count, fraction: size > 0 ? Double(reader.bytesDone) / Double(size) : nil)
+                })
         }
         progress.finish()
         var summary = "stored \(stored) documents"
@@ -323,15 +382,57 @@ struct ImportCommand: ParsableCommand {
         if failures > 0 { throw PartialFailure(message: "\(failures) documents could not be imported") }
     }
 
-    /// What an imported document must satisfy beyond its JSON shape.
-    static func validate(_ doc: ImageDocument) throws(DocumentFormatError) {
-        if doc.filename.isEmpty { throw DocumentFormatError("the filename is empty") }
-        if doc.filename.contains("\u{0}") { throw DocumentFormatError("the filename contains a NUL character") }
-        if !doc.pk.isEmpty, !ULIDGenerator.isValid(doc.pk) {
-            throw DocumentFormatError(
-                "the pk '\(TerminalText.sanitize(doc.pk))' is not a 26-character ULID (leave it out to get a new one)")
+    /// Documents sent to the server in one round trip.
+    static let batchSize = 500
+
+    /// The document on a line, ready to store, and the pk the line gave it (empty when none):
+    /// nil for a blank line, else the document or why the line is not one. A line written as
+    /// FaceScope writes documents is taken as it is; any other is decoded and written again.
+    static func document(_ line: UnsafeBufferPointer<UInt8>, store: RedisStore) -> Result<
+        (StorableDocument, String), ImportLineError
+    >? {
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { return nil }
+        do throws(ImportLineError) {
+            if let ready = RedisStore.storable(line: line) {
+                do { try validate(filename: ready.filename, pk: ready.pk) } catch {
+                    throw ImportLineError(reason: error.description)
+                }
+                return .success((ready, ready.pk))
+            }
+            let json: JSONValue
+            do { json = try JSONValue.parse(bytes: line) } catch { throw ImportLineError(reason: error.description) }
+            let doc: ImageDocument
+            do {
+                doc = try ImageDocument(json: json)
+                try validate(doc)
+            } catch {
+                throw ImportLineError(reason: error.description)
+            }
+            return .success((store.storable(doc), doc.pk))
+        } catch {
+            return .failure(error)
         }
     }
+
+    /// What an imported document must satisfy beyond its JSON shape.
+    static func validate(_ doc: ImageDocument) throws(DocumentFormatError) {
+        try validate(filename: doc.filename, pk: doc.pk)
+    }
+
+    static func validate(filename: String, pk: String) throws(DocumentFormatError) {
+        if filename.isEmpty { throw DocumentFormatError("the filename is empty") }
+        if filename.contains("\u{0}") { throw DocumentFormatError("the filename contains a NUL character") }
+        if !pk.isEmpty, !ULIDGenerator.isValid(pk) {
+            throw DocumentFormatError(
+                "the pk '\(TerminalText.sanitize(pk))' is not a 26-character ULID (leave it out to get a new one)")
+        }
+    }
+}
+
+/// Why a line of an import is not a document.
+struct ImportLineError: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { reason }
 }
 
 /// Reads a file line by line, a megabyte at a time, numbering the lines from 1.
@@ -341,27 +442,34 @@ struct LineReader {
     private var position = 0
     private var number = 0
     private var finished = false
+    /// Bytes read from the file so far.
+    private(set) var bytesRead = 0
+    /// Bytes of the lines handed out so far.
+    var bytesDone: Int { bytesRead - (buffer.count - position) }
 
     init(handle: FileHandle) { self.handle = handle }
 
-    mutating func next() -> (Int, String)? {
+    /// What `body` makes of the next line (its number, and its bytes without the line feed);
+    /// nil at the end.
+    mutating func next<R>(_ body: (_ number: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> R) -> R? {
         while true {
             if let newline = buffer[position...].firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: buffer[position..<newline], as: UTF8.self)
-                position = newline + 1
+                defer { position = newline + 1 }
                 number += 1
-                return (number, line)
+                return buffer.withUnsafeBufferPointer {
+                    body(number, UnsafeBufferPointer(rebasing: $0[position..<newline]))
+                }
             }
             if finished {
                 guard position < buffer.count else { return nil }
-                let line = String(decoding: buffer[position...], as: UTF8.self)
-                position = buffer.count
+                defer { position = buffer.count }
                 number += 1
-                return (number, line)
+                return buffer.withUnsafeBufferPointer { body(number, UnsafeBufferPointer(rebasing: $0[position...])) }
             }
             buffer.removeFirst(position)
             position = 0
             let chunk = handle.readData(ofLength: 1 << 20)
+            bytesRead += chunk.count
             if chunk.isEmpty { finished = true } else { buffer.append(contentsOf: chunk) }
         }
     }

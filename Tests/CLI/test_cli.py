@@ -134,3 +134,96 @@ def test_export_import_round_trip_without_duplicates(prefix, tmp_path):
     assert done.returncode == 1
     assert "bad.jsonl:3" in done.stderr
     assert run("export", *base).stdout == exported
+
+
+def test_import_in_batches_reports_bad_lines_and_round_trips(prefix, tmp_path):
+    """1,300 documents (three batches of 500): a bad line in the middle of the second batch is
+    named by its line number and its neighbours are stored; importing the export again
+    duplicates nothing; the export is the input exactly (as FaceScope writes documents)."""
+    base = ["--redis-url", REDIS_URL, "--key-prefix", prefix]
+    seed = run("import", "-", *base, stdin="".join(json.dumps(doc(f"seed/{i:04d}.jpg", i % 3)) + "\n" for i in range(1300)))
+    assert seed.returncode == 0, seed.stderr
+    canonical = tmp_path / "canonical.jsonl"
+    assert run("export", "-o", str(canonical), *base).returncode == 0
+    lines = canonical.read_text().splitlines()
+    assert len(lines) == 1300
+    # A fresh prefix: the export, spaced out as Python writes JSON, with a bad line at line 701.
+    other = prefix.replace("cli", "clj", 1)
+    try:
+        mixed = [json.dumps(json.loads(l)) for l in lines]
+        mixed.insert(700, '{"filename": "broken.jpg", "faces": [')
+        source = tmp_path / "mixed.jsonl"
+        source.write_text("\n".join(mixed) + "\n")
+        moved = ["--redis-url", REDIS_URL, "--key-prefix", other]
+        done = run("import", str(source), *moved)
+        assert done.returncode == 1
+        assert "mixed.jsonl:701:" in done.stderr
+        assert "stored 1300 documents, 1 failed" in done.stderr
+        # Imported again: every document replaces itself.
+        again = run("import", str(canonical), *moved)
+        assert again.returncode == 0, again.stderr
+        assert "stored 1300 documents" in again.stderr
+        assert "under a new pk" not in again.stderr
+        out = run("export", *moved)
+        assert out.returncode == 0
+        assert sorted(out.stdout.splitlines()) == sorted(lines)
+        listed = run("list", "--json", *moved).stdout.splitlines()
+        assert sorted(json.loads(l)["filename"] for l in listed) == [f"seed/{i:04d}.jpg" for i in range(1300)]
+        # No progress line when standard error is not a terminal.
+        assert "\r" not in done.stderr and "\r" not in out.stderr
+    finally:
+        import redis
+
+        r = redis.Redis.from_url(REDIS_URL)
+        for name in (f"{other}index", f"facescope:{other}index"):
+            try:
+                r.execute_command("FT.DROPINDEX", name, "DD")
+            except redis.ResponseError:
+                pass
+        for pattern in (f"facescope:{other}*", f"{other}*"):
+            for key in r.scan_iter(match=pattern):
+                r.delete(key)
+
+
+def _with_terminal_stderr(args: list[str], stdin_path: str | None = None) -> tuple[int, str]:
+    """Runs facescope with standard error on a pseudo-terminal (standard output a pipe); returns
+    the exit status and everything written to the terminal."""
+    import pty
+
+    master, slave = pty.openpty()
+    base = {k: v for k, v in os.environ.items() if k not in ("REDIS_OM_URL", "FACESCOPE_KEY_PREFIX")}
+    with open(stdin_path or os.devnull, "rb") as stdin:
+        proc = subprocess.Popen([FACESCOPE or "facescope", *args], stdin=stdin, stdout=subprocess.PIPE,
+                                stderr=slave, env=base)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the terminal closed: the command has exited
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.stdout.read()
+    code = proc.wait(timeout=120)
+    os.close(master)
+    return code, b"".join(chunks).decode(errors="replace")
+
+
+def test_import_and_export_show_progress_only_on_a_terminal(prefix, tmp_path):
+    base = ["--redis-url", REDIS_URL, "--key-prefix", prefix]
+    source = tmp_path / "many.jsonl"
+    source.write_text("".join(json.dumps(doc(f"p/{i:04d}.jpg", 1)) + "\n" for i in range(1600)))
+    code, terminal = _with_terminal_stderr(["import", str(source), *base])
+    assert code == 0, terminal
+    # Count, rate and time left, redrawn in place, then cleared before the summary.
+    assert "\rimported 500 (" in terminal and " s left (" in terminal and "/s)" in terminal
+    assert "stored 1600 documents" in terminal
+    code, terminal = _with_terminal_stderr(["export", "-o", str(tmp_path / "out.jsonl"), *base])
+    assert code == 0, terminal
+    assert "\rexported " in terminal and " of 1600" in terminal and "/s)" in terminal
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 1600
+    # In a pipe: no progress at all.
+    done = run("export", *base)
+    assert done.returncode == 0 and done.stderr == ""

@@ -1,0 +1,389 @@
+import FaceScopeCore
+
+/// The export line of a stored document taken straight from the JSON text RedisJSON returned,
+/// without decoding it, when that text is byte for byte what decoding it and writing it again
+/// would give: the fields in redis-om's order (`ImageDocument.json`), whole numbers where the
+/// model has them, every string and number written the way ``JSONValue/serialized`` writes it,
+/// nothing but FaceScope's derived fields to leave out. Documents FaceScope and redis-om wrote
+/// are like that (numbers below 1e-4 aside, which are rewritten in FaceScope's exponent
+/// notation); anything else (another order, `3.0` for a whole number, an escape written another
+/// way, a number of more than 15 significant digits, an empty pk) is not taken, and is decoded.
+enum ExportedJSON {
+    /// Appends the document's export line (without the newline) to `out` and returns true, or
+    /// leaves `out` as it was and returns false. `json` is a `JSON.GET`/`JSON.MGET` reply, for
+    /// the `$` path (a one-element array) or the root.
+    static func appendLine(_ json: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> Bool {
+        var bytes = json
+        if bytes.count >= 2, bytes[0] == UInt8(ascii: "["), bytes[bytes.count - 1] == UInt8(ascii: "]") {
+            bytes = UnsafeBufferPointer(rebasing: bytes[1..<(bytes.count - 1)])
+        }
+        var scanner = Scanner(bytes: bytes)
+        guard scanner.document(), scanner.index == bytes.count else { return false }
+        var start = 0
+        for (range, replacement) in scanner.edits {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<range.lowerBound]))
+            out.append(contentsOf: replacement)
+            start = range.upperBound
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
+        return true
+    }
+
+    /// A line of an import as FaceScope stores it, when the line is (but for spaces between
+    /// tokens and FaceScope's derived fields) exactly what decoding it and writing it again would
+    /// give, its document and every face and box has a pk, and it is ASCII: the compact JSON
+    /// without the derived fields (the closing brace left off, for them to follow), the pk, the
+    /// filename and the number of faces. nil otherwise (the line is decoded instead).
+    static func storable(line: UnsafeBufferPointer<UInt8>) -> (
+        openJSON: [UInt8], pk: String, filename: String, faces: Int
+    )? {
+        // The line without spaces between tokens; nil when it is not ASCII.
+        var ascii = true
+        let compact = [UInt8](unsafeUninitializedCapacity: line.count) { buffer, count in
+            var n = 0
+            var inString = false
+            var escaped = false
+            for b in line {
+                if b >= 0x80 {
+                    ascii = false
+                    break
+                }
+                if inString {
+                    if escaped {
+                        escaped = false
+                    } else if b == UInt8(ascii: "\\") {
+                        escaped = true
+                    } else if b == UInt8(ascii: "\"") {
+                        inString = false
+                    }
+                } else if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D {
+                    continue
+                } else if b == UInt8(ascii: "\"") {
+                    inString = true
+                }
+                buffer[n] = b
+                n += 1
+            }
+            count = n
+        }
+        guard ascii else { return nil }
+        return compact.withUnsafeBufferPointer { bytes in
+            var scanner = Scanner(bytes: bytes)
+            guard scanner.document(), scanner.index == bytes.count, !scanner.emptyKey else { return nil }
+            guard case .string(let pk)? = try? JSONValue.parse(bytes: UnsafeBufferPointer(rebasing: bytes[scanner.pk])),
+                case .string(let filename)? = try? JSONValue.parse(
+                    bytes: UnsafeBufferPointer(rebasing: bytes[scanner.filename]))
+            else { return nil }
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + 256)
+            var start = 0
+            for (range, replacement) in scanner.edits {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<range.lowerBound]))
+                out.append(contentsOf: replacement)
+                start = range.upperBound
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<(bytes.count - 1)]))
+            return (out, pk, filename, scanner.faces)
+        }
+    }
+
+    private static let documentFields: [[UInt8]] = [
+        "pk", "filename", "faces", "channels", "height", "width", "portrait",
+    ]
+    .map { Array($0.utf8) }
+    private static let faceFields: [[UInt8]] = ["pk", "bbox", "probability", "label", "rotation", "descriptors"].map {
+        Array($0.utf8)
+    }
+    private static let boxFields: [[UInt8]] = ["pk", "x1", "y1", "x2", "y2"].map { Array($0.utf8) }
+    private static let derivedFields: [[UInt8]] = RedisStore.derivedFields.map { Array($0.utf8) }
+
+    private struct Scanner {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+        /// Byte ranges to write otherwise (derived fields left out, numbers rewritten), in order.
+        var edits: [(Range<Int>, [UInt8])] = []
+        /// The document's pk and filename (string tokens, quotes included) and how many faces it has.
+        var pk = 0..<0
+        var filename = 0..<0
+        var faces = 0
+        /// Whether a face or a box has an empty pk (an import gives it one).
+        var emptyKey = false
+
+        init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+        mutating func take(_ byte: UInt8) -> Bool {
+            guard index < bytes.count, bytes[index] == byte else { return false }
+            index += 1
+            return true
+        }
+
+        /// A key without escapes equal to `name`, then `:`.
+        mutating func key(_ name: [UInt8]) -> Bool {
+            let end = index + name.count + 2
+            guard end < bytes.count, bytes[index] == UInt8(ascii: "\""), bytes[end - 1] == UInt8(ascii: "\""),
+                bytes[end] == UInt8(ascii: ":")
+            else { return false }
+            for (i, b) in name.enumerated() where bytes[index + 1 + i] != b { return false }
+            index = end + 1
+            return true
+        }
+
+        /// The document: its fields in order, then extra fields; the derived fields (each with
+        /// the comma before it) become edits that leave them out.
+        mutating func document() -> Bool {
+            let fields = ExportedJSON.documentFields
+            guard take(UInt8(ascii: "{")), key(fields[0]), let pk = string(), pk.count > 2 else { return false }
+            guard take(UInt8(ascii: ",")), key(fields[1]), let filename = string() else { return false }
+            self.pk = pk
+            self.filename = filename
+            guard take(UInt8(ascii: ",")), key(fields[2]) else { return false }
+            if !literal("null") {
+                guard take(UInt8(ascii: "[")) else { return false }
+                if !take(UInt8(ascii: "]")) {
+                    repeat {
+                        guard face() else { return false }
+                    } while take(UInt8(ascii: ","))
+                    guard take(UInt8(ascii: "]")) else { return false }
+                }
+            }
+            for field in fields[3...] {
+                guard take(UInt8(ascii: ",")), key(field), wholeNumberOrNull() else { return false }
+            }
+            while index < bytes.count, bytes[index] == UInt8(ascii: ",") {
+                let start = index
+                index += 1
+                guard let name = string(), take(UInt8(ascii: ":")), value(depth: 1) else { return false }
+                let key = UnsafeBufferPointer(rebasing: bytes[(name.lowerBound + 1)..<(name.upperBound - 1)])
+                if ExportedJSON.documentFields.contains(where: { $0.elementsEqual(key) }) { return false }
+                if ExportedJSON.derivedFields.contains(where: { $0.elementsEqual(key) }) {
+                    edits.append((start..<index, []))
+                }
+            }
+            return take(UInt8(ascii: "}"))
+        }
+
+        mutating func face() -> Bool {
+            let fields = ExportedJSON.faceFields
+            guard take(UInt8(ascii: "{")), key(fields[0]), let pk = string() else { return false }
+            faces += 1
+            if pk.count == 2 { emptyKey = true }
+            guard take(UInt8(ascii: ",")), key(fields[1]), box() else { return false }
+            guard take(UInt8(ascii: ",")), key(fields[2]), wholeNumber() else { return false }
+            guard take(UInt8(ascii: ",")), key(fields[3]), wholeNumberOrNull() else { return false }
+            guard take(UInt8(ascii: ",")), key(fields[4]), wholeNumberOrNull() else { return false }
+            guard take(UInt8(ascii: ",")), key(fields[5]), value(depth: 3) else { return false }
+            return extras(known: fields, depth: 3)
+        }
+
+        mutating func box() -> Bool {
+            let fields = ExportedJSON.boxFields
+            guard take(UInt8(ascii: "{")), key(fields[0]), let pk = string() else { return false }
+            if pk.count == 2 { emptyKey = true }
+            for field in fields[1...] {
+                guard take(UInt8(ascii: ",")), key(field), wholeNumber() else { return false }
+            }
+            return extras(known: fields, depth: 4)
+        }
+
+        /// Extra fields (none named like a known one) and the closing brace.
+        mutating func extras(known: [[UInt8]], depth: Int) -> Bool {
+            while take(UInt8(ascii: ",")) {
+                guard let name = string(), take(UInt8(ascii: ":")), value(depth: depth) else { return false }
+                let key = UnsafeBufferPointer(rebasing: bytes[(name.lowerBound + 1)..<(name.upperBound - 1)])
+                if known.contains(where: { $0.elementsEqual(key) }) { return false }
+            }
+            return take(UInt8(ascii: "}"))
+        }
+
+        mutating func literal(_ text: StaticString) -> Bool {
+            let count = text.utf8CodeUnitCount
+            guard index + count <= bytes.count else { return false }
+            for i in 0..<count where bytes[index + i] != text.utf8Start[i] { return false }
+            index += count
+            return true
+        }
+
+        /// Any JSON value written as ``JSONValue/serialized`` writes it.
+        mutating func value(depth: Int) -> Bool {
+            guard depth < 200, index < bytes.count else { return false }
+            switch bytes[index] {
+            case UInt8(ascii: "\""): return string() != nil
+            case UInt8(ascii: "n"): return literal("null")
+            case UInt8(ascii: "t"): return literal("true")
+            case UInt8(ascii: "f"): return literal("false")
+            case UInt8(ascii: "["):
+                index += 1
+                if take(UInt8(ascii: "]")) { return true }
+                repeat {
+                    guard value(depth: depth + 1) else { return false }
+                } while take(UInt8(ascii: ","))
+                return take(UInt8(ascii: "]"))
+            case UInt8(ascii: "{"):
+                index += 1
+                if take(UInt8(ascii: "}")) { return true }
+                repeat {
+                    guard string() != nil, take(UInt8(ascii: ":")), value(depth: depth + 1) else { return false }
+                } while take(UInt8(ascii: ","))
+                return take(UInt8(ascii: "}"))
+            default:
+                return number()
+            }
+        }
+
+        /// A string written as ``JSONValue`` writes one: no raw control characters or DEL, and
+        /// only the escapes it writes (`\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`, lower-case
+        /// `\u00xx` for the other control characters and DEL). Returns its range, quotes included.
+        mutating func string() -> Range<Int>? {
+            let start = index
+            guard take(UInt8(ascii: "\"")) else { return nil }
+            while index < bytes.count {
+                let b = bytes[index]
+                if b == UInt8(ascii: "\"") {
+                    index += 1
+                    return start..<index
+                }
+                if b < 0x20 || b == 0x7F { return nil }
+                if b == UInt8(ascii: "\\") {
+                    guard index + 1 < bytes.count else { return nil }
+                    switch bytes[index + 1] {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "n"), UInt8(ascii: "r"),
+                        UInt8(ascii: "t"),
+                        UInt8(ascii: "b"), UInt8(ascii: "f"):
+                        index += 2
+                    case UInt8(ascii: "u"):
+                        guard index + 6 <= bytes.count, bytes[index + 2] == UInt8(ascii: "0"),
+                            bytes[index + 3] == UInt8(ascii: "0")
+                        else { return nil }
+                        let high = bytes[index + 4]
+                        let low = bytes[index + 5]
+                        let lowValue: UInt8
+                        switch low {
+                        case UInt8(ascii: "0")...UInt8(ascii: "9"): lowValue = low - UInt8(ascii: "0")
+                        case UInt8(ascii: "a")...UInt8(ascii: "f"): lowValue = low - UInt8(ascii: "a") + 10
+                        default: return nil
+                        }
+                        let code: UInt8
+                        switch high {
+                        case UInt8(ascii: "0"): code = lowValue
+                        case UInt8(ascii: "1"): code = 0x10 + lowValue
+                        case UInt8(ascii: "7") where lowValue == 0xF: code = 0x7F
+                        default: return nil
+                        }
+                        // These have short escapes.
+                        if code == 0x08 || code == 0x09 || code == 0x0A || code == 0x0C || code == 0x0D { return nil }
+                        index += 6
+                    default:
+                        return nil
+                    }
+                    continue
+                }
+                index += 1
+            }
+            return nil
+        }
+
+        /// Digits without a leading zero (or `0`): `count` of them, or nil.
+        mutating func digits() -> Int? {
+            let start = index
+            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                index += 1
+            }
+            let count = index - start
+            if count == 0 || (count > 1 && bytes[start] == UInt8(ascii: "0")) { return nil }
+            return count
+        }
+
+        /// A whole number the model reads as an `Int` and writes back the same (no `-0`, no
+        /// fraction, at most 18 digits).
+        mutating func wholeNumber() -> Bool {
+            let negative = take(UInt8(ascii: "-"))
+            let start = index
+            guard let count = digits(), count <= 18 else { return false }
+            if negative, count == 1, bytes[start] == UInt8(ascii: "0") { return false }
+            return !(index < bytes.count && isNumberByte(bytes[index]))
+        }
+
+        mutating func wholeNumberOrNull() -> Bool { literal("null") || wholeNumber() }
+
+        func isNumberByte(_ b: UInt8) -> Bool {
+            (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: ".") || b == UInt8(ascii: "e")
+                || b == UInt8(ascii: "E") || b == UInt8(ascii: "+") || b == UInt8(ascii: "-")
+        }
+
+        /// A number as ``JSONValue`` writes it: a whole number, or a double of at most 15
+        /// significant digits (which every writer writes with the same digits) in the notation
+        /// ``JSONValue`` uses for it: decimal from 1e-4 up (`x.0` when whole), an exponent below
+        /// (`1.5e-05`, where RedisJSON writes `0.000015` or `1.5e-7`: rewritten). Anything else
+        /// (more digits, 1e15 and beyond, `-0.0`) is not.
+        mutating func number() -> Bool {
+            let token = index
+            let negative = take(UInt8(ascii: "-"))
+            let start = index
+            guard let whole = digits() else { return false }
+            let zeroWhole = whole == 1 && bytes[start] == UInt8(ascii: "0")
+            var fraction = index..<index
+            let point = take(UInt8(ascii: "."))
+            if point {
+                let first = index
+                while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+                guard index > first else { return false }
+                fraction = first..<index
+            }
+            var exponent: Int?
+            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                index += 1
+                let negativeExponent = take(UInt8(ascii: "-"))
+                if !negativeExponent { _ = take(UInt8(ascii: "+")) }
+                let first = index
+                var value = 0
+                while index < bytes.count, isDigit(bytes[index]), index - first < 4 {
+                    value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+                    index += 1
+                }
+                guard index > first else { return false }
+                exponent = negativeExponent ? -value : value
+            }
+            if index < bytes.count, isNumberByte(bytes[index]) { return false }
+            guard point || exponent != nil else {
+                // A whole number: read as an Int64, written back with the same digits.
+                return whole <= 18 && !(negative && zeroWhole)
+            }
+            // The significant digits (positions in the digits before and after the point) and the
+            // decimal exponent of the first of them.
+            let count = whole + fraction.count
+            func digit(_ p: Int) -> UInt8 { p < whole ? bytes[start + p] : bytes[fraction.lowerBound + p - whole] }
+            var first = 0
+            while first < count, digit(first) == UInt8(ascii: "0") { first += 1 }
+            guard first < count else {
+                // Zero: written 0.0.
+                return !negative && exponent == nil && zeroWhole && fraction.count == 1
+            }
+            var last = count - 1
+            while digit(last) == UInt8(ascii: "0") { last -= 1 }
+            let leadingZeros = first
+            let decimalExponent = whole - leadingZeros - 1 + (exponent ?? 0)
+            guard last - first < 15, decimalExponent >= -300, decimalExponent < 15 else { return false }
+            if decimalExponent >= -4 {
+                // Decimal notation, exactly as written here (shortest digits; `.0` when whole).
+                guard exponent == nil, point else { return false }
+                if fraction.count == 1, bytes[fraction.lowerBound] == UInt8(ascii: "0") { return true }
+                return bytes[fraction.upperBound - 1] != UInt8(ascii: "0")
+            }
+            var written: [UInt8] = negative ? [UInt8(ascii: "-")] : []
+            written.append(digit(first))
+            if last > first {
+                written.append(UInt8(ascii: "."))
+                for p in (first + 1)...last { written.append(digit(p)) }
+            }
+            written.append(contentsOf: "e-".utf8)
+            if -decimalExponent < 10 { written.append(UInt8(ascii: "0")) }
+            written.append(contentsOf: String(-decimalExponent).utf8)
+            if !written.elementsEqual(UnsafeBufferPointer(rebasing: bytes[token..<index])) {
+                edits.append((token..<index, written))
+            }
+            return true
+        }
+
+        func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+    }
+}

@@ -1,0 +1,288 @@
+import FaceScopeCore
+import Foundation
+import Testing
+
+@testable import FaceScopeRedis
+
+/// The export line the slow way: decoded, derived fields dropped, written again.
+private func decodedLine(_ json: String) throws -> String {
+    var value = try JSONValue.parse(json)
+    if case .array(let items) = value, items.count == 1 { value = items[0] }
+    var document = try ImageDocument(json: value)
+    document.extra.removeAll { RedisStore.derivedFields.contains($0.name) }
+    return document.json.serialized
+}
+
+/// The export line the direct way, or nil when the text is not taken as it is.
+private func directLine(_ json: String) -> String? {
+    var text = json
+    var out: [UInt8] = []
+    let taken = text.withUTF8 { ExportedJSON.appendLine($0, to: &out) }
+    return taken ? String(decoding: out, as: UTF8.self) : nil
+}
+
+/// The pk a test line gives its document.
+private func pkOf(_ line: String) -> String { String(line.dropFirst(#"{"pk":""#.count).prefix(26)) }
+
+private func storableLine(_ line: String) -> StorableDocument? {
+    var text = line
+    return text.withUTF8 { RedisStore.storable(line: $0) }
+}
+
+/// A document of two faces with landmarks and 128-D descriptors (`embedding` first), as the
+/// library benchmark writes them.
+private func photo(_ n: Int, pk: String, embedding: [Double]) -> String {
+    var faces: [String] = []
+    for k in 0..<2 {
+        let points = (0..<6).map { "\"\($0)\":{\"x\":\(10 + $0),\"y\":\(20 + k)}" }.joined(separator: ",")
+        // 128 values, as FaceScope's index wants them: the given ones, then a pattern.
+        let values = embedding + (embedding.count..<128).map { Double($0 % 9) / 8 - 0.5 }
+        let numbers = values.map { JSONValue.double($0).serialized }.joined(separator: ",")
+        faces.append(
+            #"{"pk":"\#(pk.prefix(24))F\#(k)","bbox":{"pk":"\#(pk.prefix(24))B\#(k)","x1":\#(k * 100),"y1":20,"x2":90,"y2":110},"probability":97,"label":\#(k == 0 ? "null" : "\(n % 7)"),"rotation":0,"descriptors":{"chin":{\#(points)}},"embedding":[\#(numbers)]}"#
+        )
+    }
+    return
+        #"{"pk":"\#(pk)","filename":"lib/\#(n / 100)/IMG_\#(n).jpg","faces":[\#(faces.joined(separator: ","))],"channels":3,"height":886,"width":1280,"portrait":0}"#
+}
+
+@Suite("Export and import at library scale: documents passed through as the server writes them")
+struct ExportedJSONTests {
+    @Test("canonical documents pass through exactly as decoding and writing them again would give")
+    func canonicalDocumentsPassThrough() throws {
+        var generator = ULIDGenerator()
+        let numbers: [Double] = [0, 0.5, -0.25, 0.012346, -0.000123, 0.0001, 3.0, 1e-5, -4.5e-7, 123456.789]
+        let line = photo(1, pk: generator.next(), embedding: numbers)
+        let stored =
+            String(line.dropLast()) + #","faces_order":"000002 x","filename_words":" x","filename_starts":"x"}"#
+        for text in [line, "[\(line)]", stored, "[\(stored)]"] {
+            #expect(directLine(text) == (try decodedLine(text)))
+        }
+    }
+
+    @Test(
+        "a text that would be written otherwise is not taken as it is",
+        arguments: [
+            #"{"pk":"","filename":"a.jpg","faces":null,"channels":null,"height":null,"width":null,"portrait":null}"#,
+            #"{"filename":"a.jpg","pk":"01J0000000000000000000000A","faces":null,"channels":null,"height":null,"width":null,"portrait":null}"#,
+            #"{"pk":"01J0000000000000000000000A","filename":"a.jpg","faces":null,"channels":3.0,"height":null,"width":null,"portrait":null}"#,
+            #"{"pk":"01J0000000000000000000000A","filename":"a\/b.jpg","faces":null,"channels":null,"height":null,"width":null,"portrait":null}"#,
+            #"{"pk":"01J0000000000000000000000A","filename":"a\u00e9.jpg","faces":null,"channels":null,"height":null,"width":null,"portrait":null}"#,
+            #"{"pk":"01J0000000000000000000000A","filename":"a\u000a.jpg","faces":null,"channels":null,"height":null,"width":null,"portrait":null}"#,
+            #"{"pk":"01J0000000000000000000000A","filename":"a.jpg","faces":null,"channels":null,"height":null,"width":null,"portrait":null,"x":-0.0}"#,
+            #"{"pk":"01J0000000000000000000000A","filename":"a.jpg","faces":null,"channels":null,"height":null,"width":null,"portrait":null,"x":1.50}"#,
+            #"{"pk":"01J0000000000000000000000A","filename":"a.jpg","faces":null,"channels":null,"height":null,"width":null,"portrait":null,"x":1e16}"#,
+            #"{"pk":"01J0000000000000000000000A","filename":"a.jpg","faces":null,"channels":null,"height":null,"width":null,"portrait":null,"x":123456789012345.69}"#,
+            #"{"pk":"01J0000000000000000000000A","filename":"a.jpg","faces":null,"channels":null,"height":null,"width":null,"portrait":null,"pk":"01J0000000000000000000000B"}"#,
+            #"{"pk":"01J0000000000000000000000A", "filename":"a.jpg","faces":null,"channels":null,"height":null,"width":null,"portrait":null}"#,
+        ])
+    func otherTextsAreDecoded(_ text: String) throws {
+        #expect(directLine(text) == nil)
+    }
+
+    @Test("numbers below 1e-4 are written with an exponent as FaceScope writes them")
+    func smallNumbersAreRewritten() throws {
+        let text =
+            #"{"pk":"01J0000000000000000000000A","filename":"a.jpg","faces":null,"channels":null,"height":null,"width":null,"portrait":null,"v":[0.00001,1e-6,-1.5e-7,0.0000123,0.00012,1e-300]}"#
+        let direct = try #require(directLine(text))
+        #expect(direct == (try decodedLine(text)))
+        #expect(direct.hasSuffix(#""v":[1e-05,1e-06,-1.5e-07,1.23e-05,0.00012,1e-300]}"#))
+    }
+
+    @Test("random documents: the direct line is the decoded one whenever it is taken")
+    func randomDocuments() throws {
+        var generator = ULIDGenerator()
+        var rng = SystemRandomNumberGenerator()
+        for n in 0..<300 {
+            var long = false
+            let numbers = (0..<16).map { _ -> Double in
+                switch Int.random(in: 0..<4, using: &rng) {
+                // Descriptors as FaceScope stores them: six decimals.
+                case 0: return (Double.random(in: -1...1, using: &rng) * 1e6).rounded() / 1e6
+                case 1: return (Double.random(in: -1e-4...1e-4, using: &rng) * 1e6).rounded() / 1e6
+                case 2:
+                    long = true
+                    return Double(Float.random(in: -1...1, using: &rng))
+                default: return Double(Int.random(in: -1000...1000, using: &rng))
+                }
+            }
+            let line = photo(n, pk: generator.next(), embedding: numbers)
+            let direct = directLine(line)
+            if let direct { #expect(direct == (try decodedLine(line))) }
+            // Numbers of up to 15 digits are always taken as they are.
+            if !long { #expect(direct != nil) }
+        }
+    }
+
+    @Test("an import line taken as it is stores exactly what its decoded document would")
+    func importLinesMatchDecodedDocuments() throws {
+        var generator = ULIDGenerator()
+        let line = photo(3, pk: generator.next(), embedding: [0.25, -0.000012, 1e-7, 2.0])
+        // As Python's json.dumps writes it: spaces after colons and commas.
+        let spaced = line.replacingOccurrences(of: "\",\"", with: "\", \"").replacingOccurrences(
+            of: "\":", with: "\": ")
+        for text in [line, spaced, String(line.dropLast()) + #","filename_words":" stale"}"#] {
+            let ready = try #require(storableLine(text))
+            let document = try ImageDocument(json: try JSONValue.parse(text))
+            #expect(ready.pk == document.pk)
+            #expect(ready.filename == document.filename)
+            #expect(ready.json == RedisStore.storedJSON(document))
+        }
+        // Without a face pk (the import makes one), or not ASCII: decoded instead.
+        #expect(
+            storableLine(line.replacingOccurrences(of: #"{"pk":"\#(pkOf(line).prefix(24))F0""#, with: #"{"pk":"""#))
+                == nil)
+        #expect(storableLine(line.replacingOccurrences(of: "IMG_", with: "Café_")) == nil)
+    }
+}
+
+@Suite("Import and export against the real Redis Stack", .serialized, .enabled(if: TestRedis.available))
+struct ImportExportTests {
+    /// Documents as an import hands them over, batch after batch.
+    private func stream(_ store: RedisStore, _ lines: [String], batch: Int) throws -> [Result<String, StoreError>] {
+        // Lines that are not taken as they are go the decoded way.
+        var documents: [StorableDocument] = []
+        for line in lines {
+            documents.append(try storableLine(line) ?? store.storable(ImageDocument(json: JSONValue.parse(line))))
+        }
+        var rest = documents[...]
+        var results: [Result<String, StoreError>] = []
+        var batches = 0
+        try store.saveStreaming(
+            {
+                guard !rest.isEmpty else { return nil }
+                let chunk = rest.prefix(batch)
+                rest = rest.dropFirst(chunk.count)
+                return Array(chunk)
+            },
+            saved: {
+                batches += 1
+                results += $0
+            })
+        #expect(batches == (lines.count + batch - 1) / batch)
+        return results
+    }
+
+    private func exported(_ store: RedisStore) throws -> [String] {
+        var lines: [String] = []
+        try store.forEachStoredJSON(pageSize: 100) { page in
+            for item in page {
+                var out: [UInt8] = []
+                #expect(store.appendExportLine(key: item.key, json: item.json, to: &out))
+                lines.append(String(decoding: out, as: UTF8.self))
+            }
+        }
+        return lines
+    }
+
+    @Test("more documents than three batches round-trip exactly; storing them again duplicates nothing")
+    func streamedSaveRoundTrips() throws {
+        let store = try TestRedis.store()
+        defer { TestRedis.drop(store) }
+        var generator = ULIDGenerator()
+        let lines = (0..<1_250).map { photo($0, pk: generator.next(), embedding: [0.125, -0.00005, Double($0)]) }
+        let results = try stream(store, lines, batch: 500)
+        #expect(results.count == lines.count)
+        #expect(try results.map { try $0.get() } == lines.map(pkOf))
+        #expect(try exported(store).sorted() == lines.sorted())
+        // Again, in other batches: the same keys, nothing more.
+        let again = try stream(store, lines.reversed(), batch: 300)
+        #expect(Set(try again.map { try $0.get() }) == Set(try results.map { try $0.get() }))
+        #expect(try store.count() == lines.count)
+        #expect(try exported(store).sorted() == lines.sorted())
+    }
+
+    @Test("a streamed save stores byte for byte what save stores, and the index finds it the same")
+    func streamedSaveMatchesSave() throws {
+        let store = try TestRedis.store()
+        let reference = try TestRedis.store()
+        defer {
+            TestRedis.drop(store)
+            TestRedis.drop(reference)
+        }
+        var generator = ULIDGenerator()
+        let lines = (0..<20).map { photo($0, pk: generator.next(), embedding: [0.5, Double($0) / 3]) }
+        _ = try stream(store, lines, batch: 7)
+        for line in lines {
+            try reference.save(try ImageDocument(json: try JSONValue.parse(line)))
+        }
+        for line in lines {
+            let pk = pkOf(line)
+            let mine = try store.connection.call(["JSON.GET", store.layout.key(pk: pk)]).string
+            let theirs = try reference.connection.call(["JSON.GET", reference.layout.key(pk: pk)]).string
+            #expect(mine != nil && mine == theirs)
+        }
+        #expect(try store.list().map(\.filename) == reference.list().map(\.filename))
+        #expect(try store.list(order: .faces).map(\.pk) == reference.list(order: .faces).map(\.pk))
+        #expect(
+            try store.search(.text("img 7")).documents.map(\.pk) == reference.search(.text("img 7")).documents.map(\.pk)
+        )
+        #expect(try store.get(filename: "lib/0/IMG_5.jpg")?.pk == pkOf(lines[5]))
+    }
+
+    @Test("an export whose connection is dropped midway goes on and writes every document once")
+    func exportSurvivesADroppedConnection() throws {
+        let store = try TestRedis.store()
+        defer { TestRedis.drop(store) }
+        _ = try store.saveAll((0..<2_000).map { document("walk/\($0).jpg", faces: $0 % 3) })
+        let id = try store.connection.call(["CLIENT", "ID"]).integer ?? -1
+        let killer = try RedisConnection(endpoint: store.connection.endpoint)
+        var pages = 0
+        var names: [String] = []
+        try store.forEachStoredJSON(pageSize: 100) { page throws(StoreError) in
+            pages += 1
+            // Two pages are on their way when the connection goes.
+            if pages == 3 {
+                let killed = try killer.call(["CLIENT", "KILL", "ID", String(id)]).integer
+                #expect(killed == 1)
+            }
+            for item in page {
+                var out: [UInt8] = []
+                #expect(store.appendExportLine(key: item.key, json: item.json, to: &out))
+                names.append(
+                    (try? JSONValue.parse(String(decoding: out, as: UTF8.self)))?["filename"]?.stringValue ?? "")
+            }
+        }
+        #expect(pages > 3)
+        #expect(names.count == 2_000)
+        #expect(names.sorted() == (0..<2_000).map { "walk/\($0).jpg" }.sorted())
+        #expect(try store.connection.call(["CLIENT", "ID"]).integer != id)
+    }
+
+    @Test("documents other tools wrote export exactly as decoding them would give")
+    func foreignDocumentsExportAsDecoded() throws {
+        let store = try TestRedis.store()
+        defer { TestRedis.drop(store) }
+        var generator = ULIDGenerator()
+        var rng = SystemRandomNumberGenerator()
+        var written: [String] = []
+        for n in 0..<200 {
+            let pk = generator.next()
+            let numbers = (0..<24).map { _ -> String in
+                switch Int.random(in: 0..<5, using: &rng) {
+                case 0: return String(Double.random(in: -1...1, using: &rng))
+                case 1: return String(Double.random(in: -1e-4...1e-4, using: &rng))
+                case 2: return String(Double(Float.random(in: -1...1, using: &rng)))
+                case 3: return String(format: "%.6f", Double.random(in: -1...1, using: &rng))
+                default: return String(Int.random(in: -1000...1000, using: &rng))
+                }
+            }
+            let name = ["plain", "tab\\there", "quote\\\"d", "caf\\u00e9", "del\\u007f", "nl\\n", "ctl\\u0001"][n % 7]
+            let json =
+                #"{"pk":"\#(pk)","filename":"\#(name)-\#(n).jpg","faces":[{"pk":"F\#(n)","bbox":{"pk":"B\#(n)","x1":1,"y1":2,"x2":3,"y2":4},"probability":90,"label":null,"rotation":null,"descriptors":null,"embedding":[\#(numbers.joined(separator: ","))]}],"channels":3,"height":\#(n % 2 == 0 ? "9" : "9.0"),"width":9,"portrait":0}"#
+            try store.connection.call(["JSON.SET", store.layout.key(pk: pk), "$", json])
+            written.append(json)
+        }
+        var lines = 0
+        try store.forEachStoredJSON(pageSize: 50) { page in
+            for item in page {
+                var out: [UInt8] = []
+                #expect(store.appendExportLine(key: item.key, json: item.json, to: &out))
+                let decoded = try? decodedLine(item.json)
+                #expect(decoded != nil && String(decoding: out, as: UTF8.self) == decoded)
+                lines += 1
+            }
+        }
+        #expect(lines == written.count)
+    }
+}
