@@ -253,14 +253,37 @@ public final class RedisConnection: @unchecked Sendable {
         if commands.isEmpty { return [] }
         lock.lock()
         defer { lock.unlock() }
-        if context == nil { try connect() }
-        do {
-            return try roundTrip(commands)
-        } catch {
-            // The connection was dropped (server restart, idle timeout): reconnect, retry once.
-            try connect()
-            return try roundTrip(commands)
+        return try RedisConnection.withoutBrokenPipeSignal { () throws(StoreError) in
+            if context == nil { try connect() }
+            do {
+                return try roundTrip(commands)
+            } catch {
+                // The connection was dropped (server restart, idle timeout): reconnect, retry once.
+                try connect()
+                return try roundTrip(commands)
+            }
         }
+    }
+
+    /// Runs `body` with SIGPIPE blocked on this thread, discarding one raised meanwhile: a write
+    /// to a connection the server closed then fails with EPIPE, handled as a dropped connection,
+    /// instead of the signal ending the process. Only this thread's own socket I/O is covered.
+    static func withoutBrokenPipeSignal<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        var pipe = sigset_t()
+        sigemptyset(&pipe)
+        sigaddset(&pipe, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipe, &previous)
+        defer {
+            var pending = sigset_t()
+            sigpending(&pending)
+            if sigismember(&pending, SIGPIPE) == 1, sigismember(&previous, SIGPIPE) == 0 {
+                var now = timespec(tv_sec: 0, tv_nsec: 0)
+                _ = sigtimedwait(&pipe, nil, &now)
+            }
+            pthread_sigmask(SIG_SETMASK, &previous, nil)
+        }
+        return try body()
     }
 
     /// Sends one command and returns its reply; a server error reply is returned, not thrown.
@@ -316,11 +339,13 @@ public final class RedisStream {
     /// Sends a group of commands without waiting for their replies.
     public func send(_ commands: [[RedisArgument]]) throws(StoreError) {
         inFlight.append(commands)
-        do {
-            try connection.append(commands)
-            try connection.flush()
-        } catch {
-            try resend()
+        try RedisConnection.withoutBrokenPipeSignal { () throws(StoreError) in
+            do {
+                try connection.append(commands)
+                try connection.flush()
+            } catch {
+                try resend()
+            }
         }
     }
 
@@ -333,13 +358,14 @@ public final class RedisStream {
     public func receive() throws(StoreError) -> [RedisReply] {
         guard head < inFlight.count else { return [] }
         let count = inFlight[head].count
-        let replies: [RedisReply]
-        do {
-            replies = try connection.readReplies(count)
-        } catch {
-            // The connection was dropped: reconnect, send what is unanswered again, once.
-            try resend()
-            replies = try connection.readReplies(count)
+        let replies = try RedisConnection.withoutBrokenPipeSignal { () throws(StoreError) -> [RedisReply] in
+            do {
+                return try connection.readReplies(count)
+            } catch {
+                // The connection was dropped: reconnect, send what is unanswered again, once.
+                try resend()
+                return try connection.readReplies(count)
+            }
         }
         inFlight[head] = []
         head += 1
