@@ -61,11 +61,15 @@ def test_names_on_boxes_and_in_the_face_detail(prefix, tuis):
 
     # Renamed in the browser: the face detail and the box follow.
     tui.keys("p")
-    tui.wait(re.compile(rf"(?m)^\s+{grace}\s+1\s+Grace Hopper").search, "the people")
-    for _ in range(5):
-        if re.search(rf"person {grace} ", tui.screen()):
-            break
+    shown = tui.wait(lambda s: re.search(rf"(?m)^\s+{grace}\s+1\s+Grace Hopper", s) and len(people_rows(s)) == 2,
+                     "the people")
+    # From the first row down to hers, each key waited for (a key pressed before the screen
+    # caught up would be counted twice).
+    tui.keys("g")
+    tui.wait(lambda s: "1/2" in s.split("\n")[-2], "the first person highlighted")
+    for row in range([label for label, _, _ in people_rows(shown)].index(grace)):
         tui.keys("j")
+        tui.wait(lambda s, n=row + 2: f"{n}/2" in s.split("\n")[-2], "the next person")
     tui.wait(f"person {grace} ", "Grace highlighted")
     tui.keys("e")
     tui.wait(f"Name for person {grace}:", "the rename prompt")
