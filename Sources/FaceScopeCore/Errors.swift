@@ -188,12 +188,6 @@ public func fromInference<T>(_ body: @autoclosure () throws(InferenceError) -> T
     do throws(InferenceError) { return try body() } catch { throw .inference(error) }
 }
 
-/// Evaluates `body`, carrying an image error as ``FaceScopeError/image(_:)``.
-@inlinable
-public func fromImage<T>(_ body: @autoclosure () throws(ImageError) -> T) throws(FaceScopeError) -> T {
-    do throws(ImageError) { return try body() } catch { throw .image(error) }
-}
-
 /// Evaluates `body`, carrying an analysis error as the matching ``FaceScopeError``.
 @inlinable
 public func fromAnalysis<T>(_ body: @autoclosure () throws(AnalysisError) -> T) throws(FaceScopeError) -> T {

@@ -13,30 +13,22 @@ extension RedisStore: FaceVectorStore {
     {
         guard hasIndex else { return }
         let vectorPath = Self.vectorPath
-        let load =
-            unlabelledOnly
-            ? ["LOAD", "3", "$.pk", "$.faces[*].label", "@__key"] : ["LOAD", "3", "$.pk", vectorPath, "@__key"]
-        var reply = try connection.send(
-            ["FT.AGGREGATE", layout.ownIndex, "*", "TIMEOUT", "0"] + load + [
-                "WITHCURSOR", "COUNT", unlabelledOnly ? "5000" : "500", "DIALECT", "3",
-            ])
-        while true {
-            if case .error(let message) = reply {
-                throw .refused("reading the faces failed: \(TerminalText.sanitize(message))")
-            }
-            guard let parts = reply.array, parts.count == 2, let rows = parts[0].array, let cursor = parts[1].integer
-            else { throw .malformed("unexpected reply to FT.AGGREGATE WITHCURSOR") }
+        let labelsPath = "$.faces[*].label"
+        // Unlabelled only: the labels alone, the rest read for the documents that need it.
+        try forEachAggregateBatch(
+            query: "*", load: unlabelledOnly ? [labelsPath] : ["$.pk", vectorPath], count: unlabelledOnly ? 5000 : 500,
+            what: "reading the faces"
+        ) { rows throws(StoreError) in
             var batch: [FaceVector] = []
             var wanted: [String] = []
-            for row in rows.dropFirst() {
-                let fields = Self.rowFields(row)
+            for fields in rows {
                 guard let key = fields["__key"] else { continue }
-                let documentPK = fields["$.pk"].flatMap { try? JSONValue.parse($0) }?.arrayValue?.first?.stringValue
                 if unlabelledOnly {
-                    let labels = fields["$.faces[*].label"].flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []
+                    let labels = fields[labelsPath].flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []
                     if labels.contains(where: \.isNull) { wanted.append(key) }
-                } else if let documentPK, let text = fields[vectorPath],
-                    let faces = Self.faceVectors(text, documentPK: documentPK)
+                } else if let documentPK = fields["$.pk"].flatMap({ try? JSONValue.parse($0) })?.arrayValue?.first?
+                    .stringValue,
+                    let text = fields[vectorPath], let faces = Self.faceVectors(text, documentPK: documentPK)
                 {
                     batch += faces
                 } else {
@@ -46,6 +38,27 @@ extension RedisStore: FaceVectorStore {
             batch += try faceVectors(keys: wanted, path: vectorPath)
             batch.removeAll { $0.embedding.isEmpty || (unlabelledOnly && $0.label != nil) }
             if !batch.isEmpty { try body(batch) }
+        }
+    }
+
+    /// Walks an `FT.AGGREGATE ... LOAD ... WITHCURSOR` over FaceScope's index (no time limit,
+    /// DIALECT 3), handing each cursor batch's rows to `body` as field name to text, the
+    /// document's key under `__key`; `what` names the work in errors.
+    func forEachAggregateBatch(
+        query: String, load paths: [String], count: Int, what: String,
+        _ body: ([[String: String]]) throws(StoreError) -> Void
+    ) throws(StoreError) {
+        var reply = try connection.send(
+            ["FT.AGGREGATE", layout.ownIndex, query, "TIMEOUT", "0", "LOAD", String(paths.count + 1)] + paths + [
+                "@__key", "WITHCURSOR", "COUNT", String(max(1, count)), "DIALECT", "3",
+            ])
+        while true {
+            if case .error(let message) = reply {
+                throw .refused("\(what) failed: \(TerminalText.sanitize(message))")
+            }
+            guard let parts = reply.array, parts.count == 2, let rows = parts[0].array, let cursor = parts[1].integer
+            else { throw .malformed("unexpected reply to FT.AGGREGATE WITHCURSOR") }
+            try body(rows.dropFirst().map(Self.rowFields))
             if cursor == 0 { break }
             reply = try connection.send(["FT.CURSOR", "READ", layout.ownIndex, String(cursor)])
         }

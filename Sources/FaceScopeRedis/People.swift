@@ -112,8 +112,8 @@ extension RedisStore {
         }
     }
 
-    /// Every person (label) with its face count and name, most faces first. Documents are read
-    /// page by page; only the per-person tallies stay in memory.
+    /// Every person (label) with its face count and name, most faces first (see
+    /// ``forEachLabelledFaceSummary(batch:_:)``); only the per-person tallies stay in memory.
     public func people() throws(StoreError) -> [Person] {
         var tally = PeopleTally(names: try peopleNames())
         try forEachLabelledFaceSummary { tally.add($0) }
@@ -130,25 +130,16 @@ extension RedisStore {
         // One selector a document, one a face: per face its pk, label, probability and box, in
         // that order (a union selector answers in its own order).
         let paths = ["$['pk','filename']", "$.faces[*]['pk','label','probability','bbox']"]
-        var reply = try connection.send(
-            ["FT.AGGREGATE", layout.ownIndex, "@label:[-inf +inf]", "TIMEOUT", "0", "LOAD", String(paths.count + 1)]
-                + paths + ["@__key", "WITHCURSOR", "COUNT", String(max(1, batch)), "DIALECT", "3"])
         var unaligned: [String] = []
-        while true {
-            if case .error(let message) = reply {
-                throw .refused("counting people failed: \(TerminalText.sanitize(message))")
-            }
-            guard let parts = reply.array, parts.count == 2, let rows = parts[0].array, let cursor = parts[1].integer
-            else { throw .malformed("unexpected reply to FT.AGGREGATE WITHCURSOR") }
-            for row in rows.dropFirst() {
+        try forEachAggregateBatch(query: "@label:[-inf +inf]", load: paths, count: batch, what: "counting people") {
+            rows throws(StoreError) in
+            for row in rows {
                 switch Self.faceSummary(row, paths: paths) {
                 case .summary(let document): body(document)
                 case .unaligned(let key): unaligned.append(key)
                 case .none: break
                 }
             }
-            if cursor == 0 { break }
-            reply = try connection.send(["FT.CURSOR", "READ", layout.ownIndex, String(cursor)])
         }
         var start = 0
         while start < unaligned.count {
@@ -164,16 +155,9 @@ extension RedisStore {
         case none
     }
 
-    /// One row of the people cursor: `[path, json, ..., "__key", key]` (DIALECT 3: each path's
-    /// values as a JSON array).
-    static func faceSummary(_ row: RedisReply, paths: [String]) -> FaceSummary {
-        var texts: [String: String] = [:]
-        let fields = row.array ?? []
-        var i = 0
-        while i + 1 < fields.count {
-            if let name = fields[i].string, let text = fields[i + 1].string { texts[name] = text }
-            i += 2
-        }
+    /// One row of the people cursor, field name to text (DIALECT 3: each path's values as a
+    /// JSON array; `__key` the document's key).
+    static func faceSummary(_ texts: [String: String], paths: [String]) -> FaceSummary {
         guard let key = texts["__key"] else { return .none }
         guard let document = texts[paths[0]].flatMap({ try? JSONValue.parse($0) })?.arrayValue,
             document.count == 2, let pk = document[0].stringValue, let filename = document[1].stringValue,
