@@ -494,7 +494,7 @@ struct DeleteCommand: ParsableCommand {
             if let doc, try s.delete(pk: doc.pk) {
                 print("deleted \(TerminalText.sanitize(doc.filename))")
             } else {
-                printError("no stored image '\(TerminalText.sanitize(file))'")
+                printError("no stored image '\(file)'")
                 missing += 1
             }
         }

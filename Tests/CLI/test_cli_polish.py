@@ -59,3 +59,11 @@ def test_help_text_reflows_to_the_width_instead_of_breaking_mid_sentence():
             # Greedy wrapping: every line of a paragraph but its last fills most of the width.
             for line in lines[:-1]:
                 assert len(line) >= 55, (command, line)
+
+
+def test_delete_names_a_missing_file_without_its_control_characters(prefix):
+    hostile = "gone\x1b[2J\x07.jpg"
+    done = run("delete", hostile, "--redis-url", REDIS_URL, "--key-prefix", prefix)
+    assert done.returncode == 1
+    assert "no stored image 'gone" in done.stderr
+    assert "\x1b" not in done.stderr and "\x07" not in done.stderr
