@@ -12,13 +12,15 @@ enum ExportedJSON {
     /// Appends the document's export line (without the newline) to `out` and returns true, or
     /// leaves `out` as it was and returns false. `json` is a `JSON.GET`/`JSON.MGET` reply, for
     /// the `$` path (a one-element array) or the root.
-    static func appendLine(_ json: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> Bool {
+    /// With `faceless`, only a document without faces is taken (a stored face's descriptor
+    /// lives in its face record, and its landmarks in the compact form: those are decoded).
+    static func appendLine(_ json: UnsafeBufferPointer<UInt8>, to out: inout [UInt8], faceless: Bool = false) -> Bool {
         var bytes = json
         if bytes.count >= 2, bytes[0] == UInt8(ascii: "["), bytes[bytes.count - 1] == UInt8(ascii: "]") {
             bytes = UnsafeBufferPointer(rebasing: bytes[1..<(bytes.count - 1)])
         }
         var scanner = Scanner(bytes: bytes)
-        guard scanner.document(), scanner.index == bytes.count else { return false }
+        guard scanner.document(), scanner.index == bytes.count, !faceless || scanner.faces == 0 else { return false }
         var start = 0
         for (range, replacement) in scanner.edits {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<range.lowerBound]))

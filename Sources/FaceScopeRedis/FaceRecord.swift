@@ -1,13 +1,16 @@
 import FaceScopeCore
 
-/// One face as a Redis hash beside its document (``KeyLayout/faceRecordKey(facePK:)``): what
-/// people counts, similarity search and clustering read without loading whole documents.
+/// One face as a Redis hash beside its document (``KeyLayout/faceRecordKey(documentPK:facePK:)``): what
+/// people counts, similarity search and clustering read without loading whole documents, and the
+/// one home of the face's descriptor.
 ///
 /// Fields: `doc` (the document's pk), `label` (the face's label, or ``unlabelled`` when it has
 /// none, so the numeric index finds unlabelled faces with one range), `fixed` (`1` when the label
-/// was set by hand), `probability`, `embedding` (128 FLOAT32 values, little-endian) and
-/// `landmarks` (``FaceRecord/landmarks(fromDescriptors:)``). `embedding` and `landmarks` are
-/// absent when the face has none.
+/// was set by hand), `probability`, `embedding` (128 FLOAT32 values, little-endian; absent
+/// when the face has none) and `landmarks` (``landmarks(fromDescriptors:)``; absent when the
+/// face has none). The document keeps the label and the mark too (redis-om reads them), and
+/// `descriptors: null`; every FaceScope write changes document and records in one server-side
+/// script.
 public struct FaceRecord: Sendable, Equatable {
     /// The `label` of a face without one: labels are never negative.
     public static let unlabelled = -1
@@ -17,24 +20,26 @@ public struct FaceRecord: Sendable, Equatable {
     public var fixed: Bool
     public var probability: Int
     public var embedding: [Float]?
-    public var descriptors: JSONValue?
+    /// The landmarks' text (``landmarks(fromDescriptors:)``).
+    public var landmarks: String?
 
     public init(
-        documentPK: String, label: Int?, fixed: Bool, probability: Int, embedding: [Float]?, descriptors: JSONValue?
+        documentPK: String, label: Int?, fixed: Bool, probability: Int, embedding: [Float]?, landmarks: String? = nil
     ) {
         self.documentPK = documentPK
         self.label = label
         self.fixed = fixed
         self.probability = probability
         self.embedding = embedding
-        self.descriptors = descriptors
+        self.landmarks = landmarks
     }
 
     /// The record of a face of a document.
     public init(documentPK: String, face: Face) {
         self.init(
             documentPK: documentPK, label: face.label, fixed: face.labelFixed, probability: face.probability,
-            embedding: face.embedding, descriptors: face.descriptors)
+            embedding: face.embedding,
+            landmarks: face.descriptors.flatMap { $0.isNull ? nil : FaceRecord.landmarks(fromDescriptors: $0) })
     }
 
     /// The field-value pairs for `HSET`, in a fixed order.
@@ -46,11 +51,11 @@ public struct FaceRecord: Sendable, Equatable {
             ("probability", .text(String(probability))),
         ]
         if let embedding { out.append(("embedding", .bytes(FaceRecord.blob(embedding)))) }
-        if let descriptors { out.append(("landmarks", .text(FaceRecord.landmarks(fromDescriptors: descriptors)))) }
+        if let landmarks { out.append(("landmarks", .text(landmarks))) }
         return out
     }
 
-    /// A record from the fields `HGETALL` returned; `embedding` and `landmarks` as raw bytes.
+    /// A record from the fields `HGETALL` returned; `embedding` as raw bytes.
     public init(fields: [String: [UInt8]]) throws(DocumentFormatError) {
         func text(_ name: String) -> String? { fields[name].map { String(decoding: $0, as: UTF8.self) } }
         guard let doc = text("doc"), !doc.isEmpty else { throw DocumentFormatError("the face record has no doc") }
@@ -67,13 +72,9 @@ public struct FaceRecord: Sendable, Equatable {
             }
             embedding = values
         }
-        var descriptors: JSONValue?
-        if let landmarks = text("landmarks") {
-            descriptors = try FaceRecord.descriptors(fromLandmarks: landmarks)
-        }
         self.init(
             documentPK: doc, label: label < 0 ? nil : label, fixed: text("fixed") == "1", probability: probability,
-            embedding: embedding, descriptors: descriptors)
+            embedding: embedding, landmarks: text("landmarks"))
     }
 
     // MARK: Embedding blob
@@ -105,7 +106,8 @@ public struct FaceRecord: Sendable, Equatable {
 
     // MARK: Landmarks text
 
-    /// The compact form of a `descriptors` object. FaceScope's own shape (regions of keypoints
+    /// The compact form of a `descriptors` object (what a stored face keeps in its `landmarks`
+    /// field). FaceScope's own shape (regions of keypoints
     /// keyed by index, whole-number `x` and `y`) becomes `region:index,x,y index,x,y;region:...`
     /// (about 1 KB for 80 keypoints, half their JSON text, and one string instead of 240 JSON nodes); any
     /// other shape is kept as `=` followed by its JSON text. Either rebuilds the object exactly
@@ -113,6 +115,9 @@ public struct FaceRecord: Sendable, Equatable {
     public static func landmarks(fromDescriptors descriptors: JSONValue) -> String {
         compact(descriptors) ?? "=" + descriptors.serialized
     }
+
+    /// The compact form when `descriptors` has FaceScope's own shape; nil for any other.
+    public static func compactLandmarks(_ descriptors: JSONValue) -> String? { compact(descriptors) }
 
     /// The `descriptors` object a ``landmarks(fromDescriptors:)`` text stands for.
     public static func descriptors(fromLandmarks text: String) throws(DocumentFormatError) -> JSONValue {

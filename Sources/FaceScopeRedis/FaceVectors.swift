@@ -1,42 +1,20 @@
 import FaceScopeCore
 
 extension RedisStore: FaceVectorStore {
-    /// Pages of documents in filename order, their faces with descriptors in batches: memory
-    /// holds one page however large the library is.
-    /// Faces with a descriptor, a cursor batch at a time, read through FaceScope's index with
-    /// `FT.AGGREGATE ... WITHCURSOR` and only the members clustering needs (each face's pk, label,
-    /// hand-set mark and descriptor; never the landmarks, most of a document). With
-    /// `unlabelledOnly` the cursor loads only the labels, and the descriptors are read for the
-    /// documents with a face without a label alone. Memory stays at one batch.
+    /// Faces with a descriptor, a cursor batch at a time, read from the face records
+    /// (`FT.AGGREGATE ... LOAD ... WITHCURSOR` over the face index: each face's pk, document,
+    /// label, hand-set mark and descriptor; never a document). With `unlabelledOnly` the query
+    /// asks the index for the faces without a label (`@label:[-1 -1]`) alone. Memory stays at
+    /// one batch.
     public func forEachFaceVector(unlabelledOnly: Bool, _ body: ([FaceVector]) throws(StoreError) -> Void)
         throws(StoreError)
     {
         guard hasIndex else { return }
-        let vectorPath = Self.vectorPath
-        let labelsPath = "$.faces[*].label"
-        // Unlabelled only: the labels alone, the rest read for the documents that need it.
-        try forEachAggregateBatch(
-            query: "*", load: unlabelledOnly ? [labelsPath] : ["$.pk", vectorPath], count: unlabelledOnly ? 5000 : 500,
-            what: "reading the faces"
+        try forEachFaceRecordBatch(
+            query: unlabelledOnly ? "@label:[\(FaceRecord.unlabelled) \(FaceRecord.unlabelled)]" : "*",
+            load: ["doc", "label", "fixed", "embedding"], count: 2000, what: "reading the faces"
         ) { rows throws(StoreError) in
-            var batch: [FaceVector] = []
-            var wanted: [String] = []
-            for fields in rows {
-                guard let key = fields["__key"] else { continue }
-                if unlabelledOnly {
-                    let labels = fields[labelsPath].flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []
-                    if labels.contains(where: \.isNull) { wanted.append(key) }
-                } else if let documentPK = fields["$.pk"].flatMap({ try? JSONValue.parse($0) })?.arrayValue?.first?
-                    .stringValue,
-                    let text = fields[vectorPath], let faces = Self.faceVectors(text, documentPK: documentPK)
-                {
-                    batch += faces
-                } else {
-                    wanted.append(key)
-                }
-            }
-            batch += try faceVectors(keys: wanted, path: vectorPath)
-            batch.removeAll { $0.embedding.isEmpty || (unlabelledOnly && $0.label != nil) }
+            let batch = rows.compactMap(faceVector)
             if !batch.isEmpty { try body(batch) }
         }
     }
@@ -153,16 +131,18 @@ extension RedisStore: FaceVectorStore {
             })
     }
 
-    /// The nearest labelled faces: the vector index's nearest documents among those with a labelled
-    /// face, and of those only each face's pk, label, hand-set mark and descriptor (never the
-    /// whole documents), nearest first.
+    /// The nearest labelled faces: KNN over the face records with a label (the index narrows to
+    /// them before the search), each record's pk, document, label, mark and descriptor; nearest
+    /// first.
     public func nearestLabelledFaces(to embedding: [Float], k: Int) throws(StoreError)
         -> [(face: FaceVector, distance: Float)]
     {
-        let keys = try nearestDocumentKeys(to: embedding, count: max(1, k) * 2, filter: "@label:[-inf +inf]")
-        let faces = try faceVectors(keys: keys, path: Self.vectorPath)
-        let near = faces.compactMap { face -> (face: FaceVector, distance: Float)? in
-            guard face.label != nil, face.embedding.count == embedding.count else { return nil }
+        let rows = try nearestFaceRecords(
+            to: embedding, count: max(1, k), filter: "@label:[0 +inf]", fields: ["doc", "label", "fixed", "embedding"])
+        let near = rows.compactMap { row -> (face: FaceVector, distance: Float)? in
+            guard let face = faceVector(row), face.label != nil, face.embedding.count == embedding.count else {
+                return nil
+            }
             return (face, FaceIdentities.distance(embedding, face.embedding))
         }
         return Array(near.sorted { $0.distance < $1.distance }.prefix(max(1, k)))

@@ -19,21 +19,27 @@ extension RedisStore {
     /// meantime is left alone). Returns how many faces were updated.
     @discardableResult
     public func setLabels(_ labels: [(face: StoredFace, label: Int?)]) throws(StoreError) -> Int {
-        var commands: [[String]] = []
+        var calls: [(keys: [String], args: [String])] = []
         for (stored, label) in labels {
             let pk = stored.face.pk
             guard !pk.isEmpty, !pk.contains("\""), !pk.contains("\\") else { continue }
-            commands.append([
-                "JSON.SET", layout.key(pk: stored.documentPK), "$.faces[?(@.pk==\"\(stored.face.pk)\")].label",
-                label.map(String.init) ?? "null",
-            ])
+            calls.append(
+                (
+                    [],
+                    [
+                        layout.key(pk: stored.documentPK), "$.faces[?(@.pk==\"\(stored.face.pk)\")].label",
+                        label.map(String.init) ?? "null",
+                        layout.faceRecordKey(documentPK: stored.documentPK, facePK: pk),
+                        String(label ?? FaceRecord.unlabelled),
+                    ]
+                ))
         }
         var updated = 0
         var start = 0
-        while start < commands.count {
-            let chunk = Array(commands[start..<min(commands.count, start + 1000)])
+        while start < calls.count {
+            let chunk = Array(calls[start..<min(calls.count, start + 1000)])
             start += chunk.count
-            for reply in try connection.pipeline(chunk) {
+            for reply in try connection.runScript(RedisStore.labelScript, sha: RedisStore.labelSHA, calls: chunk) {
                 if case .error(let message) = reply {
                     throw .refused("Redis refused a label: \(TerminalText.sanitize(message))")
                 }
@@ -43,52 +49,33 @@ extension RedisStore {
         return updated
     }
 
-    /// The faces nearest to `embedding` by descriptor distance (KNN on FaceScope's vector index,
-    /// then the distance of every face of the documents found), closest first.
+    /// The faces nearest to `embedding` by descriptor distance (KNN on the face records' vector
+    /// index, then the documents of the faces found), closest first.
     public func similarFaces(to embedding: [Float], limit: Int = 10, excludingFace facePK: String? = nil)
         throws(StoreError) -> [SimilarFace]
     {
         guard embedding.count == KeyLayout.embeddingDimension else {
             throw .malformed("a face descriptor has \(KeyLayout.embeddingDimension) values, not \(embedding.count)")
         }
-        let keys = try nearestDocumentKeys(to: embedding, count: max(1, limit) * 2 + 2)
+        let rows = try nearestFaceRecords(to: embedding, count: max(1, limit) + 1, fields: ["doc"])
+        let wanted = Set(
+            rows.compactMap { row -> String? in
+                guard let key = row["__key"]?.string, let doc = row["doc"]?.string else { return nil }
+                return layout.facePK(fromRecordKey: key, documentPK: doc).map { doc + ":" + $0 }
+            })
+        var keys: [String] = []
+        for row in rows {
+            if let doc = row["doc"]?.string, !keys.contains(layout.key(pk: doc)) { keys.append(layout.key(pk: doc)) }
+        }
         var found: [SimilarFace] = []
         for document in try load(keys: keys) {
-            for (i, face) in (document.faces ?? []).enumerated() {
+            for (i, face) in (document.faces ?? []).enumerated() where wanted.contains(document.pk + ":" + face.pk) {
                 guard let other = face.embedding, face.pk != facePK || facePK == nil else { continue }
                 let stored = StoredFace(documentPK: document.pk, filename: document.filename, faceIndex: i, face: face)
                 found.append(SimilarFace(stored: stored, distance: FaceIdentities.distance(embedding, other)))
             }
         }
         return Array(found.sorted { $0.distance < $1.distance }.prefix(limit))
-    }
-
-    /// The keys of the `count` documents with the nearest faces to `embedding` (the vector
-    /// index's KNN, a document as near as its nearest face), nearest first; `filter` narrows the
-    /// documents first (a RediSearch query such as `@label:[-inf +inf]`).
-    func nearestDocumentKeys(to embedding: [Float], count: Int, filter: String = "*") throws(StoreError) -> [String] {
-        guard embedding.count == KeyLayout.embeddingDimension else {
-            throw .malformed("a face descriptor has \(KeyLayout.embeddingDimension) values, not \(embedding.count)")
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(embedding.count * 4)
-        for value in embedding {
-            withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
-        }
-        let query = filter == "*" ? "*" : "(\(filter))"
-        let reply = try connection.pipeline(arguments: [
-            [
-                .text("FT.SEARCH"), .text(layout.ownIndex),
-                .text("\(query)=>[KNN \(count) @embedding $vector AS distance]"),
-                .text("PARAMS"), .text("2"), .text("vector"), .bytes(bytes), .text("TIMEOUT"), .text("0"),
-                .text("SORTBY"), .text("distance"),
-                .text("NOCONTENT"), .text("LIMIT"), .text("0"), .text(String(count)), .text("DIALECT"), .text("2"),
-            ]
-        ])[0]
-        if case .error(let message) = reply {
-            throw .refused("the similarity search failed: \(TerminalText.sanitize(message))")
-        }
-        return (reply.array ?? []).dropFirst().compactMap(\.string)
     }
 
     /// Names given to labels.
@@ -112,12 +99,10 @@ extension RedisStore {
         }
     }
 
-    /// Every person (label) with its face count and name, most faces first (see
-    /// ``forEachLabelledFaceSummary(batch:_:)``); only the per-person tallies stay in memory.
+    /// Every person (label) with its face count and name, most faces first, counted by the
+    /// server over the face records (``peopleFromRecords()``).
     public func people() throws(StoreError) -> [Person] {
-        var tally = PeopleTally(names: try peopleNames())
-        try forEachLabelledFaceSummary { tally.add($0) }
-        return tally.people
+        try peopleFromRecords()
     }
 
     /// What counting people needs of each document with a labelled face: its pk, filename and

@@ -131,18 +131,22 @@ extension RedisStore {
     /// where it is missing (JSON.SET on a filter path only changes existing fields) and removes it
     /// with null. A face no longer stored (re-detected meanwhile) is left alone.
     private func setMarks(_ marks: [(documentPK: String, facePK: String, fixed: Bool)]) throws(StoreError) {
-        let commands: [[String]] = marks.compactMap { mark in
+        let calls: [(keys: [String], args: [String])] = marks.compactMap { mark in
             guard !mark.facePK.isEmpty, !mark.facePK.contains("\""), !mark.facePK.contains("\\") else { return nil }
-            return [
-                "JSON.MERGE", layout.key(pk: mark.documentPK), "$.faces[?(@.pk==\"\(mark.facePK)\")]",
-                mark.fixed ? "{\"\(Face.labelFixedField)\":true}" : "{\"\(Face.labelFixedField)\":null}",
-            ]
+            return (
+                [],
+                [
+                    layout.key(pk: mark.documentPK), "$.faces[?(@.pk==\"\(mark.facePK)\")]",
+                    mark.fixed ? "{\"\(Face.labelFixedField)\":true}" : "{\"\(Face.labelFixedField)\":null}",
+                    layout.faceRecordKey(documentPK: mark.documentPK, facePK: mark.facePK), mark.fixed ? "1" : "0",
+                ]
+            )
         }
         var start = 0
-        while start < commands.count {
-            let chunk = Array(commands[start..<min(commands.count, start + 1000)])
+        while start < calls.count {
+            let chunk = Array(calls[start..<min(calls.count, start + 1000)])
             start += chunk.count
-            for reply in try connection.pipeline(chunk) {
+            for reply in try connection.runScript(RedisStore.markScript, sha: RedisStore.markSHA, calls: chunk) {
                 // No matching face (re-detected meanwhile) reads "wrong static path": left alone.
                 if case .error(let message) = reply, !message.contains("wrong static path") {
                     throw .refused("Redis refused a face's hand-set mark: \(TerminalText.sanitize(message))")

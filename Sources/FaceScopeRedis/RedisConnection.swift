@@ -5,6 +5,8 @@ import Foundation
 /// A reply from Redis (RESP2).
 public enum RedisReply: Sendable, Equatable {
     case string(String)
+    /// A bulk string that is not UTF-8 text (a FLOAT32 vector, say).
+    case data([UInt8])
     case status(String)
     case error(String)
     case integer(Int64)
@@ -14,6 +16,15 @@ public enum RedisReply: Sendable, Equatable {
     public var string: String? {
         switch self {
         case .string(let s), .status(let s): return s
+        default: return nil
+        }
+    }
+
+    /// A bulk string's bytes, text or not.
+    public var bytes: [UInt8]? {
+        switch self {
+        case .string(let s): return Array(s.utf8)
+        case .data(let bytes): return bytes
         default: return nil
         }
     }
@@ -225,7 +236,11 @@ public final class RedisConnection: @unchecked Sendable {
             return String(decoding: UnsafeRawBufferPointer(start: str, count: r.len), as: UTF8.self)
         }
         switch r.type {
-        case REDIS_REPLY_STRING: return .string(text())
+        case REDIS_REPLY_STRING:
+            guard let str = r.str else { return .string("") }
+            let raw = UnsafeRawBufferPointer(start: str, count: r.len).bindMemory(to: UInt8.self)
+            if let valid = String(validating: raw, as: UTF8.self) { return .string(valid) }
+            return .data(Array(raw))
         case REDIS_REPLY_STATUS: return .status(text())
         case REDIS_REPLY_ERROR: return .error(text())
         case REDIS_REPLY_INTEGER: return .integer(r.integer)
@@ -307,14 +322,23 @@ extension RedisConnection {
     func runScript(_ script: String, sha: String, calls: [(keys: [String], args: [String])])
         throws(StoreError) -> [RedisReply]
     {
-        func commands(_ name: String, _ body: String) -> [[String]] {
-            calls.map { [name, body, String($0.keys.count)] + $0.keys + $0.args }
+        try runScript(script, sha: sha, arguments: calls.map { ($0.keys, $0.args.map(RedisArgument.text)) })
+    }
+
+    /// ``runScript(_:sha:calls:)`` with arguments that may be binary.
+    func runScript(_ script: String, sha: String, arguments calls: [(keys: [String], args: [RedisArgument])])
+        throws(StoreError) -> [RedisReply]
+    {
+        func commands(_ name: String, _ body: String) -> [[RedisArgument]] {
+            calls.map {
+                [.text(name), .text(body), .text(String($0.keys.count))] + $0.keys.map(RedisArgument.text) + $0.args
+            }
         }
-        var replies = try pipeline(commands("EVALSHA", sha))
+        var replies = try pipeline(arguments: commands("EVALSHA", sha))
         if replies.contains(where: {
             if case .error(let m) = $0 { return m.hasPrefix("NOSCRIPT") } else { return false }
         }) {
-            replies = try pipeline(commands("EVAL", script))
+            replies = try pipeline(arguments: commands("EVAL", script))
         }
         return replies
     }

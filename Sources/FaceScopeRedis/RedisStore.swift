@@ -48,6 +48,10 @@ public final class RedisStore: Sendable {
     public let hasIndex: Bool
     private let keys = KeyGenerator()
     private let skipped = Mutex<[String: String]>([:])
+
+    /// Hears how far a one-time upgrade of the stored documents has got (done, total): set by
+    /// front ends that show progress.
+    public static let upgradeProgress = Mutex<(@Sendable (Int, Int) -> Void)?>(nil)
     private let checkpoints = WalkCheckpoints()
 
     /// FT.SEARCH's and FT.AGGREGATE's result caps on Redis Stack's defaults
@@ -174,7 +178,7 @@ public final class RedisStore: Sendable {
         return reply
     }
 
-    private func indexExists(_ name: String) throws(StoreError) -> Bool {
+    func indexExists(_ name: String) throws(StoreError) -> Bool {
         let reply = try connection.send(["FT.INFO", name])
         if case .error(let message) = reply {
             let lower = message.lowercased()
@@ -223,15 +227,24 @@ public final class RedisStore: Sendable {
             try write(layout.redisOMCreateArguments, what: "create redis-om's index")
             try write(["SET", layout.redisOMHashKey, layout.redisOMSchemaHash], what: "record redis-om's schema")
         }
-        try ensureOwnIndex()
+        let newFaceIndex = try ensureFaceIndex()
+        let upgraded = try ensureOwnIndex()
+        // Documents stored before face records existed (or while their index was gone) are
+        // written again: compact landmarks, descriptors and labels in the records.
+        if newFaceIndex || upgraded, try anyDocumentKey() != nil {
+            let observer = RedisStore.upgradeProgress.withLock { $0 }
+            try rewriteDocuments(progress: observer)
+        }
     }
 
     /// Creates (or upgrades) FaceScope's own index and waits until RediSearch has indexed the
     /// documents already stored. Upgrading from an index before version 3 removes the sort sets
     /// and filename hash older versions kept beside it.
-    func ensureOwnIndex() throws(StoreError) {
-        if try ownIndexIsCurrent() { return }
-        if try indexExists(layout.ownIndex) {
+    @discardableResult
+    func ensureOwnIndex() throws(StoreError) -> Bool {
+        if try ownIndexIsCurrent() { return false }
+        let upgrading = try indexExists(layout.ownIndex)
+        if upgrading {
             // An index from an older FaceScope: rebuild it (the documents stay).
             try write(["FT.DROPINDEX", layout.ownIndex], what: "upgrade FaceScope's index")
         }
@@ -240,8 +253,10 @@ public final class RedisStore: Sendable {
             ["SET", layout.ownIndexVersionKey, String(KeyLayout.ownIndexVersion)], what: "record the index version")
         try write(["DEL"] + layout.obsoleteKeys, what: "remove an older version's lookups")
         try waitForIndexing(layout.ownIndex)
-        // Documents stored before (or by other tools) get the fields the index reads.
-        try fillDerivedFields()
+        // Documents stored before (or by other tools) get the fields the index reads; an
+        // upgrade rewrites every document anyway.
+        if !upgrading { try fillDerivedFields() }
+        return upgrading
     }
 
     /// Waits until RediSearch has indexed the documents that existed when an index was created
@@ -281,6 +296,7 @@ public final class RedisStore: Sendable {
             var value = try JSONValue.parse(json)
             // `$` paths answer with a one-element array.
             if case .array(let items) = value, items.count == 1 { value = items[0] }
+            try RedisStore.expandStoredFaces(&value)
             var document = try ImageDocument(json: value)
             document.extra.removeAll { RedisStore.derivedFields.contains($0.name) }
             if document.pk.isEmpty, let pk = layout.pk(fromKey: key) { document.pk = pk }
@@ -309,10 +325,13 @@ public final class RedisStore: Sendable {
             let chunk = Array(docKeys[start..<min(docKeys.count, start + 500)])
             start += chunk.count
             let reply = try connection.call(["JSON.MGET"] + chunk + ["$"])
+            var page: [ImageDocument] = []
             for (key, item) in zip(chunk, reply.array ?? []) {
                 guard let text = item.string, let document = decode(key: key, json: text) else { continue }
-                result.append(document)
+                page.append(document)
             }
+            try attachRecords(&page)
+            result += page
         }
         return result
     }
@@ -593,41 +612,16 @@ public final class RedisStore: Sendable {
             let missing = (reply.array ?? []).dropFirst().compactMap(\.string).filter { !done.contains($0) }
             if missing.isEmpty { return }
             done.formUnion(missing)
-            let names = try connection.pipeline(missing.map { ["JSON.GET", $0, "$.filename"] })
-            var calls: [(keys: [String], args: [String])] = []
-            for (key, name) in zip(missing, names) {
-                guard let text = name.string, case .array(let values)? = try? JSONValue.parse(text),
-                    let filename = values.first?.stringValue
-                else { continue }
-                calls.append(([key], [filename, FilenameWords.indexed(filename), FilenameWords.starts(filename)]))
-            }
-            if calls.isEmpty { continue }
-            let replies = try connection.runScript(
-                RedisStore.derivedFieldsScript, sha: RedisStore.derivedFieldsSHA, calls: calls)
-            for reply in replies {
-                if case .error(let message) = reply {
-                    if RedisStore.isPermissionError(message) { return }
-                    throw .refused("setting a document's derived fields failed: \(TerminalText.sanitize(message))")
+            // Written again through the save script: the derived fields and the face records,
+            // under the pk the filename already has.
+            for result in try saveAll(try load(keys: missing)) {
+                if case .failure(let error) = result {
+                    if error.kind == .refused, error.message.contains("may not write") { return }
+                    throw error
                 }
             }
         }
     }
-
-    static let derivedFieldsScript = """
-        local name = redis.call('JSON.GET', KEYS[1], '$.filename')
-        if not name then return 0 end
-        local decoded = cjson.decode(name)[1]
-        if type(decoded) ~= 'string' or decoded ~= ARGV[1] then return 0 end
-        local lengths = redis.call('JSON.ARRLEN', KEYS[1], '$.faces')
-        local count = 0
-        if type(lengths) == 'table' and type(lengths[1]) == 'number' then count = lengths[1] end
-        if count > 999999 then count = 999999 end
-        redis.call('JSON.SET', KEYS[1], '$.faces_order', cjson.encode(string.format('%06d ', count) .. decoded))
-        redis.call('JSON.SET', KEYS[1], '$.filename_words', cjson.encode(ARGV[2]))
-        redis.call('JSON.SET', KEYS[1], '$.filename_starts', cjson.encode(ARGV[3]))
-        return 1
-        """
-    static let derivedFieldsSHA = SHA1.hexDigest(derivedFieldsScript)
 
     /// What a search matched: the total and the requested page, sorted by filename.
     public struct SearchResult: Sendable {
@@ -806,17 +800,39 @@ public final class RedisStore: Sendable {
         }
     }
 
-    /// Appends a stored document's export line (``ImageDocument/json``, compact, without FaceScope's
-    /// derived fields; no newline) to `out`: straight from the server's text when that is already
-    /// exactly the line (``ExportedJSON``), else decoded and written again. False (and nothing
-    /// appended) when the document cannot be decoded (see ``skippedDocuments()``).
-    public func appendExportLine(key: String, json: String, to out: inout [UInt8]) -> Bool {
-        var text = json
-        let direct = text.withUTF8 { ExportedJSON.appendLine($0, to: &out) }
-        if direct { return true }
-        guard let document = decode(key: key, json: json) else { return false }
-        document.json.write(to: &out)
-        return true
+    /// Appends the export lines of a page of stored documents (``ImageDocument/json``: redis-om's
+    /// layout, landmarks in `descriptors`, each face's descriptor in `embedding`; compact, without
+    /// FaceScope's derived fields; a newline each) to `out`, and returns how many. A document
+    /// without faces is taken straight from the server's text when that is already exactly the
+    /// line (``ExportedJSON``); the others are decoded and their descriptors read from their face
+    /// records through `records` (another connection: the page comes from a walk that holds this
+    /// store's). A document that cannot be decoded is left out (see ``skippedDocuments()``).
+    public func appendExportLines(
+        _ page: [(key: String, json: String)], to out: inout [UInt8], records: RedisStore
+    ) throws(StoreError) -> Int {
+        var written = 0
+        var decoded: [ImageDocument] = []
+        for item in page {
+            var text = item.json
+            if text.withUTF8({ ExportedJSON.appendLine($0, to: &out, faceless: true) }) {
+                out.append(UInt8(ascii: "\n"))
+                written += 1
+            } else if let document = decode(key: item.key, json: item.json) {
+                decoded.append(document)
+            }
+        }
+        try records.attachRecords(&decoded)
+        for document in decoded {
+            document.json.write(to: &out)
+            out.append(UInt8(ascii: "\n"))
+            written += 1
+        }
+        return written
+    }
+
+    /// The same store on a connection of its own (for reads inside a walk that holds this one's).
+    public func withOwnConnection() throws(StoreError) -> RedisStore {
+        RedisStore(connection: try RedisConnection(endpoint: connection.endpoint), layout: layout, hasIndex: hasIndex)
     }
 
     /// How many documents under the prefix FaceScope's index could not index (RediSearch's
@@ -842,7 +858,7 @@ public final class RedisStore: Sendable {
     /// under: a document the server refuses fails alone.
     ///
     /// The pk is chosen and the document written by one server-side script (a filename lookup in
-    /// FaceScope's index, then JSON.SET), which Redis runs atomically: writers racing on one
+    /// FaceScope's index, then JSON.SET and the face records), which Redis runs atomically: writers racing on one
     /// filename all write the same key, whoever else writes to the database.
     public func saveAll(_ documents: [ImageDocument], batchSize: Int = 500) throws(StoreError)
         -> [Result<ImageDocument, StoreError>]
@@ -855,7 +871,8 @@ public final class RedisStore: Sendable {
             start += batch.count
             keys.assign(&batch)
             let replies = try connection.runScript(
-                RedisStore.saveScript, sha: RedisStore.saveSHA, calls: saveCalls(batch.map(RedisStore.storable)))
+                RedisStore.saveScript, sha: RedisStore.saveSHA,
+                arguments: saveCalls(batch.map(RedisStore.storable)))
             for (doc, result) in zip(batch, RedisStore.saveResults(batch.map(\.filename), replies)) {
                 results.append(
                     result.map { pk in
@@ -877,7 +894,9 @@ public final class RedisStore: Sendable {
 
     /// A document whose keys are all set, ready to store.
     static func storable(_ document: ImageDocument) -> StorableDocument {
-        StorableDocument(pk: document.pk, filename: document.filename, json: storedJSON(document))
+        let stored = storedJSON(document)
+        return StorableDocument(
+            pk: document.pk, filename: document.filename, json: stored.json, records: stored.records)
     }
 
     /// A JSON line (of an export, say) ready to store without decoding it, when it can be stored
@@ -886,7 +905,8 @@ public final class RedisStore: Sendable {
     /// ``storable(_:)`` makes of the decoded line, byte for byte. nil when the line must be
     /// decoded (which also says what is wrong with it, if anything).
     public static func storable(line: UnsafeBufferPointer<UInt8>) -> StorableDocument? {
-        guard let parsed = ExportedJSON.storable(line: line) else { return nil }
+        // Faces are split into the document and their records: decoded.
+        guard let parsed = ExportedJSON.storable(line: line), parsed.faces == 0 else { return nil }
         var json = parsed.openJSON
         for (name, value) in derivedValues(filename: parsed.filename, faceCount: parsed.faces) {
             json.append(UInt8(ascii: ","))
@@ -895,7 +915,8 @@ public final class RedisStore: Sendable {
             JSONValue.string(value).write(to: &json)
         }
         json.append(UInt8(ascii: "}"))
-        return StorableDocument(pk: parsed.pk, filename: parsed.filename, json: String(decoding: json, as: UTF8.self))
+        return StorableDocument(
+            pk: parsed.pk, filename: parsed.filename, json: String(decoding: json, as: UTF8.self), records: [])
     }
 
     /// Saves batch after batch as `next` hands them over (until it answers nil), exactly as
@@ -922,7 +943,8 @@ public final class RedisStore: Sendable {
                     sender.async {
                         replies.put(
                             Result { () throws(StoreError) in
-                                try connection.runScript(RedisStore.saveScript, sha: RedisStore.saveSHA, calls: calls)
+                                try connection.runScript(
+                                    RedisStore.saveScript, sha: RedisStore.saveSHA, arguments: calls)
                             })
                     }
                     sent.append(documents.map(\.filename))
@@ -938,16 +960,14 @@ public final class RedisStore: Sendable {
     }
 
     /// The save script's calls for documents ready to store.
-    private func saveCalls(_ documents: [StorableDocument]) -> [(keys: [String], args: [String])] {
+    private func saveCalls(_ documents: [StorableDocument]) -> [(keys: [String], args: [RedisArgument])] {
         zip(documents, keys.fresh(documents.count)).map { doc, sparePK in
             let lookup = RedisStore.filenameLookup(doc.filename)
-            return (
-                keys: [String](),
-                args: [
-                    layout.prefix, layout.ownIndex, lookup.text, doc.filename, doc.pk, sparePK, doc.json,
-                    lookup.isTag ? "tag" : "filter",
-                ]
-            )
+            let fixed: [String] = [
+                layout.prefix, layout.ownIndex, lookup.text, doc.filename, doc.pk, sparePK, doc.json,
+                lookup.isTag ? "tag" : "filter",
+            ]
+            return (keys: [String](), args: fixed.map(RedisArgument.text) + recordArguments(doc.records))
         }
     }
 
@@ -986,10 +1006,11 @@ public final class RedisStore: Sendable {
         KeyLayout.facesOrderField, KeyLayout.filenameWordsField, KeyLayout.filenameStartsField,
     ]
 
-    /// The JSON stored for a document: redis-om's layout plus FaceScope's derived fields (the
-    /// face-count order and the filename's words).
-    static func storedJSON(_ document: ImageDocument) -> String {
-        var json = document.json
+    /// The JSON stored for a document (redis-om's layout with compact landmarks and no
+    /// descriptors, ``storedForm(_:)``, plus FaceScope's derived fields: the face-count order and
+    /// the filename's words) and its faces' records.
+    static func storedJSON(_ document: ImageDocument) -> (json: String, records: [StoredFaceRecord]) {
+        var (json, records) = storedForm(document)
         if case .object(var members) = json {
             members.removeAll { derivedFields.contains($0.0) }
             for (name, value) in derivedValues(filename: document.filename, faceCount: document.faceCount) {
@@ -997,7 +1018,7 @@ public final class RedisStore: Sendable {
             }
             json = .object(members)
         }
-        return json.serialized
+        return (json.serialized, records)
     }
 
     /// FaceScope's derived fields of a document, in the order they are stored.
@@ -1010,44 +1031,57 @@ public final class RedisStore: Sendable {
         ]
     }
 
-    /// Chooses the pk for a filename and writes the document, atomically. ARGV: prefix, index,
-    /// lookup (a tag query or a filter expression), filename, proposed pk, spare pk, JSON, and
-    /// which kind of lookup it is. Returns the pk used.
+    /// Chooses the pk for a filename and writes the document and its face records, atomically
+    /// (the records of the faces the document had before are deleted first). ARGV: prefix,
+    /// index, lookup (a tag query or a filter expression), filename, proposed pk, spare pk, JSON,
+    /// which kind of lookup it is, the face record prefix, then six a face (pk, label, fixed,
+    /// probability, descriptor bytes or empty, landmarks or empty). Returns the pk used.
     /// Undeclared keys are read and written: FaceScope targets a single Redis Stack (not a cluster).
-    static let saveScript = """
-        local prefix, index, query, name, proposed, spare, body, kind = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
-        local function stored_name(pk)
-          local ok, value = pcall(redis.call, 'JSON.GET', prefix .. pk, '$.filename')
-          if not ok or not value then return nil end
-          return cjson.decode(value)[1]
-        end
-        local pk = nil
-        local keys = {}
-        if kind == 'tag' then
-          local found = redis.call('FT.SEARCH', index, query, 'NOCONTENT', 'LIMIT', '0', '100')
-          for i = 2, #found do keys[#keys + 1] = found[i] end
-        else
-          local found = redis.call('FT.AGGREGATE', index, '*', 'FILTER', query, 'LOAD', '1', '@__key')
-          for i = 2, #found do
-            local row = found[i]
-            for j = 1, #row - 1, 2 do if row[j] == '__key' then keys[#keys + 1] = row[j + 1] end end
-          end
-        end
-        for _, key in ipairs(keys) do
-          local candidate = string.sub(key, #prefix + 1)
-          if stored_name(candidate) == name and (pk == nil or candidate < pk) then pk = candidate end
-        end
-        if pk == nil then
-          pk = proposed
-          if redis.call('EXISTS', prefix .. pk) == 1 and stored_name(pk) ~= name then pk = spare end
-          if redis.call('EXISTS', prefix .. pk) == 1 and stored_name(pk) ~= name then
-            return redis.error_reply('ERR no free pk for the document')
-          end
-        end
-        redis.call('JSON.SET', prefix .. pk, '$', body)
-        if pk ~= proposed then redis.call('JSON.SET', prefix .. pk, '$.pk', cjson.encode(pk)) end
-        return pk
-        """
+    static let saveScript =
+        deleteRecordsLua + "\n"
+            + """
+            local prefix, index, query, name, proposed, spare, body, kind = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+            local function stored_name(pk)
+              local ok, value = pcall(redis.call, 'JSON.GET', prefix .. pk, '$.filename')
+              if not ok or not value then return nil end
+              return cjson.decode(value)[1]
+            end
+            local pk = nil
+            local keys = {}
+            if kind == 'tag' then
+              local found = redis.call('FT.SEARCH', index, query, 'NOCONTENT', 'LIMIT', '0', '100')
+              for i = 2, #found do keys[#keys + 1] = found[i] end
+            else
+              local found = redis.call('FT.AGGREGATE', index, '*', 'FILTER', query, 'LOAD', '1', '@__key')
+              for i = 2, #found do
+                local row = found[i]
+                for j = 1, #row - 1, 2 do if row[j] == '__key' then keys[#keys + 1] = row[j + 1] end end
+              end
+            end
+            for _, key in ipairs(keys) do
+              local candidate = string.sub(key, #prefix + 1)
+              if stored_name(candidate) == name and (pk == nil or candidate < pk) then pk = candidate end
+            end
+            if pk == nil then
+              pk = proposed
+              if redis.call('EXISTS', prefix .. pk) == 1 and stored_name(pk) ~= name then pk = spare end
+              if redis.call('EXISTS', prefix .. pk) == 1 and stored_name(pk) ~= name then
+                return redis.error_reply('ERR no free pk for the document')
+              end
+            end
+            local recprefix = ARGV[9]
+            delete_records(prefix .. pk, recprefix, pk)
+            redis.call('JSON.SET', prefix .. pk, '$', body)
+            if pk ~= proposed then redis.call('JSON.SET', prefix .. pk, '$.pk', cjson.encode(pk)) end
+            for i = 10, #ARGV - 5, 6 do
+              local key = recprefix .. pk .. ':' .. ARGV[i]
+              local fields = {'doc', pk, 'label', ARGV[i + 1], 'fixed', ARGV[i + 2], 'probability', ARGV[i + 3]}
+              if ARGV[i + 4] ~= '' then fields[#fields + 1] = 'embedding'; fields[#fields + 1] = ARGV[i + 4] end
+              if ARGV[i + 5] ~= '' then fields[#fields + 1] = 'landmarks'; fields[#fields + 1] = ARGV[i + 5] end
+              redis.call('HSET', key, unpack(fields))
+            end
+            return pk
+            """
     static let saveSHA = SHA1.hexDigest(saveScript)
 
     /// Deletes every document under the prefix and both indexes. For tests and benchmarks
@@ -1055,7 +1089,9 @@ public final class RedisStore: Sendable {
     public func destroyEverything() throws(StoreError) {
         _ = try connection.pipeline([
             ["FT.DROPINDEX", layout.redisOMIndex, "DD"], ["FT.DROPINDEX", layout.ownIndex],
-            ["DEL", layout.redisOMHashKey, layout.ownIndexVersionKey, layout.peopleKey] + layout.obsoleteKeys,
+            ["FT.DROPINDEX", layout.faceIndex, "DD"],
+            ["DEL", layout.redisOMHashKey, layout.ownIndexVersionKey, layout.faceIndexVersionKey, layout.peopleKey]
+                + layout.obsoleteKeys,
         ])
         // Documents the indexes did not hold.
         var cursor = "0"
@@ -1073,7 +1109,14 @@ public final class RedisStore: Sendable {
     /// Deletes the document with this pk; returns whether it existed.
     @discardableResult
     public func delete(pk: String) throws(StoreError) -> Bool {
-        try write(["DEL", layout.key(pk: pk)], what: "delete a document").integer == 1
+        let reply = try connection.runScript(
+            RedisStore.deleteScript, sha: RedisStore.deleteSHA,
+            calls: [([layout.key(pk: pk)], [layout.faceRecordPrefix, pk])])[0]
+        if case .error(let message) = reply {
+            let reason = RedisStore.isPermissionError(message) ? "the Redis user may not delete" : "Redis refused"
+            throw .refused("deleting a document failed: \(reason): \(TerminalText.sanitize(message))")
+        }
+        return reply.integer == 1
     }
 }
 
@@ -1152,4 +1195,5 @@ public struct StorableDocument: Sendable {
     public var pk: String
     public var filename: String
     var json: String
+    var records: [StoredFaceRecord]
 }

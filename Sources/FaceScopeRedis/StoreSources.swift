@@ -30,7 +30,7 @@ extension RedisStore {
         guard !items.isEmpty else { return [] }
         let replies = try connection.runScript(
             RedisStore.deleteNamedScript, sha: RedisStore.deleteNamedSHA,
-            calls: items.map { ([layout.key(pk: $0.pk)], [$0.filename]) })
+            calls: items.map { ([layout.key(pk: $0.pk)], [$0.filename, layout.faceRecordPrefix, $0.pk]) })
         var deleted: [String] = []
         for (item, reply) in zip(items, replies) {
             if case .error(let message) = reply {
@@ -58,11 +58,14 @@ extension RedisStore {
         """
     static let recordSourceSHA = SHA1.hexDigest(recordSourceScript)
 
-    static let deleteNamedScript = """
-        local ok, value = pcall(redis.call, 'JSON.GET', KEYS[1], '$.filename')
-        if not ok or not value then return 0 end
-        if cjson.decode(value)[1] ~= ARGV[1] then return 0 end
-        return redis.call('DEL', KEYS[1])
-        """
+    static let deleteNamedScript =
+        deleteRecordsLua + "\n"
+            + """
+            local ok, value = pcall(redis.call, 'JSON.GET', KEYS[1], '$.filename')
+            if not ok or not value then return 0 end
+            if cjson.decode(value)[1] ~= ARGV[1] then return 0 end
+            delete_records(KEYS[1], ARGV[2], ARGV[3])
+            return redis.call('DEL', KEYS[1])
+            """
     static let deleteNamedSHA = SHA1.hexDigest(deleteNamedScript)
 }

@@ -34,7 +34,19 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens the store; `.read` creates nothing (see ``StoreAccess``).
     func openStore(_ access: StoreAccess = .read) throws -> RedisStore {
-        try RedisStore.open(settings: try settings(), access: access)
+        if isatty(STDERR_FILENO) == 1 {
+            // A library of an earlier version is written again once, page by page.
+            RedisStore.upgradeProgress.withLock {
+                $0 = { done, total in
+                    let text =
+                        done >= total
+                        ? "\r\u{1B}[K"
+                        : "\rupgrading the stored documents to this version's layout: \(done) of \(total)\u{1B}[K"
+                    FileHandle.standardError.write(Data(text.utf8))
+                }
+            }
+        }
+        return try RedisStore.open(settings: try settings(), access: access)
     }
 }
 

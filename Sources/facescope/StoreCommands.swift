@@ -236,13 +236,10 @@ struct ExportCommand: ParsableCommand {
         // A failed write ends the walk: the store's walk stops on its error, and the write's is
         // the one reported.
         var writeFailure: FaceScopeError?
+        let records = try s.withOwnConnection()
         let walked = Result { () throws(StoreError) in
             try s.forEachStoredJSON { page throws(StoreError) in
-                var written = 0
-                for item in page where s.appendExportLine(key: item.key, json: item.json, to: &lines) {
-                    lines.append(UInt8(ascii: "\n"))
-                    written += 1
-                }
+                let written = try s.appendExportLines(page, to: &lines, records: records)
                 if case .failure(let failure) = Result(catching: { () throws(FaceScopeError) in
                     try writeAll(lines, to: fd, name: target)
                 }) {
@@ -399,8 +396,10 @@ struct ImportCommand: ParsableCommand {
                 }
                 return .success((ready, ready.pk))
             }
-            let json: JSONValue
+            var json: JSONValue
             do { json = try JSONValue.parse(bytes: line) } catch { throw ImportLineError(reason: error.description) }
+            // Landmarks in FaceScope's compact stored form are taken too.
+            do { try RedisStore.expandStoredFaces(&json) } catch { throw ImportLineError(reason: error.description) }
             let doc: ImageDocument
             do {
                 doc = try ImageDocument(json: json)

@@ -62,12 +62,13 @@ def test_import_refuses_empty_filenames_and_pks_that_are_not_ulids(prefix):
 
 def test_export_writes_every_document_even_those_the_index_lacks(prefix, tmp_path):
     store(prefix, [doc(f"img-{i:03d}.jpg", faces=i % 3) for i in range(255)])
-    # A document another tool wrote that FaceScope's index cannot hold (a descriptor of nulls).
+    # A document another tool wrote that FaceScope's index cannot hold (a number where the index
+    # reads text).
     pk = "01J0000000000000000000FOREIGN"[:26]
     foreign = doc("unindexed.jpg", faces=1)
     foreign["pk"] = pk
-    foreign["faces"] = [dict(foreign["faces"][0], pk="F", bbox=dict(foreign["faces"][0]["bbox"], pk="B"),
-                             embedding=[None] * 128)]
+    foreign["faces"] = [dict(foreign["faces"][0], pk="F", bbox=dict(foreign["faces"][0]["bbox"], pk="B"))]
+    foreign["filename_words"] = 5
     redis_client().execute_command("JSON.SET", f"{prefix}{pk}", "$", json.dumps(foreign))
     out = tmp_path / "all.jsonl"
     done = fs(prefix, "export", "-o", str(out))

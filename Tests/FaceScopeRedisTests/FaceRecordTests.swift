@@ -80,9 +80,10 @@ struct FaceRecordValueTests {
 
     @Test func keysFollowFaceScopesNaming() throws {
         let layout = try KeyLayout()
-        #expect(layout.faceRecordKey(facePK: "01ABC") == "facescope::utils.Model:face:01ABC")
-        #expect(layout.facePK(fromRecordKey: "facescope::utils.Model:face:01ABC") == "01ABC")
-        #expect(layout.facePK(fromRecordKey: ":utils.Model:01ABC") == nil)
+        #expect(layout.faceRecordKey(documentPK: "01D", facePK: "01ABC") == "facescope::utils.Model:face:01D:01ABC")
+        #expect(layout.facePK(fromRecordKey: "facescope::utils.Model:face:01D:01ABC", documentPK: "01D") == "01ABC")
+        #expect(layout.facePK(fromRecordKey: "facescope::utils.Model:face:01E:01ABC", documentPK: "01D") == nil)
+        #expect(layout.facePK(fromRecordKey: ":utils.Model:01ABC", documentPK: "01D") == nil)
         #expect(layout.faceIndex == "facescope::utils.Model:faces")
     }
 }
@@ -106,6 +107,8 @@ struct FaceRecordIndexTests {
         let layout = store.layout
         let connection = store.connection
         defer { _ = try? connection.pipeline([["FT.DROPINDEX", layout.faceIndex, "DD"]]) }
+        // The store made the index when it opened; this test makes it afresh from the arguments.
+        _ = try connection.pipeline([["FT.DROPINDEX", layout.faceIndex, "DD"]])
         #expect(try connection.call(layout.faceIndexCreateArguments).string == "OK")
         var expected: [Int: Int] = [:]
         var commands: [[RedisArgument]] = []
@@ -114,9 +117,9 @@ struct FaceRecordIndexTests {
             if let label { expected[label, default: 0] += 1 }
             let record = FaceRecord(
                 documentPK: "D\(i / 2)", label: label, fixed: i % 5 == 0, probability: 50 + i % 50,
-                embedding: Self.vector(i), descriptors: nil)
+                embedding: Self.vector(i))
             commands.append(
-                [.text("HSET"), .text(layout.faceRecordKey(facePK: "F\(i)"))]
+                [.text("HSET"), .text(layout.faceRecordKey(documentPK: "D\(i / 2)", facePK: "F\(i)"))]
                     + record.fields.flatMap { [RedisArgument.text($0.0), $0.1] })
         }
         for reply in try connection.pipeline(arguments: commands) { #expect(reply.integer != nil) }
@@ -159,7 +162,7 @@ struct FaceRecordIndexTests {
         ])[0]
         let rows = knn.array ?? []
         #expect(rows.count == 7)
-        #expect(rows.count > 2 && rows[1].string == layout.faceRecordKey(facePK: "F42"))
+        #expect(rows.count > 2 && rows[1].string == layout.faceRecordKey(documentPK: "D21", facePK: "F42"))
         let fields = rows.count > 2 ? rows[2].array ?? [] : []
         let squared = fields.count > 1 ? Double(fields[1].string ?? "") : nil
         var sum: Double = 0

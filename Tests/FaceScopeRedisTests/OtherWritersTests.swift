@@ -125,13 +125,12 @@ struct OtherWritersTests {
         let store = try TestRedis.store()
         defer { TestRedis.drop(store) }
         _ = try store.saveAll((0..<3).map { document("kept-\($0).jpg") })
-        // A descriptor of nulls: RediSearch refuses to index the document (as after a model that
-        // answered NaN), so it is not in FaceScope's index; export must still write it.
+        // A number where FaceScope's index reads text: RediSearch refuses to index the document,
+        // so it is not in FaceScope's index; export must still write it.
         let pk = pks(1)[0]
-        let nulls = Array(repeating: "null", count: 128).joined(separator: ",")
         try writeForeign(
             store, pk: pk,
-            #"{"pk":"\#(pk)","filename":"unindexed.jpg","faces":[{"pk":"A","bbox":{"pk":"B","x1":0,"y1":0,"x2":5,"y2":5},"probability":90,"label":null,"rotation":null,"descriptors":null,"embedding":[\#(nulls)]}],"channels":3,"height":9,"width":9,"portrait":0}"#
+            #"{"pk":"\#(pk)","filename":"unindexed.jpg","faces":[{"pk":"A","bbox":{"pk":"B","x1":0,"y1":0,"x2":5,"y2":5},"probability":90,"label":null,"rotation":null,"descriptors":null}],"channels":3,"height":9,"width":9,"portrait":0,"filename_words":5}"#
         )
         var names: [String] = []
         try store.forEachStoredDocument { names += $0.map(\.filename) }
