@@ -116,9 +116,6 @@ public struct FaceRecord: Sendable, Equatable {
         compact(descriptors) ?? "=" + descriptors.serialized
     }
 
-    /// The compact form when `descriptors` has FaceScope's own shape; nil for any other.
-    public static func compactLandmarks(_ descriptors: JSONValue) -> String? { compact(descriptors) }
-
     /// The `descriptors` object a ``landmarks(fromDescriptors:)`` text stands for.
     public static func descriptors(fromLandmarks text: String) throws(DocumentFormatError) -> JSONValue {
         if text.hasPrefix("=") {

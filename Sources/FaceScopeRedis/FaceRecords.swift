@@ -178,21 +178,18 @@ extension RedisStore {
         guard hasIndex else { return [] }
         let names = try peopleNames()
         var groups: [Int: (faces: Int, doc: String, face: String, probability: Int)] = [:]
-        var reply = try connection.send([
-            "FT.AGGREGATE", layout.faceIndex, "@label:[0 +inf]", "TIMEOUT", "0", "LOAD", "2", "@__key", "@doc",
-            "GROUPBY", "1", "@label", "REDUCE", "COUNT", "0", "AS", "n",
-            "REDUCE", "FIRST_VALUE", "4", "@__key", "BY", "@probability", "DESC", "AS", "face",
-            "REDUCE", "FIRST_VALUE", "4", "@doc", "BY", "@probability", "DESC", "AS", "doc",
-            "REDUCE", "MAX", "1", "@probability", "AS", "p",
-            "WITHCURSOR", "COUNT", "5000",
-        ])
-        while true {
-            if case .error(let message) = reply {
-                throw .refused("counting people failed: \(TerminalText.sanitize(message))")
-            }
-            guard let parts = reply.array, parts.count == 2, let rows = parts[0].array, let cursor = parts[1].integer
-            else { throw .malformed("unexpected reply to FT.AGGREGATE WITHCURSOR") }
-            for row in rows.dropFirst() {
+        try walkCursor(
+            index: layout.faceIndex,
+            [
+                "@label:[0 +inf]", "TIMEOUT", "0", "LOAD", "2", "@__key", "@doc",
+                "GROUPBY", "1", "@label", "REDUCE", "COUNT", "0", "AS", "n",
+                "REDUCE", "FIRST_VALUE", "4", "@__key", "BY", "@probability", "DESC", "AS", "face",
+                "REDUCE", "FIRST_VALUE", "4", "@doc", "BY", "@probability", "DESC", "AS", "doc",
+                "REDUCE", "MAX", "1", "@probability", "AS", "p",
+                "WITHCURSOR", "COUNT", "5000",
+            ], what: "counting people"
+        ) { rows in
+            for row in rows {
                 let fields = Self.rowFields(row)
                 guard let label = fields["label"].flatMap({ Int($0) }), let n = fields["n"].flatMap({ Int($0) }),
                     let doc = fields["doc"], let key = fields["face"],
@@ -200,8 +197,6 @@ extension RedisStore {
                 else { continue }
                 groups[label] = (n, doc, facePK, fields["p"].flatMap { Double($0) }.map { Int($0) } ?? 0)
             }
-            if cursor == 0 { break }
-            reply = try connection.send(["FT.CURSOR", "READ", layout.faceIndex, String(cursor)])
         }
         try countOtherWriters(into: &groups)
         let ordered = groups.map { (label: $0.key, faces: $0.value.faces, doc: $0.value.doc, face: $0.value.face) }
@@ -303,19 +298,12 @@ extension RedisStore {
         query: String, load fields: [String], count: Int, what: String,
         _ body: ([[String: RedisReply]]) throws(StoreError) -> Void
     ) throws(StoreError) {
-        var reply = try connection.send(
-            ["FT.AGGREGATE", layout.faceIndex, query, "TIMEOUT", "0", "LOAD", String(fields.count + 1)]
-                + fields.map { "@" + $0 } + ["@__key", "WITHCURSOR", "COUNT", String(max(1, count))])
-        while true {
-            if case .error(let message) = reply {
-                throw .refused("\(what) failed: \(TerminalText.sanitize(message))")
-            }
-            guard let parts = reply.array, parts.count == 2, let rows = parts[0].array, let cursor = parts[1].integer
-            else { throw .malformed("unexpected reply to FT.AGGREGATE WITHCURSOR") }
-            try body(rows.dropFirst().map(Self.rowReplies))
-            if cursor == 0 { break }
-            reply = try connection.send(["FT.CURSOR", "READ", layout.faceIndex, String(cursor)])
-        }
+        try walkCursor(
+            index: layout.faceIndex,
+            [query, "TIMEOUT", "0", "LOAD", String(fields.count + 1)] + fields.map { "@" + $0 } + [
+                "@__key", "WITHCURSOR", "COUNT", String(max(1, count)),
+            ], what: what
+        ) { rows throws(StoreError) in try body(rows.map(Self.rowReplies)) }
     }
 
     /// One aggregate row as field name to reply.

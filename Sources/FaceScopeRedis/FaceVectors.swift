@@ -26,64 +26,35 @@ extension RedisStore: FaceVectorStore {
         query: String, load paths: [String], count: Int, what: String,
         _ body: ([[String: String]]) throws(StoreError) -> Void
     ) throws(StoreError) {
-        var reply = try connection.send(
-            ["FT.AGGREGATE", layout.ownIndex, query, "TIMEOUT", "0", "LOAD", String(paths.count + 1)] + paths + [
+        try walkCursor(
+            index: layout.ownIndex,
+            [query, "TIMEOUT", "0", "LOAD", String(paths.count + 1)] + paths + [
                 "@__key", "WITHCURSOR", "COUNT", String(max(1, count)), "DIALECT", "3",
-            ])
+            ], what: what
+        ) { rows throws(StoreError) in try body(rows.map(Self.rowFields)) }
+    }
+
+    /// Runs `FT.AGGREGATE index arguments` (which ask for a cursor) and reads the cursor to its
+    /// end, handing each batch's rows to `body`; `what` names the work in errors.
+    func walkCursor(
+        index: String, _ arguments: [String], what: String, _ body: ([RedisReply]) throws(StoreError) -> Void
+    ) throws(StoreError) {
+        var reply = try connection.send(["FT.AGGREGATE", index] + arguments)
         while true {
             if case .error(let message) = reply {
                 throw .refused("\(what) failed: \(TerminalText.sanitize(message))")
             }
             guard let parts = reply.array, parts.count == 2, let rows = parts[0].array, let cursor = parts[1].integer
             else { throw .malformed("unexpected reply to FT.AGGREGATE WITHCURSOR") }
-            try body(rows.dropFirst().map(Self.rowFields))
+            try body(Array(rows.dropFirst()))
             if cursor == 0 { break }
-            reply = try connection.send(["FT.CURSOR", "READ", layout.ownIndex, String(cursor)])
+            reply = try connection.send(["FT.CURSOR", "READ", index, String(cursor)])
         }
     }
 
-    /// Each face's pk, label, hand-set mark and descriptor, as one union selector.
-    static let vectorPath = "$.faces[*]['pk','label','\(Face.labelFixedField)','\(Face.embeddingField)']"
-
-    /// The face vectors of these documents (pipelined `JSON.GET` of the members clustering needs);
-    /// a document whose faces do not read as such (another tool's) is read whole.
-    private func faceVectors(keys: [String], path: String) throws(StoreError) -> [FaceVector] {
-        guard !keys.isEmpty else { return [] }
-        let replies = try connection.pipeline(keys.map { ["JSON.GET", $0, "$.pk", path] })
-        var result: [FaceVector] = []
-        var whole: [String] = []
-        for (key, reply) in zip(keys, replies) {
-            guard let text = reply.string, let object = try? JSONValue.parse(text),
-                let documentPK = object["$.pk"]?.arrayValue?.first?.stringValue,
-                let members = object[path], let faces = Self.faceVectors(members, documentPK: documentPK)
-            else {
-                whole.append(key)
-                continue
-            }
-            result += faces
-        }
-        for document in try load(keys: whole) {
-            for face in document.faces ?? [] {
-                guard let embedding = face.embedding else { continue }
-                result.append(
-                    FaceVector(
-                        facePK: face.pk, documentPK: document.pk, label: face.label, labelFixed: face.labelFixed,
-                        embedding: embedding))
-            }
-        }
-        return result
-    }
-
-    /// A row of an aggregation: field name to value text.
+    /// A row of an aggregation: field name to value text (values that are not text left out).
     static func rowFields(_ row: RedisReply) -> [String: String] {
-        var fields: [String: String] = [:]
-        let items = row.array ?? []
-        var i = 0
-        while i + 1 < items.count {
-            if let name = items[i].string, let value = items[i + 1].string { fields[name] = value }
-            i += 2
-        }
-        return fields
+        rowReplies(row).compactMapValues(\.string)
     }
 
     static func faceVectors(_ text: String, documentPK: String) -> [FaceVector]? {
