@@ -366,26 +366,17 @@ extension RedisStore {
 
     // MARK: - Scripts that keep documents and records in step
 
-    /// Sets one face's label in its document (JSON.SET on a filter path) and, when the face's
-    /// record exists, in the record. ARGV: document key, path, label JSON, record key, record
-    /// label. Replies as JSON.SET did.
-    static let labelScript = """
-        local ok, reply = pcall(redis.call, 'JSON.SET', ARGV[1], ARGV[2], ARGV[3])
+    /// Changes one face in its document (`JSON.SET` of its label, `JSON.MERGE` of its hand-set
+    /// mark, on a filter path) and, when that matched and the face's record exists, the same
+    /// field of the record. ARGV: the JSON command, document key, path, JSON value, record key,
+    /// record field, record value. Replies as the JSON command did.
+    static let faceFieldScript = """
+        local ok, reply = pcall(redis.call, ARGV[1], ARGV[2], ARGV[3], ARGV[4])
         if not ok then return reply end
-        if reply and redis.call('EXISTS', ARGV[4]) == 1 then redis.call('HSET', ARGV[4], 'label', ARGV[5]) end
+        if reply and redis.call('EXISTS', ARGV[5]) == 1 then redis.call('HSET', ARGV[5], ARGV[6], ARGV[7]) end
         return reply
         """
-    static let labelSHA = SHA1.hexDigest(labelScript)
-
-    /// Sets or removes one face's hand-set mark in its document (JSON.MERGE) and record.
-    /// ARGV: document key, path, merge JSON, record key, `1` or `0`.
-    static let markScript = """
-        local ok, reply = pcall(redis.call, 'JSON.MERGE', ARGV[1], ARGV[2], ARGV[3])
-        if not ok then return reply end
-        if redis.call('EXISTS', ARGV[4]) == 1 then redis.call('HSET', ARGV[4], 'fixed', ARGV[5]) end
-        return reply
-        """
-    static let markSHA = SHA1.hexDigest(markScript)
+    static let faceFieldSHA = SHA1.hexDigest(faceFieldScript)
 
     /// Lua that deletes the face records of the document at `key` with pk `pk` (its faces'
     /// pks), given the record prefix in `recprefix`.

@@ -27,9 +27,9 @@ extension RedisStore {
                 (
                     [],
                     [
-                        layout.key(pk: stored.documentPK), "$.faces[?(@.pk==\"\(stored.face.pk)\")].label",
-                        label.map(String.init) ?? "null",
-                        layout.faceRecordKey(documentPK: stored.documentPK, facePK: pk),
+                        "JSON.SET", layout.key(pk: stored.documentPK),
+                        "$.faces[?(@.pk==\"\(stored.face.pk)\")].label", label.map(String.init) ?? "null",
+                        layout.faceRecordKey(documentPK: stored.documentPK, facePK: pk), "label",
                         String(label ?? FaceRecord.unlabelled),
                     ]
                 ))
@@ -39,7 +39,9 @@ extension RedisStore {
         while start < calls.count {
             let chunk = Array(calls[start..<min(calls.count, start + 1000)])
             start += chunk.count
-            for reply in try connection.runScript(RedisStore.labelScript, sha: RedisStore.labelSHA, calls: chunk) {
+            for reply in try connection.runScript(
+                RedisStore.faceFieldScript, sha: RedisStore.faceFieldSHA, calls: chunk)
+            {
                 if case .error(let message) = reply {
                     throw .refused("Redis refused a label: \(TerminalText.sanitize(message))")
                 }

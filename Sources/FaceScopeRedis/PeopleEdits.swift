@@ -136,9 +136,10 @@ extension RedisStore {
             return (
                 [],
                 [
-                    layout.key(pk: mark.documentPK), "$.faces[?(@.pk==\"\(mark.facePK)\")]",
+                    "JSON.MERGE", layout.key(pk: mark.documentPK), "$.faces[?(@.pk==\"\(mark.facePK)\")]",
                     mark.fixed ? "{\"\(Face.labelFixedField)\":true}" : "{\"\(Face.labelFixedField)\":null}",
-                    layout.faceRecordKey(documentPK: mark.documentPK, facePK: mark.facePK), mark.fixed ? "1" : "0",
+                    layout.faceRecordKey(documentPK: mark.documentPK, facePK: mark.facePK), "fixed",
+                    mark.fixed ? "1" : "0",
                 ]
             )
         }
@@ -146,7 +147,9 @@ extension RedisStore {
         while start < calls.count {
             let chunk = Array(calls[start..<min(calls.count, start + 1000)])
             start += chunk.count
-            for reply in try connection.runScript(RedisStore.markScript, sha: RedisStore.markSHA, calls: chunk) {
+            for reply in try connection.runScript(
+                RedisStore.faceFieldScript, sha: RedisStore.faceFieldSHA, calls: chunk)
+            {
                 // No matching face (re-detected meanwhile) reads "wrong static path": left alone.
                 if case .error(let message) = reply, !message.contains("wrong static path") {
                     throw .refused("Redis refused a face's hand-set mark: \(TerminalText.sanitize(message))")
