@@ -31,6 +31,288 @@ enum ExportedJSON {
         return true
     }
 
+    /// A stored document with faces, scanned for its export line: the line is the document's
+    /// text with `edits`, each face's `null` descriptors replaced by the landmarks its record
+    /// holds, and its record's descriptor added as the face's last member (``joinedLine(_:records:to:)``).
+    struct Joinable {
+        var bytes: [UInt8]
+        var edits: [(Range<Int>, [UInt8])]
+        var documentPK: String
+        var faces: [(pk: String, nullDescriptors: Range<Int>?, end: Int)]
+    }
+
+    /// The document ready to be joined with its face records, when its text is what decoding it
+    /// and writing it again would give (as for ``appendLine(_:to:faceless:)``), every face has a
+    /// pk without escapes, and no face has a member of the stored layout's own; nil otherwise
+    /// (it is decoded).
+    static func joinable(_ json: UnsafeBufferPointer<UInt8>) -> Joinable? {
+        var bytes = json
+        if bytes.count >= 2, bytes[0] == UInt8(ascii: "["), bytes[bytes.count - 1] == UInt8(ascii: "]") {
+            bytes = UnsafeBufferPointer(rebasing: bytes[1..<(bytes.count - 1)])
+        }
+        var scanner = Scanner(bytes: bytes)
+        guard scanner.document(), scanner.index == bytes.count, !scanner.emptyKey, !scanner.recordFieldInDocument
+        else { return nil }
+        func plain(_ token: Range<Int>) -> String? {
+            let inner = bytes[(token.lowerBound + 1)..<(token.upperBound - 1)]
+            if inner.contains(UInt8(ascii: "\\")) { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: inner), as: UTF8.self)
+        }
+        guard let documentPK = plain(scanner.pk) else { return nil }
+        var faces: [(pk: String, nullDescriptors: Range<Int>?, end: Int)] = []
+        faces.reserveCapacity(scanner.faceSlots.count)
+        for slot in scanner.faceSlots {
+            guard let pk = plain(slot.pk) else { return nil }
+            faces.append((pk, slot.nullDescriptors, slot.end))
+        }
+        return Joinable(bytes: Array(bytes), edits: scanner.edits, documentPK: documentPK, faces: faces)
+    }
+
+    /// Appends the export line of a ``Joinable`` document (without the newline) to `out`, given
+    /// each face's record fields (`embedding` bytes and `landmarks` reply, nil where the record
+    /// has none): exactly what ``ImageDocument/json`` writes for the decoded document joined
+    /// with them.
+    static func appendJoinedLine(
+        _ document: Joinable, records: [(embedding: [UInt8]?, landmarks: RedisReply)], to out: inout [UInt8]
+    ) {
+        var edits = document.edits
+        var inserted = false
+        for (face, record) in zip(document.faces, records) {
+            if let range = face.nullDescriptors {
+                var text: [UInt8] = []
+                if let bytes = record.landmarks.bytes, appendDescriptors(landmarks: bytes, to: &text) {
+                    edits.append((range, text))
+                    inserted = true
+                } else if let landmarks = record.landmarks.string,
+                    let descriptors = try? FaceRecord.descriptors(fromLandmarks: landmarks)
+                {
+                    descriptors.write(to: &text)
+                    edits.append((range, text))
+                    inserted = true
+                }
+            }
+            if let blob = record.embedding, blob.count == KeyLayout.embeddingDimension * 4 {
+                var text: [UInt8] = Array(#","embedding":["#.utf8)
+                appendEmbedding(blob: blob, to: &text)
+                text.append(UInt8(ascii: "]"))
+                edits.append((face.end..<face.end, text))
+                inserted = true
+            }
+        }
+        if inserted {
+            // Stable: an insertion at a face's end follows the edits before it.
+            edits = edits.enumerated().sorted {
+                ($0.element.0.lowerBound, $0.offset) < ($1.element.0.lowerBound, $1.offset)
+            }.map(\.element)
+        }
+        document.bytes.withUnsafeBufferPointer { bytes in
+            var start = 0
+            for (range, replacement) in edits {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<range.lowerBound]))
+                out.append(contentsOf: replacement)
+                start = range.upperBound
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
+        }
+    }
+
+    /// A descriptor's JSON array members as ``Face/embedding`` writes them (each value rounded
+    /// to six decimals), from its FLOAT32 little-endian blob.
+    static func appendEmbedding(blob: [UInt8], to out: inout [UInt8]) {
+        let values = blob.count / 4
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: values * 24 + 1) { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var at = base
+            blob.withUnsafeBufferPointer { bytes in
+                for v in 0..<values {
+                    if v > 0 {
+                        at.pointee = UInt8(ascii: ",")
+                        at += 1
+                    }
+                    let i = 4 * v
+                    let bits =
+                        UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16
+                        | UInt32(bytes[i + 3]) << 24
+                    at = writeMicros(Double(Float(bitPattern: bits)), at)
+                }
+            }
+            out.append(contentsOf: UnsafeBufferPointer(start: base, count: at - base))
+        }
+    }
+
+    /// `value` rounded to six decimals, written as ``JSONValue/write(to:)-([UInt8])`` writes that
+    /// double (see ``writeMicros(_:_:)``).
+    static func appendMicros(_ value: Double, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+            guard let base = buffer.baseAddress else { return }
+            let end = writeMicros(value, base)
+            out.append(contentsOf: UnsafeBufferPointer(start: base, count: end - base))
+        }
+    }
+
+    /// Writes `value` rounded to six decimals at `at` (at most 24 bytes) as ``JSONValue`` writes
+    /// that double, and returns the end: from 1e-4 up, the decimal digits of the millionths (the
+    /// shortest digits that read back the same double: no shorter decimal lies that close),
+    /// trailing zeros left off; anything else as ``JSONValue`` writes it.
+    static func writeMicros(_ value: Double, _ at: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
+        var at = at
+        let micros = (value * 1e6).rounded()
+        guard micros.isFinite, abs(micros) >= 100, abs(micros) < 1e15 else {
+            var text: [UInt8] = []
+            JSONValue.double(micros / 1e6).write(to: &text)
+            for b in text.prefix(24) {
+                at.pointee = b
+                at += 1
+            }
+            return at
+        }
+        let whole = Int64(micros)
+        if whole < 0 {
+            at.pointee = UInt8(ascii: "-")
+            at += 1
+        }
+        let magnitude = whole.magnitude
+        var integer = magnitude / 1_000_000
+        var fraction = magnitude % 1_000_000
+        // The whole part's digits, most significant first.
+        var digits = 1
+        var scale: UInt64 = 1
+        while integer / scale >= 10 {
+            scale *= 10
+            digits += 1
+        }
+        for _ in 0..<digits {
+            at.pointee = UInt8(ascii: "0") + UInt8(integer / scale)
+            at += 1
+            integer %= scale
+            scale /= 10
+        }
+        at.pointee = UInt8(ascii: ".")
+        at += 1
+        if fraction == 0 {
+            at.pointee = UInt8(ascii: "0")
+            return at + 1
+        }
+        var count = 6
+        while fraction % 10 == 0 {
+            fraction /= 10
+            count -= 1
+        }
+        var n = count
+        while n > 0 {
+            n -= 1
+            at[n] = UInt8(ascii: "0") + UInt8(fraction % 10)
+            fraction /= 10
+        }
+        return at + count
+    }
+
+    /// The `descriptors` JSON of a record's compact landmarks text (``FaceRecord/landmarks(fromDescriptors:)``),
+    /// written as ``FaceRecord/descriptors(fromLandmarks:)`` then ``JSONValue`` would write it,
+    /// appended to `out`; false (and `out` as it was) for anything but the plain compact form:
+    /// the `=` form, escapes to write, a number written unusually, a space too many.
+    static func appendDescriptors(landmarks text: [UInt8], to out: inout [UInt8]) -> Bool {
+        if text.isEmpty {
+            out.append(UInt8(ascii: "{"))
+            out.append(UInt8(ascii: "}"))
+            return true
+        }
+        if text[0] == UInt8(ascii: "=") { return false }
+        // Each input byte gives at most five (a region `:` alone is `"":{}`), and the outer braces.
+        return text.withUnsafeBufferPointer { input in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 5 * input.count + 16) { buffer in
+                guard let base = buffer.baseAddress,
+                    let end = writeDescriptors(input, base)
+                else { return false }
+                out.append(contentsOf: UnsafeBufferPointer(start: base, count: end - base))
+                return true
+            }
+        }
+    }
+
+    /// ``appendDescriptors(landmarks:to:)``'s writing: the end, or nil when the text is not plain.
+    private static func writeDescriptors(
+        _ text: UnsafeBufferPointer<UInt8>, _ start: UnsafeMutablePointer<UInt8>
+    ) -> UnsafeMutablePointer<UInt8>? {
+        var at = start
+        func put(_ b: UInt8) {
+            at.pointee = b
+            at += 1
+        }
+        func put(_ literal: StaticString) {
+            let count = literal.utf8CodeUnitCount
+            at.update(from: literal.utf8Start, count: count)
+            at += count
+        }
+        func put(_ range: Range<Int>) {
+            guard let source = text.baseAddress else { return }
+            at.update(from: source + range.lowerBound, count: range.count)
+            at += range.count
+        }
+        /// A whole number without a leading zero (`0` alone), a minus sign when `signed` (not
+        /// `-0`), at most 18 digits; returns the index after it.
+        func number(_ from: Int, signed: Bool) -> Int? {
+            var i = from
+            if signed, i < text.count, text[i] == UInt8(ascii: "-") { i += 1 }
+            let first = i
+            while i < text.count, text[i] >= UInt8(ascii: "0"), text[i] <= UInt8(ascii: "9") { i += 1 }
+            let count = i - first
+            guard count > 0, count <= 18, count == 1 || text[first] != UInt8(ascii: "0") else { return nil }
+            if first != from, count == 1, text[first] == UInt8(ascii: "0") { return nil }
+            return i
+        }
+        put(UInt8(ascii: "{"))
+        var i = 0
+        var firstRegion = true
+        while true {
+            // The region's name, up to its colon.
+            let nameStart = i
+            while i < text.count, text[i] != UInt8(ascii: ":") {
+                let b = text[i]
+                if b < 0x20 || b >= 0x7F || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\")
+                    || b == UInt8(ascii: ";")
+                {
+                    return nil
+                }
+                i += 1
+            }
+            guard i < text.count else { return nil }
+            if !firstRegion { put(UInt8(ascii: ",")) }
+            firstRegion = false
+            put(UInt8(ascii: "\""))
+            put(nameStart..<i)
+            put(#"":{"#)
+            i += 1
+            var firstPoint = true
+            while i < text.count, text[i] != UInt8(ascii: ";") {
+                if !firstPoint {
+                    guard text[i] == UInt8(ascii: " ") else { return nil }
+                    i += 1
+                }
+                guard let indexEnd = number(i, signed: false), indexEnd < text.count,
+                    text[indexEnd] == UInt8(ascii: ","), let xEnd = number(indexEnd + 1, signed: true),
+                    xEnd < text.count, text[xEnd] == UInt8(ascii: ","), let yEnd = number(xEnd + 1, signed: true),
+                    yEnd == text.count || text[yEnd] == UInt8(ascii: " ") || text[yEnd] == UInt8(ascii: ";")
+                else { return nil }
+                if !firstPoint { put(UInt8(ascii: ",")) }
+                firstPoint = false
+                put(UInt8(ascii: "\""))
+                put(i..<indexEnd)
+                put(#"":{"x":"#)
+                put((indexEnd + 1)..<xEnd)
+                put(#","y":"#)
+                put((xEnd + 1)..<yEnd)
+                put(UInt8(ascii: "}"))
+                i = yEnd
+            }
+            put(UInt8(ascii: "}"))
+            if i == text.count { break }
+            i += 1  // the semicolon
+        }
+        put(UInt8(ascii: "}"))
+        return at
+    }
+
     /// A line of an import as FaceScope stores it, when the line is (but for spaces between
     /// tokens and FaceScope's derived fields) exactly what decoding it and writing it again would
     /// give, its document and every face and box has a pk, and it is ASCII: the compact JSON
@@ -98,6 +380,9 @@ enum ExportedJSON {
     }
     private static let boxFields: [[UInt8]] = ["pk", "x1", "y1", "x2", "y2"].map { Array($0.utf8) }
     private static let derivedFields: [[UInt8]] = RedisStore.derivedFields.map { Array($0.utf8) }
+    private static let recordFields: [[UInt8]] = [Face.embeddingField, KeyLayout.landmarksField].map {
+        Array($0.utf8)
+    }
 
     private struct Scanner {
         let bytes: UnsafeBufferPointer<UInt8>
@@ -110,6 +395,11 @@ enum ExportedJSON {
         var faces = 0
         /// Whether a face or a box has an empty pk (an import gives it one).
         var emptyKey = false
+        /// Each face's pk (string token), its `descriptors` token when that is `null`, and where
+        /// its closing brace is.
+        var faceSlots: [(pk: Range<Int>, nullDescriptors: Range<Int>?, end: Int)] = []
+        /// Whether a face has a member of the stored layout's own (`embedding`, `landmarks`).
+        var recordFieldInDocument = false
 
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -173,8 +463,20 @@ enum ExportedJSON {
             guard take(UInt8(ascii: ",")), key(fields[2]), wholeNumber() else { return false }
             guard take(UInt8(ascii: ",")), key(fields[3]), wholeNumberOrNull() else { return false }
             guard take(UInt8(ascii: ",")), key(fields[4]), wholeNumberOrNull() else { return false }
-            guard take(UInt8(ascii: ",")), key(fields[5]), value(depth: 3) else { return false }
-            return extras(known: fields, depth: 3)
+            guard take(UInt8(ascii: ",")), key(fields[5]) else { return false }
+            let descriptorsStart = index
+            guard value(depth: 3) else { return false }
+            let isNull = index - descriptorsStart == 4 && bytes[descriptorsStart] == UInt8(ascii: "n")
+            while take(UInt8(ascii: ",")) {
+                guard let name = string(), take(UInt8(ascii: ":")), value(depth: 3) else { return false }
+                let key = UnsafeBufferPointer(rebasing: bytes[(name.lowerBound + 1)..<(name.upperBound - 1)])
+                if fields.contains(where: { $0.elementsEqual(key) }) { return false }
+                if ExportedJSON.recordFields.contains(where: { $0.elementsEqual(key) }) {
+                    recordFieldInDocument = true
+                }
+            }
+            faceSlots.append((pk, isNull ? descriptorsStart..<index : nil, index))
+            return take(UInt8(ascii: "}"))
         }
 
         mutating func box() -> Bool {

@@ -800,34 +800,14 @@ public final class RedisStore: Sendable {
         }
     }
 
-    /// Appends the export lines of a page of stored documents (``ImageDocument/json``: redis-om's
-    /// layout, landmarks in `descriptors`, each face's descriptor in `embedding`; compact, without
-    /// FaceScope's derived fields; a newline each) to `out`, and returns how many. A document
-    /// without faces is taken straight from the server's text when that is already exactly the
-    /// line (``ExportedJSON``); the others are decoded and their descriptors read from their face
-    /// records through `records` (another connection: the page comes from a walk that holds this
-    /// store's). A document that cannot be decoded is left out (see ``skippedDocuments()``).
+    /// Appends the export lines of a page of stored documents to `out` and returns how many
+    /// (``ExportJoiner``, for one page).
     public func appendExportLines(
         _ page: [(key: String, json: String)], to out: inout [UInt8], records: RedisStore
     ) throws(StoreError) -> Int {
-        var written = 0
-        var decoded: [ImageDocument] = []
-        for item in page {
-            var text = item.json
-            if text.withUTF8({ ExportedJSON.appendLine($0, to: &out, faceless: true) }) {
-                out.append(UInt8(ascii: "\n"))
-                written += 1
-            } else if let document = decode(key: item.key, json: item.json) {
-                decoded.append(document)
-            }
-        }
-        try records.attachRecords(&decoded)
-        for document in decoded {
-            document.json.write(to: &out)
-            out.append(UInt8(ascii: "\n"))
-            written += 1
-        }
-        return written
+        let joiner = ExportJoiner(store: self, records: records)
+        defer { joiner.drain() }
+        return try joiner.add(page, to: &out) + joiner.finish(to: &out)
     }
 
     /// The same store on a connection of its own (for reads inside a walk that holds this one's).

@@ -236,10 +236,11 @@ struct ExportCommand: ParsableCommand {
         // A failed write ends the walk: the store's walk stops on its error, and the write's is
         // the one reported.
         var writeFailure: FaceScopeError?
-        let records = try s.withOwnConnection()
+        let joiner = ExportJoiner(store: s, records: try s.withOwnConnection())
+        defer { joiner.drain() }
         let walked = Result { () throws(StoreError) in
             try s.forEachStoredJSON { page throws(StoreError) in
-                let written = try s.appendExportLines(page, to: &lines, records: records)
+                let written = try joiner.add(page, to: &lines)
                 if case .failure(let failure) = Result(catching: { () throws(FaceScopeError) in
                     try writeAll(lines, to: fd, name: target)
                 }) {
@@ -252,6 +253,9 @@ struct ExportCommand: ParsableCommand {
         }
         if let writeFailure { throw writeFailure }
         try walked.get()
+        let last = try joiner.finish(to: &lines)
+        try writeAll(lines, to: fd, name: target)
+        progress.advance(by: last)
         progress.finish()
         if let output {
             isOpen = false

@@ -154,6 +154,82 @@ struct ExportedJSONTests {
     }
 }
 
+@Suite("Export lines joined with face records without decoding the documents")
+struct JoinedExportTests {
+    @Test("a descriptor value is written exactly as the decoded document writes it")
+    func descriptorValuesMatch() {
+        var rng = SystemRandomNumberGenerator()
+        var values: [Float] = [
+            0, -0, 1, -1, 0.5, 1e-4, -1e-4, 9.9e-5, 5e-5, 1e-7, 0.0001004, 123.456, 1e9, -3e12, 1e20,
+            .infinity, -.infinity, .nan, .leastNonzeroMagnitude, .greatestFiniteMagnitude,
+        ]
+        for _ in 0..<100_000 {
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0: values.append(Float.random(in: -1...1, using: &rng))
+            case 1: values.append(Float.random(in: -1e-3...1e-3, using: &rng))
+            default: values.append(Float(bitPattern: UInt32.random(in: 0...UInt32.max, using: &rng)))
+            }
+        }
+        var mismatches: [Float] = []
+        for value in values {
+            var fast: [UInt8] = []
+            ExportedJSON.appendMicros(Double(value), to: &fast)
+            var face = Face(pk: "f", bbox: BoundingBox(pk: "b", x1: 0, y1: 0, x2: 1, y2: 1), probability: 1)
+            face.embedding = [value]
+            var slow: [UInt8] = []
+            face.extra[0].value.arrayValue?[0].write(to: &slow)
+            if fast != slow { mismatches.append(value) }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+    }
+
+    @Test("landmarks text becomes the descriptors the decoded document has, or is left to the decoder")
+    func landmarksMatch() throws {
+        var rng = SystemRandomNumberGenerator()
+        var texts: [String] = []
+        for _ in 0..<500 {
+            let regions = (0..<Int.random(in: 0...4, using: &rng)).map { r -> (String, JSONValue) in
+                let points = (0..<Int.random(in: 0...20, using: &rng)).map { i -> (String, JSONValue) in
+                    let x = Int64.random(in: -3000...3000, using: &rng)
+                    let y = Int64.random(in: -5...5, using: &rng)
+                    return (String(i * Int.random(in: 1...3, using: &rng)), .object([("x", .int(x)), ("y", .int(y))]))
+                }
+                return (
+                    ["chin", "left_eye", "r\(r)", "é", "a\"b"][Int.random(in: 0..<5, using: &rng)], .object(points)
+                )
+            }
+            texts.append(FaceRecord.landmarks(fromDescriptors: .object(regions)))
+        }
+        texts += [
+            "", "=[1,2]", "=null", "chin:", "chin:1,2,3;", ";chin:1,2,3", "chin:1,2,3  2,3,4", "chin: 1,2,3",
+            "chin:01,2,3", "chin:1,-0,3", "chin:1,2,03", "chin:+1,2,3", "chin:1,2", "chin:1,2,3,4",
+            "chin:1,2,3;eye:4,5,6", "a:b:1,2,3", ":1,2,3", "chin:1,99999999999999999999,3", "chin:-1,2,3",
+            "tab\there:1,2,3", "chin:1,2,3 ",
+        ]
+        var compactTaken = 0
+        for text in texts {
+            var fast: [UInt8] = []
+            let taken = ExportedJSON.appendDescriptors(landmarks: Array(text.utf8), to: &fast)
+            let slow = try? FaceRecord.descriptors(fromLandmarks: text)
+            if taken {
+                #expect(slow?.serialized == String(decoding: fast, as: UTF8.self), "\(text)")
+            } else {
+                #expect(fast.isEmpty)
+            }
+            // Every plain compact text FaceScope writes is taken.
+            if !text.hasPrefix("="),
+                text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "\\" }),
+                slow != nil,
+                FaceRecord.landmarks(fromDescriptors: slow ?? .null) == text
+            {
+                #expect(taken, "\(text)")
+                compactTaken += 1
+            }
+        }
+        #expect(compactTaken > 100)
+    }
+}
+
 @Suite("Import and export against the real Redis Stack", .serialized, .enabled(if: TestRedis.available))
 struct ImportExportTests {
     /// Documents as an import hands them over, batch after batch.
@@ -181,12 +257,22 @@ struct ImportExportTests {
         return results
     }
 
+    /// Every export line, each page's records read while the next page is scanned (as the export
+    /// command does).
     private func exported(_ store: RedisStore) throws -> [String] {
-        var lines: [String] = []
-        let side = try store.withOwnConnection()
+        var out: [UInt8] = []
+        let joiner = ExportJoiner(store: store, records: try store.withOwnConnection())
+        defer { joiner.drain() }
+        var count = 0
+        var pages = 0
         try store.forEachStoredJSON(pageSize: 100) { page throws(StoreError) in
-            lines += try exportLines(store, page, side: side)
+            count += try joiner.add(page, to: &out)
+            pages += 1
         }
+        count += try joiner.finish(to: &out)
+        let lines = String(decoding: out, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(lines.count == count)
+        #expect(pages > 1)
         return lines
     }
 
@@ -260,6 +346,63 @@ struct ImportExportTests {
         #expect(names.count == 2_000)
         #expect(names.sorted() == (0..<2_000).map { "walk/\($0).jpg" }.sorted())
         #expect(try store.connection.call(["CLIENT", "ID"]).integer != id)
+    }
+
+    @Test("stored documents with faces export exactly as decoding them and joining their records gives")
+    func joinedExportMatchesDecoded() throws {
+        let store = try TestRedis.store()
+        defer { TestRedis.drop(store) }
+        var rng = SystemRandomNumberGenerator()
+        var documents: [ImageDocument] = []
+        for n in 0..<300 {
+            var doc = document("join/\(n).jpg", faces: n % 4)
+            for f in (doc.faces ?? []).indices {
+                var face =
+                    doc.faces?[f] ?? Face(pk: "", bbox: BoundingBox(pk: "", x1: 0, y1: 0, x2: 1, y2: 1), probability: 1)
+                switch (n + f) % 5 {
+                case 0: break  // neither landmarks nor a descriptor
+                case 1:  // FaceScope's own shape
+                    let points = (0..<80).map { i -> (String, JSONValue) in
+                        (String(i), .object([("x", .int(Int64.random(in: -50...900, using: &rng))), ("y", .int(7))]))
+                    }
+                    face.descriptors = .object([
+                        ("jaw", .object(Array(points[..<40]))), ("eye", .object(Array(points[40...]))),
+                    ])
+                    face.embedding = (0..<128).map { _ in Float.random(in: -0.3...0.3, using: &rng) }
+                case 2:  // another shape: kept as JSON text
+                    face.descriptors = .array([.int(1), .double(0.5), .string("x")])
+                    face.embedding = (0..<128).map { _ in Float.random(in: -1e-4...1e-4, using: &rng) }
+                case 3:
+                    face.label = n % 7
+                    face.labelFixed = true
+                    face.embedding = (0..<128).map { _ in Float.random(in: -1...1, using: &rng) }
+                default:
+                    face.descriptors = .object([("nose", .object([("3", .object([("x", .int(-1)), ("y", .int(0))]))]))])
+                }
+                doc.faces?[f] = face
+            }
+            documents.append(doc)
+        }
+        _ = try store.saveAll(documents)
+        let side = try store.withOwnConnection()
+        var lines = 0
+        var withFaces = 0
+        try store.forEachStoredJSON(pageSize: 40) { page throws(StoreError) in
+            var decoded = page.compactMap { store.decode(key: $0.key, json: $0.json) }
+            try side.attachRecords(&decoded)
+            withFaces += decoded.filter { !($0.faces ?? []).isEmpty }.count
+            let exported = try exportLines(store, page, side: side)
+            #expect(exported.sorted() == decoded.map(\.json.serialized).sorted())
+            lines += page.count
+        }
+        #expect(lines == documents.count)
+        #expect(withFaces == 225)
+        // The export holds what was saved.
+        let saved = Dictionary(uniqueKeysWithValues: try store.list().map { ($0.filename, $0) })
+        for original in documents {
+            let back = try #require(saved[original.filename])
+            #expect(back.faces?.map(\.descriptors) == original.faces?.map(\.descriptors))
+        }
     }
 
     @Test("documents other tools wrote export exactly as decoding them would give")
