@@ -6,7 +6,8 @@ the key to the list on screen), cluster --rebuild and an incremental cluster of 
 document, and the rebuild's B-cubed precision/recall/F against the known identities and the
 photos with two faces under one label. Prints a markdown table.
 
-usage: bench_library.py N [--facescope PATH] [--redis-url URL]
+usage: bench_library.py N [--facescope PATH] [--redis-url URL] [--keep]
+       bench_library.py --drop PREFIX   (removes a library --keep left)
 """
 
 import argparse
@@ -110,11 +111,19 @@ def browser_people_view(facescope: str, redis_url: str, prefix: str) -> tuple[fl
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("docs", type=int)
+    ap.add_argument("docs", type=int, nargs="?")
+    ap.add_argument("--keep", action="store_true",
+                    help="leave the library in Redis afterwards (its key prefix is printed)")
+    ap.add_argument("--drop", metavar="PREFIX", help="remove a library --keep left, and nothing else")
     ap.add_argument("--facescope", default=os.environ.get("FACESCOPE_BIN", ".build-release/release/facescope"))
     ap.add_argument("--redis-url", default="redis://127.0.0.1:16379/0")
     ap.add_argument("--new-faces", type=int, default=1000)
     args = ap.parse_args()
+    if args.drop:
+        drop(redis.Redis.from_url(args.redis_url), args.drop)
+        return
+    if args.docs is None:
+        ap.error("the number of documents is needed")
     n = args.docs
     prefix = f":bench-library-{os.getpid()}.Model:"
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_OM_URL", "FACESCOPE_KEY_PREFIX")}
@@ -190,20 +199,31 @@ def main():
         print(f"\nRebuild B-cubed: precision {p:.4f}, recall {rc:.4f}, F {f:.4f} (goal >= 0.95); "
               f"photos with two faces under one label: {together}")
     finally:
-        for pattern in (f"{prefix}*", f"facescope:{prefix}*"):
-            batch = []
-            for key in r.scan_iter(match=pattern, count=5000):
-                batch.append(key)
-                if len(batch) >= 5000:
-                    r.unlink(*batch)
-                    batch = []
-            if batch:
-                r.unlink(*batch)
-        for index in r.execute_command("FT._LIST"):
-            name = index.decode() if isinstance(index, bytes) else index
-            if prefix in name:
-                r.execute_command("FT.DROPINDEX", name)
+        if args.keep:
+            print(f"\nThe library is kept under the key prefix {prefix} "
+                  f"(remove it: scripts/bench_library.py --drop '{prefix}')")
+        else:
+            drop(r, prefix)
         subprocess.run(["rm", "-rf", tmp])
+
+
+def drop(r, prefix: str):
+    """Removes a benchmark library: its documents, face records and indexes."""
+    if not prefix.startswith(":bench-library-"):
+        sys.exit(f"not a benchmark library's prefix: {prefix}")
+    for pattern in (f"{prefix}*", f"facescope:{prefix}*"):
+        batch = []
+        for key in r.scan_iter(match=pattern, count=5000):
+            batch.append(key)
+            if len(batch) >= 5000:
+                r.unlink(*batch)
+                batch = []
+        if batch:
+            r.unlink(*batch)
+    for index in r.execute_command("FT._LIST"):
+        name = index.decode() if isinstance(index, bytes) else index
+        if prefix in name:
+            r.execute_command("FT.DROPINDEX", name)
 
 
 if __name__ == "__main__":

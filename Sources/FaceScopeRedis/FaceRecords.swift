@@ -133,21 +133,26 @@ extension RedisStore {
     // MARK: - The face record index
 
     /// Creates the face record index when it is missing (or of an older version). Returns true
-    /// when it was created: the documents already stored then need their records
-    /// (``rewriteDocuments(progress:)``).
+    /// when the documents already stored need their records written
+    /// (``rewriteDocuments(progress:)``): there was no face index before. An index of an
+    /// earlier version of this layout (version 2 on) is only created again, over the records
+    /// there are, and waited for.
     func ensureFaceIndex() throws(StoreError) -> Bool {
-        if try indexExists(layout.faceIndex),
-            try connection.send(["GET", layout.faceIndexVersionKey]).string == String(KeyLayout.faceIndexVersion)
-        {
-            return false
-        }
-        if try indexExists(layout.faceIndex) {
+        let exists = try indexExists(layout.faceIndex)
+        let version =
+            exists ? try connection.send(["GET", layout.faceIndexVersionKey]).string.flatMap { Int($0) } : nil
+        if version == KeyLayout.faceIndexVersion { return false }
+        if exists {
             try write(["FT.DROPINDEX", layout.faceIndex], what: "upgrade FaceScope's face index")
         }
         try write(layout.faceIndexCreateArguments, what: "create FaceScope's face index")
         try write(
             ["SET", layout.faceIndexVersionKey, String(KeyLayout.faceIndexVersion)],
             what: "record the face index version")
+        if let version, version >= 2 {
+            try waitForIndexing(layout.faceIndex)
+            return false
+        }
         return true
     }
 
@@ -181,9 +186,8 @@ extension RedisStore {
         try walkCursor(
             index: layout.faceIndex,
             [
-                "@label:[0 +inf]", "TIMEOUT", "0", "LOAD", "2", "@__key", "@doc",
+                "@label:[0 +inf]", "TIMEOUT", "0",
                 "GROUPBY", "1", "@label", "REDUCE", "COUNT", "0", "AS", "n",
-                "REDUCE", "FIRST_VALUE", "4", "@__key", "BY", "@probability", "DESC", "AS", "face",
                 "REDUCE", "FIRST_VALUE", "4", "@doc", "BY", "@probability", "DESC", "AS", "doc",
                 "REDUCE", "MAX", "1", "@probability", "AS", "p",
                 "WITHCURSOR", "COUNT", "5000",
@@ -192,10 +196,10 @@ extension RedisStore {
             for row in rows {
                 let fields = Self.rowFields(row)
                 guard let label = fields["label"].flatMap({ Int($0) }), let n = fields["n"].flatMap({ Int($0) }),
-                    let doc = fields["doc"], let key = fields["face"],
-                    let facePK = layout.facePK(fromRecordKey: key, documentPK: doc)
+                    let doc = fields["doc"]
                 else { continue }
-                groups[label] = (n, doc, facePK, fields["p"].flatMap { Double($0) }.map { Int($0) } ?? 0)
+                // The face itself is the document's face of this label (a photo has one).
+                groups[label] = (n, doc, "", fields["p"].flatMap { Double($0) }.map { Int($0) } ?? 0)
             }
         }
         try countOtherWriters(into: &groups)
@@ -216,18 +220,18 @@ extension RedisStore {
                     let filename = found.first(where: { $0.0 == "$.filename" })?.1.arrayValue?.first?.stringValue,
                     let members = found.first(where: { $0.0 == path })?.1.arrayValue, members.count % 4 == 0
                 {
-                    var k = 0
-                    while k + 3 < members.count {
-                        if members[k].stringValue == group.face, let probability = members[k + 1].intValue,
-                            let box = try? BoundingBox(json: members[k + 3])
-                        {
-                            let face = Face(
-                                pk: group.face, bbox: box, probability: Int(probability), label: group.label)
-                            example = StoredFace(
-                                documentPK: group.doc, filename: filename, faceIndex: k / 4, face: face)
-                            break
-                        }
-                        k += 4
+                    let faces = stride(from: 0, to: members.count, by: 4).map { k in
+                        (
+                            pk: members[k].stringValue ?? "", probability: members[k + 1].intValue.map { Int($0) },
+                            label: members[k + 2].intValue.map { Int($0) }, box: members[k + 3]
+                        )
+                    }
+                    if let at = Self.exampleFace(
+                        faces.map { ($0.pk, $0.label, $0.probability ?? 0) }, label: group.label, pk: group.face),
+                        let probability = faces[at].probability, let box = try? BoundingBox(json: faces[at].box)
+                    {
+                        let face = Face(pk: faces[at].pk, bbox: box, probability: probability, label: group.label)
+                        example = StoredFace(documentPK: group.doc, filename: filename, faceIndex: at, face: face)
                     }
                 }
                 people.append(
@@ -246,7 +250,9 @@ extension RedisStore {
             let byPK = Dictionary(documents.map { ($0.pk, $0) }, uniquingKeysWith: { a, _ in a })
             for i in unaligned {
                 guard let place = wanted[people[i].label], let document = byPK[place.doc],
-                    let index = document.faces?.firstIndex(where: { $0.pk == place.face }),
+                    let index = Self.exampleFace(
+                        (document.faces ?? []).map { ($0.pk, $0.label, $0.probability) }, label: people[i].label,
+                        pk: place.face),
                     let face = document.faces?[index]
                 else { continue }
                 people[i].example = StoredFace(
@@ -254,6 +260,18 @@ extension RedisStore {
             }
         }
         return people.sorted { ($0.faces, -$0.label) > ($1.faces, -$1.label) }
+    }
+
+    /// Which of a document's faces (pk, label, probability) is a person's example: the one of
+    /// this pk when one is given, else the most confident of the person's label.
+    static func exampleFace(_ faces: [(String, Int?, Int)], label: Int, pk: String) -> Int? {
+        if !pk.isEmpty { return faces.firstIndex { $0.0 == pk } }
+        var best: Int?
+        for (i, face) in faces.enumerated() where face.1 == label {
+            if let b = best, faces[b].2 >= face.2 { continue }
+            best = i
+        }
+        return best
     }
 
     /// Counts the labelled faces of documents another tool wrote or rewrote (no

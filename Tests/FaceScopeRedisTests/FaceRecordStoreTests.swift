@@ -141,6 +141,43 @@ struct FaceRecordStoreTests {
         #expect(try reopened.people().map { [$0.label, $0.faces] } == [[1, 2], [2, 1]])
     }
 
+    @Test("an earlier face index over the records is created again, and the documents are not rewritten")
+    func earlierFaceIndexIsRecreated() throws {
+        let store = try TestRedis.store()
+        defer { TestRedis.drop(store) }
+        for (n, labels) in [[Int?](arrayLiteral: 1, 2), [1], [nil]].enumerated() {
+            var doc = Self.photo("v2/\(n).jpg", labels: labels)
+            for i in labels.indices { doc.faces?[i].probability = 50 + 10 * n + i }
+            try store.save(doc)
+        }
+        // Version 2 of the face index: the document pk not sortable.
+        var create = store.layout.faceIndexCreateArguments
+        let sortable = try #require(create.firstIndex(of: "CASESENSITIVE")).advanced(by: 1)
+        #expect(create[sortable] == "SORTABLE")
+        create.remove(at: sortable)
+        try store.connection.call(["FT.DROPINDEX", store.layout.faceIndex])
+        try store.connection.call(create)
+        try store.connection.call(["SET", store.layout.faceIndexVersionKey, "2"])
+        // A field no save writes: a rewrite of the documents would replace the records.
+        let record = try #require(try Self.records(store).keys.sorted().first)
+        try store.connection.call(["HSET", record, "sentinel", "1"])
+
+        let reopened = try RedisStore.open(settings: try TestRedis.settings(prefix: store.layout.prefix))
+        #expect(
+            try reopened.connection.call(["GET", reopened.layout.faceIndexVersionKey]).string
+                == String(KeyLayout.faceIndexVersion))
+        let info = try reopened.connection.call(["FT.INFO", reopened.layout.faceIndex]).array ?? []
+        let attributes = try #require(info.firstIndex { $0.string == "attributes" }.map { info[$0 + 1].array ?? [] })
+        let doc = attributes.map { ($0.array ?? []).compactMap(\.string) }.first { $0.contains("doc") } ?? []
+        #expect(doc.contains("SORTABLE"))
+        #expect(Self.text(try Self.records(reopened)[record]?["sentinel"]) == "1")
+        let people = try reopened.people()
+        #expect(people.map { [$0.label, $0.faces] } == [[1, 2], [2, 1]])
+        #expect(people.map { $0.example?.filename } == ["v2/1.jpg", "v2/0.jpg"])
+        #expect(people.map { $0.example?.face.probability } == [60, 51])
+        #expect(people.map { $0.example?.face.label } == [1, 2])
+    }
+
     @Test("another tool's rewrite is counted from the document, not from the records it left behind")
     func otherWritersRewriteIsCountedFromTheDocument() throws {
         let store = try TestRedis.store()

@@ -1,0 +1,101 @@
+"""Nearest-face search ("more like this") against the face record index as the library grows to
+2,000,000 faces: FaceScope's face index schema (FLAT, L2, 128 FLOAT32) under a key prefix of its
+own in the real Redis Stack, filled with synthetic descriptors (faces ~0.35 apart around
+identity centres ~1.0 apart, as in bench_library.py), and the two KNN queries FaceScope sends
+timed at each size: any face (`similar`) and labelled faces only (a new face's person). Prints
+a markdown table: median of 20 queries, and the ratio to the first size.
+
+usage: bench_knn.py [--sizes 200000,600000,1000000,2000000] [--redis-url URL]
+"""
+
+import argparse
+import statistics
+import sys
+import time
+
+import numpy as np
+import redis
+
+DIM = 128
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="200000,600000,1000000,2000000")
+    ap.add_argument("--redis-url", default="redis://127.0.0.1:16379/0")
+    ap.add_argument("--queries", type=int, default=20)
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    r = redis.Redis.from_url(args.redis_url)
+    prefix = f"facescope::bench-knn-{time.time_ns()}.face:"
+    index = prefix + "index"
+    r.execute_command(
+        "FT.CREATE", index, "ON", "HASH", "PREFIX", "1", prefix, "STOPWORDS", "0", "SCHEMA",
+        "label", "NUMERIC", "SORTABLE", "doc", "TAG", "fixed", "TAG", "probability", "NUMERIC", "SORTABLE",
+        "embedding", "VECTOR", "FLAT", "6", "TYPE", "FLOAT32", "DIM", str(DIM), "DISTANCE_METRIC", "L2")
+    rng = np.random.default_rng(7)
+    identities = rng.normal(0, 1 / np.sqrt(256), (max(sizes) // 20, DIM)).astype(np.float32)
+    sigma = 0.35 / np.sqrt(2 * DIM)
+    rows = []
+    loaded = 0
+    before = r.info("memory")["used_memory"]
+    try:
+        for size in sizes:
+            t0 = time.perf_counter()
+            while loaded < size:
+                batch = min(10_000, size - loaded)
+                who = rng.integers(0, len(identities), batch)
+                vectors = identities[who] + rng.normal(0, sigma, (batch, DIM)).astype(np.float32)
+                pipe = r.pipeline(transaction=False)
+                for i in range(batch):
+                    n = loaded + i
+                    # Nine faces in ten have a person.
+                    pipe.hset(f"{prefix}D{n // 2}:F{n}", mapping={
+                        "doc": f"D{n // 2}", "label": int(who[i]) if n % 10 else -1, "fixed": 0,
+                        "probability": 90, "embedding": vectors[i].tobytes()})
+                pipe.execute()
+                loaded += batch
+            load_s = time.perf_counter() - t0
+            # Wait for the index to catch up.
+            while True:
+                info = r.execute_command("FT.INFO", index)
+                fields = dict(zip(info[::2], info[1::2]))
+                if int(fields[b"num_docs"]) >= size and int(fields[b"indexing"]) == 0:
+                    break
+                time.sleep(0.2)
+            timings = {"any face": [], "labelled faces": []}
+            for q in range(args.queries):
+                probe = (identities[rng.integers(0, len(identities))]
+                         + rng.normal(0, sigma, DIM).astype(np.float32)).tobytes()
+                for name, query in (("any face", "*"), ("labelled faces", "@label:[0 +inf]")):
+                    t = time.perf_counter()
+                    reply = r.execute_command(
+                        "FT.SEARCH", index, f"{query}=>[KNN 20 @embedding $vector AS distance]",
+                        "PARAMS", "2", "vector", probe, "SORTBY", "distance", "RETURN", "2", "doc", "distance",
+                        "LIMIT", "0", "20", "DIALECT", "2")
+                    timings[name].append((time.perf_counter() - t) * 1000)
+                    if reply[0] < 20:
+                        sys.exit(f"KNN answered {reply[0]} faces")
+            memory = (r.info("memory")["used_memory"] - before) / size
+            rows.append((size, load_s, memory, {k: statistics.median(v) for k, v in timings.items()}))
+            print(f"{size:,} faces loaded ({load_s:.0f} s)", file=sys.stderr)
+    finally:
+        r.execute_command("FT.DROPINDEX", index)
+        batch = []
+        for key in r.scan_iter(match=prefix + "*", count=10_000):
+            batch.append(key)
+            if len(batch) >= 10_000:
+                r.unlink(*batch)
+                batch = []
+        if batch:
+            r.unlink(*batch)
+    base = rows[0][3]
+    print("\n| faces | KNN 20, any face (ms) | ratio | KNN 20, labelled faces (ms) | ratio | Redis B/face |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for size, _, memory, t in rows:
+        print(f"| {size:,} | {t['any face']:.1f} | {t['any face'] / base['any face']:.2f} | "
+              f"{t['labelled faces']:.1f} | {t['labelled faces'] / base['labelled faces']:.2f} | {memory:,.0f} |")
+
+
+if __name__ == "__main__":
+    main()
