@@ -12,6 +12,7 @@ struct ClusterBenchCommand: ParsableCommand {
     @Option(help: "Face count measured with all pairs as well (the reference).") var exactFaces = 20000
     @Option(help: "Nearest neighbours kept per face.") var k = 16
     @Option(help: "Inverted lists probed per face.") var probes = 8
+    @Option(help: "Faces per inverted list.") var listSize = 128
 
     func run() throws {
         print("| faces | search | graph s | whispers s | links | B-cubed P | R | F | photos split |")
@@ -21,8 +22,11 @@ struct ClusterBenchCommand: ParsableCommand {
             let (descriptors, truth, photo) = Self.library(faces: n)
             var searches: [(String, () -> NeighbourGraph)] = [
                 (
-                    "IVF k=\(k) probes=\(probes)",
-                    { NeighbourGraph.approximate(descriptors, threshold: 0.6, k: k, probes: probes, exactBelow: 0) }
+                    "IVF k=\(k) probes=\(probes) lists of \(listSize)",
+                    {
+                        NeighbourGraph.approximate(
+                            descriptors, threshold: 0.6, k: k, probes: probes, listSize: listSize, exactBelow: 0)
+                    }
                 )
             ]
             if n == exactFaces { searches.append(("all pairs", { NeighbourGraph.exact(descriptors, threshold: 0.6) })) }

@@ -111,17 +111,19 @@ public struct NeighbourGraph: Sendable, Equatable {
     }
 
     /// Each face's `k` nearest faces closer than `threshold`, found through an inverted file: the
-    /// faces are split among about sqrt(n) k-means centroids, and each face is compared with the
-    /// faces of its `probes` nearest lists only. The work is shared among the processor's cores.
-    /// Inputs under `exactBelow` faces compare all pairs (`exact`), keeping every link.
+    /// faces are split among k-means lists of about `listSize` faces (``InvertedFile``: two
+    /// levels of centroids, so finding a face's lists costs about sqrt(n / listSize)), and each
+    /// face is compared with the faces of its `probes` nearest lists only: the work grows with n,
+    /// not n^1.5. The work is shared among the processor's cores. Inputs under `exactBelow` faces
+    /// compare all pairs (`exact`), keeping every link.
     public static func approximate(
-        _ faces: FaceDescriptors, threshold: Float, k: Int = 16, probes: Int = 8, exactBelow: Int = 2000,
-        seed: UInt64 = 1
+        _ faces: FaceDescriptors, threshold: Float, k: Int = 16, probes: Int = 8, listSize: Int = 128,
+        exactBelow: Int = 2000, seed: UInt64 = 1
     ) -> NeighbourGraph {
         let n = faces.count
         if n < exactBelow { return exact(faces, threshold: threshold) }
         let dim = faces.dimension
-        let index = InvertedFile(faces, lists: max(1, Int(Double(n).squareRoot())), seed: seed)
+        let index = InvertedFile(faces, listSize: listSize, seed: seed)
         let limit = threshold * threshold
         let k = max(1, k)
         let probes = min(max(1, probes), index.centroidCount)
@@ -185,92 +187,155 @@ public struct NeighbourGraph: Sendable, Equatable {
 /// Squared Euclidean distance between rows starting at `a` and `b`.
 @inline(__always)
 func squaredDistance(_ v: UnsafeBufferPointer<Float>, _ a: Int, _ b: Int, _ dim: Int) -> Float {
-    var s0: Float = 0
-    var s1: Float = 0
-    var s2: Float = 0
-    var s3: Float = 0
-    var i = 0
-    while i + 4 <= dim {
-        let d0 = v[a + i] - v[b + i]
-        let d1 = v[a + i + 1] - v[b + i + 1]
-        let d2 = v[a + i + 2] - v[b + i + 2]
-        let d3 = v[a + i + 3] - v[b + i + 3]
-        s0 += d0 * d0
-        s1 += d1 * d1
-        s2 += d2 * d2
-        s3 += d3 * d3
-        i += 4
-    }
-    while i < dim {
-        let d = v[a + i] - v[b + i]
-        s0 += d * d
-        i += 1
-    }
-    return (s0 + s1) + (s2 + s3)
+    guard let base = v.baseAddress else { return 0 }
+    return squaredDistance(base + a, base + b, dim)
 }
 
-/// k-means centroids (trained on a sample) and, for each, the faces nearest to it.
+/// Squared Euclidean distance between `dim` floats at `a` and at `b`, sixteen lanes at a time.
+@inline(__always)
+func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ dim: Int) -> Float {
+    var sum = SIMD16<Float>()
+    var i = 0
+    let ra = UnsafeRawPointer(a)
+    let rb = UnsafeRawPointer(b)
+    while i + 16 <= dim {
+        let d =
+            ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            - rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+        sum += d * d
+        i += 16
+    }
+    var total = sum.sum()
+    while i < dim {
+        let d = a[i] - b[i]
+        total += d * d
+        i += 1
+    }
+    return total
+}
+
+/// Lists of faces around k-means centroids, on two levels: about sqrt(n / listSize) coarse
+/// centroids, each coarse group split again into lists of about `listSize` faces. A face's
+/// nearest lists are found among the fine centroids of its nearest coarse groups, so neither
+/// training, assigning nor searching compares a face with every list.
 struct InvertedFile: Sendable {
+    /// The fine centroids, group by group.
     let centroids: [Float]
     let centroidCount: Int
     let dimension: Int
+    /// The faces of each fine list.
     let members: [[Int32]]
+    let coarse: [Float]
+    let coarseCount: Int
+    /// The fine centroids of coarse group g: `groupStarts[g]..<groupStarts[g + 1]`.
+    let groupStarts: [Int]
+    /// Coarse groups whose lists a search considers.
+    static let coarseProbes = 3
 
-    init(_ faces: FaceDescriptors, lists: Int, seed: UInt64, rounds: Int = 8) {
+    init(_ faces: FaceDescriptors, listSize: Int, seed: UInt64, rounds: Int = 8) {
         let n = faces.count
         let dim = faces.dimension
-        let count = min(max(1, lists), n)
+        let size = max(1, listSize)
+        let coarseCount = max(1, min(n, Int(Double(max(1, n / size)).squareRoot().rounded())))
         var rng = SeededRandom(seed: seed)
-        // Sample: up to 64 faces a centroid; the first centroids are distinct sampled faces.
-        var sample = Array(0..<n)
-        let sampleSize = min(n, 64 * count)
-        for i in 0..<sampleSize { sample.swapAt(i, i + Int(rng.next() % UInt64(n - i))) }
-        sample.removeLast(n - sampleSize)
-        var centroids = [Float](repeating: 0, count: count * dim)
-        for c in 0..<count { for d in 0..<dim { centroids[c * dim + d] = faces.values[sample[c] * dim + d] } }
+        var coarse: [Float] = []
+        var groups = [[Int32]](repeating: [], count: coarseCount)
         faces.values.withUnsafeBufferPointer { v in
-            for _ in 0..<rounds {
-                var sums = [Float](repeating: 0, count: count * dim)
-                var sizes = [Int](repeating: 0, count: count)
-                centroids.withUnsafeBufferPointer { cv in
-                    for s in sample {
-                        let c = Self.nearest(cv, count, v, s * dim, dim)
-                        sizes[c] += 1
-                        for d in 0..<dim { sums[c * dim + d] += v[s * dim + d] }
-                    }
-                }
-                for c in 0..<count where sizes[c] > 0 {
-                    for d in 0..<dim { centroids[c * dim + d] = sums[c * dim + d] / Float(sizes[c]) }
-                }
-            }
-        }
-        // Every face to its nearest centroid (shared among the cores).
-        let chunks = max(1, min(n, 16 * ProcessInfoCores.count))
-        let assigned = SharedSlots<[Int32]>(count: chunks, empty: [])
-        let frozen = centroids
-        faces.values.withUnsafeBufferPointer { v in
+            coarse = Self.kmeans(v, dim, Self.sample(Array(0..<Int32(n)), 64 * coarseCount, &rng), coarseCount, rounds)
+            // Every face to its nearest coarse centroid (shared among the cores).
+            let chunks = max(1, min(n, 16 * ProcessInfoCores.count))
+            let assigned = SharedSlots<[Int32]>(count: chunks, empty: [])
             let values = UnsafeSendable(v)
+            let frozen = coarse
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                 let start = chunk * n / chunks
                 let end = (chunk + 1) * n / chunks
                 let part = frozen.withUnsafeBufferPointer { cv in
-                    (start..<end).map { Int32(Self.nearest(cv, count, values.value, $0 * dim, dim)) }
+                    (start..<end).map { Int32(Self.nearest(cv, coarseCount, values.value, $0 * dim, dim)) }
                 }
                 assigned.set(chunk, part)
             }
-        }
-        var members = [[Int32]](repeating: [], count: count)
-        var i: Int32 = 0
-        for chunk in 0..<chunks {
-            for c in assigned.get(chunk) {
-                members[Int(c)].append(i)
-                i += 1
+            var i: Int32 = 0
+            for chunk in 0..<chunks {
+                for g in assigned.get(chunk) {
+                    groups[Int(g)].append(i)
+                    i += 1
+                }
             }
         }
-        self.centroids = frozen
-        centroidCount = count
+        // Each coarse group split into lists of about `size` (the groups shared among the cores).
+        let split = SharedSlots<(centroids: [Float], members: [[Int32]])>(count: coarseCount, empty: ([], []))
+        let frozenGroups = groups
+        faces.values.withUnsafeBufferPointer { v in
+            let values = UnsafeSendable(v)
+            DispatchQueue.concurrentPerform(iterations: coarseCount) { g in
+                let rows = frozenGroups[g]
+                guard !rows.isEmpty else { return }
+                let count = max(1, min(rows.count, Int((Double(rows.count) / Double(size)).rounded())))
+                var rng = SeededRandom(seed: seed &+ UInt64(g + 1) &* 0x9E37_79B9_7F4A_7C15)
+                let centroids = Self.kmeans(
+                    values.value, dim, Self.sample(rows, 32 * count, &rng), count, max(1, rounds - 2))
+                var members = [[Int32]](repeating: [], count: count)
+                centroids.withUnsafeBufferPointer { cv in
+                    for row in rows {
+                        members[Self.nearest(cv, count, values.value, Int(row) * dim, dim)].append(row)
+                    }
+                }
+                split.set(g, (centroids, members))
+            }
+        }
+        var centroids: [Float] = []
+        var members: [[Int32]] = []
+        var starts = [0]
+        for g in 0..<coarseCount {
+            let part = split.get(g)
+            centroids += part.centroids
+            members += part.members
+            starts.append(members.count)
+        }
+        self.centroids = centroids
+        centroidCount = members.count
         dimension = dim
         self.members = members
+        self.coarse = coarse
+        self.coarseCount = coarseCount
+        groupStarts = starts
+    }
+
+    /// Up to `count` of `rows`, distinct, in random order.
+    static func sample(_ rows: [Int32], _ count: Int, _ rng: inout SeededRandom) -> [Int32] {
+        var rows = rows
+        let size = min(rows.count, count)
+        for i in 0..<size { rows.swapAt(i, i + Int(rng.next() % UInt64(rows.count - i))) }
+        rows.removeLast(rows.count - size)
+        return rows
+    }
+
+    /// `count` k-means centroids of the sampled rows (at least `count` of them), starting from
+    /// the first sampled rows.
+    static func kmeans(
+        _ v: UnsafeBufferPointer<Float>, _ dim: Int, _ sample: [Int32], _ count: Int, _ rounds: Int
+    ) -> [Float] {
+        var centroids = [Float](repeating: 0, count: count * dim)
+        for c in 0..<min(count, sample.count) {
+            for d in 0..<dim { centroids[c * dim + d] = v[Int(sample[c]) * dim + d] }
+        }
+        for _ in 0..<rounds {
+            var sums = [Float](repeating: 0, count: count * dim)
+            var sizes = [Int](repeating: 0, count: count)
+            centroids.withUnsafeBufferPointer { cv in
+                for s in sample {
+                    let at = Int(s) * dim
+                    let c = Self.nearest(cv, count, v, at, dim)
+                    sizes[c] += 1
+                    for d in 0..<dim { sums[c * dim + d] += v[at + d] }
+                }
+            }
+            for c in 0..<count where sizes[c] > 0 {
+                for d in 0..<dim { centroids[c * dim + d] = sums[c * dim + d] / Float(sizes[c]) }
+            }
+        }
+        return centroids
     }
 
     static func nearest(
@@ -278,14 +343,11 @@ struct InvertedFile: Sendable {
     )
         -> Int
     {
+        guard let centres = cv.baseAddress, let values = v.baseAddress else { return 0 }
         var best = 0
         var bestD = Float.infinity
         for c in 0..<count {
-            var s: Float = 0
-            for d in 0..<dim {
-                let x = cv[c * dim + d] - v[at + d]
-                s += x * x
-            }
+            let s = squaredDistance(centres + c * dim, values + at, dim)
             if s < bestD {
                 bestD = s
                 best = c
@@ -294,25 +356,43 @@ struct InvertedFile: Sendable {
         return best
     }
 
-    /// The `probes` lists whose centroids are nearest the row at `at`.
+    /// Keeps the `keep` nearest of the centroids `range` of `cv` to the row at `row` in `best`
+    /// (sorted, nearest first).
+    @inline(__always)
+    static func nearestOf(
+        _ cv: UnsafePointer<Float>, _ range: Range<Int>, _ row: UnsafePointer<Float>, _ dim: Int, _ keep: Int,
+        _ best: inout [(Int, Float)]
+    ) {
+        for c in range {
+            let s = squaredDistance(cv + c * dim, row, dim)
+            if best.count == keep, let worst = best.last, s >= worst.1 { continue }
+            var i = best.count
+            while i > 0 && best[i - 1].1 > s { i -= 1 }
+            best.insert((c, s), at: i)
+            if best.count > keep { best.removeLast() }
+        }
+    }
+
+    /// The `probes` lists whose centroids are nearest the row at `at`, among the lists of its
+    /// ``coarseProbes`` nearest coarse groups.
     func nearestLists(_ v: UnsafeBufferPointer<Float>, _ at: Int, _ probes: Int) -> [Int] {
-        var scored: [(Int, Float)] = []
-        scored.reserveCapacity(probes + 1)
+        guard let base = v.baseAddress else { return [] }
+        let row = base + at
+        var groups: [(Int, Float)] = []
+        groups.reserveCapacity(Self.coarseProbes + 1)
+        coarse.withUnsafeBufferPointer { cv in
+            guard let c = cv.baseAddress else { return }
+            Self.nearestOf(c, 0..<coarseCount, row, dimension, Self.coarseProbes, &groups)
+        }
+        var lists: [(Int, Float)] = []
+        lists.reserveCapacity(probes + 1)
         centroids.withUnsafeBufferPointer { cv in
-            for c in 0..<centroidCount {
-                var s: Float = 0
-                for d in 0..<dimension {
-                    let x = cv[c * dimension + d] - v[at + d]
-                    s += x * x
-                }
-                if scored.count == probes, let worst = scored.last, s >= worst.1 { continue }
-                var i = scored.count
-                while i > 0 && scored[i - 1].1 > s { i -= 1 }
-                scored.insert((c, s), at: i)
-                if scored.count > probes { scored.removeLast() }
+            guard let c = cv.baseAddress else { return }
+            for (g, _) in groups {
+                Self.nearestOf(c, groupStarts[g]..<groupStarts[g + 1], row, dimension, probes, &lists)
             }
         }
-        return scored.map(\.0)
+        return lists.map(\.0)
     }
 }
 
