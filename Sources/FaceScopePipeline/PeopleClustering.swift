@@ -81,7 +81,9 @@ public enum PeopleClustering {
         let n = facePKs.count
         guard n > 0 else { return ClusterSummary(faces: 0, people: 0, updated: 0) }
         progress(ClusterProgress(stage: .searching, count: 0, total: n))
-        let graph = NeighbourGraph.approximate(descriptors, threshold: threshold)
+        let graph = NeighbourGraph.approximate(descriptors, threshold: threshold) { searched in
+            progress(ClusterProgress(stage: .searching, count: searched, total: n))
+        }
         descriptors = FaceDescriptors()
         progress(ClusterProgress(stage: .searching, count: n, total: n))
         let labels = FaceIdentities.rebuild(

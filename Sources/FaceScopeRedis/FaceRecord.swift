@@ -7,7 +7,8 @@ import FaceScopeCore
 /// Fields: `doc` (the document's pk), `label` (the face's label, or ``unlabelled`` when it has
 /// none, so the numeric index finds unlabelled faces with one range), `fixed` (`1` when the label
 /// was set by hand), `probability`, `embedding` (128 FLOAT32 values, little-endian; absent
-/// when the face has none) and `landmarks` (``landmarks(fromDescriptors:)``; absent when the
+/// when the face has none), `vector` (the same as FLOAT16, which the face index searches) and
+/// `landmarks` (``landmarks(fromDescriptors:)``; absent when the
 /// face has none). The document keeps the label and the mark too (redis-om reads them), and
 /// `descriptors: null`; every FaceScope write changes document and records in one server-side
 /// script.
@@ -50,7 +51,10 @@ public struct FaceRecord: Sendable, Equatable {
             ("fixed", .text(fixed ? "1" : "0")),
             ("probability", .text(String(probability))),
         ]
-        if let embedding { out.append(("embedding", .bytes(FaceRecord.blob(embedding)))) }
+        if let embedding {
+            out.append(("embedding", .bytes(FaceRecord.blob(embedding))))
+            out.append(("vector", .bytes(FaceRecord.halfBlob(embedding))))
+        }
         if let landmarks { out.append(("landmarks", .text(landmarks))) }
         return out
     }
@@ -85,6 +89,18 @@ public struct FaceRecord: Sendable, Equatable {
         bytes.reserveCapacity(values.count * 4)
         for value in values {
             withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        return bytes
+    }
+
+    /// The values as FLOAT16 little-endian bytes: the copy the face index searches (`vector`).
+    public static func halfBlob(_ values: [Float]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(values.count * 2)
+        for value in values {
+            let bits = Float16(value).bitPattern
+            bytes.append(UInt8(truncatingIfNeeded: bits))
+            bytes.append(UInt8(truncatingIfNeeded: bits >> 8))
         }
         return bytes
     }

@@ -76,11 +76,12 @@ extension RedisStore {
         document = .object(members)
     }
 
-    /// The save script's arguments for a document's face records: the record prefix, then six
-    /// a face (pk, label, fixed, probability, descriptor bytes or empty, landmarks or empty).
+    /// The save script's arguments for a document's face records: the record prefix, then seven
+    /// a face (pk, label, fixed, probability, descriptor bytes or empty, its FLOAT16 copy or
+    /// empty, landmarks or empty).
     func recordArguments(_ records: [StoredFaceRecord]) -> [RedisArgument] {
         var args: [RedisArgument] = [.text(layout.faceRecordPrefix)]
-        args.reserveCapacity(1 + 6 * records.count)
+        args.reserveCapacity(1 + 7 * records.count)
         for item in records {
             let record = item.record
             args.append(.text(item.facePK))
@@ -88,6 +89,7 @@ extension RedisStore {
             args.append(.text(record.fixed ? "1" : "0"))
             args.append(.text(String(record.probability)))
             args.append(.bytes(record.embedding.map(FaceRecord.blob) ?? []))
+            args.append(.bytes(record.embedding.map(FaceRecord.halfBlob) ?? []))
             args.append(.text(record.landmarks ?? ""))
         }
         return args
@@ -150,10 +152,37 @@ extension RedisStore {
             ["SET", layout.faceIndexVersionKey, String(KeyLayout.faceIndexVersion)],
             what: "record the face index version")
         if let version, version >= 2 {
+            if version < 4 { try writeHalfVectors() }
             try waitForIndexing(layout.faceIndex)
             return false
         }
         return true
+    }
+
+    /// Gives every face record with a descriptor its FLOAT16 copy (`vector`), which versions of
+    /// the face index before 4 did not have: a `SCAN` over the record keys, then a pipelined
+    /// `HGET` and `HSET` a batch.
+    func writeHalfVectors() throws(StoreError) {
+        let match = RedisStore.globEscaped(layout.faceRecordPrefix) + "*"
+        var cursor = "0"
+        repeat {
+            let reply = try connection.call(["SCAN", cursor, "MATCH", match, "COUNT", "2000", "TYPE", "hash"])
+            guard let pair = reply.array, pair.count == 2 else { throw .malformed("unexpected SCAN reply") }
+            cursor = pair[0].string ?? "0"
+            let keys = (pair[1].array ?? []).compactMap(\.string)
+            guard !keys.isEmpty else { continue }
+            let blobs = try connection.pipeline(keys.map { ["HGET", $0, "embedding"] })
+            var writes: [[RedisArgument]] = []
+            for (key, blob) in zip(keys, blobs) {
+                guard let bytes = blob.bytes, let values = FaceRecord.vector(fromBlob: bytes) else { continue }
+                writes.append([.text("HSET"), .text(key), .text("vector"), .bytes(FaceRecord.halfBlob(values))])
+            }
+            for reply in try connection.pipeline(arguments: writes) {
+                if case .error(let message) = reply {
+                    throw .refused("Redis refused a face record's vector: \(TerminalText.sanitize(message))")
+                }
+            }
+        } while cursor != "0"
     }
 
     /// Writes every stored document again in the current layout (compact landmarks, descriptors
@@ -360,8 +389,8 @@ extension RedisStore {
         let query = filter == "*" ? "*" : "(\(filter))"
         var args: [RedisArgument] = [
             .text("FT.SEARCH"), .text(layout.faceIndex),
-            .text("\(query)=>[KNN \(count) @embedding $vector AS distance]"),
-            .text("PARAMS"), .text("2"), .text("vector"), .bytes(FaceRecord.blob(embedding)), .text("TIMEOUT"),
+            .text("\(query)=>[KNN \(count) @vector $vector AS distance]"),
+            .text("PARAMS"), .text("2"), .text("vector"), .bytes(FaceRecord.halfBlob(embedding)), .text("TIMEOUT"),
             .text("0"), .text("SORTBY"), .text("distance"), .text("RETURN"), .text(String(fields.count + 1)),
         ]
         args += (fields + ["distance"]).map(RedisArgument.text)

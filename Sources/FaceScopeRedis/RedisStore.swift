@@ -1014,8 +1014,9 @@ public final class RedisStore: Sendable {
     /// Chooses the pk for a filename and writes the document and its face records, atomically
     /// (the records of the faces the document had before are deleted first). ARGV: prefix,
     /// index, lookup (a tag query or a filter expression), filename, proposed pk, spare pk, JSON,
-    /// which kind of lookup it is, the face record prefix, then six a face (pk, label, fixed,
-    /// probability, descriptor bytes or empty, landmarks or empty). Returns the pk used.
+    /// which kind of lookup it is, the face record prefix, then seven a face (pk, label, fixed,
+    /// probability, descriptor bytes or empty, their FLOAT16 copy or empty, landmarks or empty).
+    /// Returns the pk used.
     /// Undeclared keys are read and written: FaceScope targets a single Redis Stack (not a cluster).
     static let saveScript =
         deleteRecordsLua + "\n"
@@ -1053,11 +1054,12 @@ public final class RedisStore: Sendable {
             delete_records(prefix .. pk, recprefix, pk)
             redis.call('JSON.SET', prefix .. pk, '$', body)
             if pk ~= proposed then redis.call('JSON.SET', prefix .. pk, '$.pk', cjson.encode(pk)) end
-            for i = 10, #ARGV - 5, 6 do
+            for i = 10, #ARGV - 6, 7 do
               local key = recprefix .. pk .. ':' .. ARGV[i]
               local fields = {'doc', pk, 'label', ARGV[i + 1], 'fixed', ARGV[i + 2], 'probability', ARGV[i + 3]}
               if ARGV[i + 4] ~= '' then fields[#fields + 1] = 'embedding'; fields[#fields + 1] = ARGV[i + 4] end
-              if ARGV[i + 5] ~= '' then fields[#fields + 1] = 'landmarks'; fields[#fields + 1] = ARGV[i + 5] end
+              if ARGV[i + 5] ~= '' then fields[#fields + 1] = 'vector'; fields[#fields + 1] = ARGV[i + 5] end
+              if ARGV[i + 6] ~= '' then fields[#fields + 1] = 'landmarks'; fields[#fields + 1] = ARGV[i + 6] end
               redis.call('HSET', key, unpack(fields))
             end
             return pk

@@ -150,16 +150,23 @@ struct FaceRecordStoreTests {
             for i in labels.indices { doc.faces?[i].probability = 50 + 10 * n + i }
             try store.save(doc)
         }
-        // Version 2 of the face index: the document pk not sortable.
+        // Version 2 of the face index: the document pk not sortable, the FLOAT32 descriptors
+        // indexed, no FLOAT16 copies in the records.
         var create = store.layout.faceIndexCreateArguments
         let sortable = try #require(create.firstIndex(of: "CASESENSITIVE")).advanced(by: 1)
         #expect(create[sortable] == "SORTABLE")
         create.remove(at: sortable)
+        let vector = try #require(create.firstIndex(of: "vector"))
+        create[vector] = "embedding"
+        create[vector + 5] = "FLOAT32"
         try store.connection.call(["FT.DROPINDEX", store.layout.faceIndex])
         try store.connection.call(create)
         try store.connection.call(["SET", store.layout.faceIndexVersionKey, "2"])
+        let before = try Self.records(store)
+        #expect(before.count == 4 && before.values.allSatisfy { $0["vector"] != nil })
+        for key in before.keys { try store.connection.call(["HDEL", key, "vector"]) }
         // A field no save writes: a rewrite of the documents would replace the records.
-        let record = try #require(try Self.records(store).keys.sorted().first)
+        let record = try #require(before.keys.sorted().first)
         try store.connection.call(["HSET", record, "sentinel", "1"])
 
         let reopened = try RedisStore.open(settings: try TestRedis.settings(prefix: store.layout.prefix))
@@ -170,7 +177,17 @@ struct FaceRecordStoreTests {
         let attributes = try #require(info.firstIndex { $0.string == "attributes" }.map { info[$0 + 1].array ?? [] })
         let doc = attributes.map { ($0.array ?? []).compactMap(\.string) }.first { $0.contains("doc") } ?? []
         #expect(doc.contains("SORTABLE"))
-        #expect(Self.text(try Self.records(reopened)[record]?["sentinel"]) == "1")
+        let after = try Self.records(reopened)
+        #expect(Self.text(after[record]?["sentinel"]) == "1")
+        // Every record has its FLOAT16 copy again, and the similarity search finds by it.
+        for (key, fields) in after {
+            let embedding = try #require(fields["embedding"].flatMap(FaceRecord.vector(fromBlob:)))
+            #expect(fields["vector"] == FaceRecord.halfBlob(embedding), "\(key)")
+        }
+        let probe = Self.vector(1 + "v2/0.jpg".count)
+        let similar = try reopened.similarFaces(to: probe, limit: 2)
+        #expect(similar.first?.stored.filename == "v2/0.jpg")
+        #expect(similar.first.map { $0.distance < 1e-3 } == true)
         let people = try reopened.people()
         #expect(people.map { [$0.label, $0.faces] } == [[1, 2], [2, 1]])
         #expect(people.map { $0.example?.filename } == ["v2/1.jpg", "v2/0.jpg"])

@@ -154,8 +154,8 @@ struct FaceRecordIndexTests {
         let query = Self.vector(42).map { $0 + 0.001 }
         let knn = try connection.pipeline(arguments: [
             [
-                .text("FT.SEARCH"), .text(layout.faceIndex), .text("*=>[KNN 3 @embedding $v AS distance]"),
-                .text("PARAMS"), .text("2"), .text("v"), .bytes(FaceRecord.blob(query)), .text("SORTBY"),
+                .text("FT.SEARCH"), .text(layout.faceIndex), .text("*=>[KNN 3 @vector $v AS distance]"),
+                .text("PARAMS"), .text("2"), .text("v"), .bytes(FaceRecord.halfBlob(query)), .text("SORTBY"),
                 .text("distance"), .text("RETURN"), .text("2"), .text("distance"), .text("doc"), .text("DIALECT"),
                 .text("2"),
             ]
@@ -166,7 +166,11 @@ struct FaceRecordIndexTests {
         let fields = rows.count > 2 ? rows[2].array ?? [] : []
         let squared = fields.count > 1 ? Double(fields[1].string ?? "") : nil
         var sum: Double = 0
-        for (a, b) in zip(query, Self.vector(42)) { sum += Double((a - b) * (a - b)) }
+        // The index compares the FLOAT16 copies.
+        for (a, b) in zip(query, Self.vector(42)) {
+            let d = Double(Float(Float16(a))) - Double(Float(Float16(b)))
+            sum += d * d
+        }
         let euclidean = sqrt(sum)
         #expect(squared.map { abs(sqrt($0) - euclidean) < 1e-4 } == true)
         #expect(fields.count > 3 && fields[3].string == "D21")

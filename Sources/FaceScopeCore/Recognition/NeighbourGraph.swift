@@ -114,11 +114,12 @@ public struct NeighbourGraph: Sendable, Equatable {
     /// faces are split among k-means lists of about `listSize` faces (``InvertedFile``: two
     /// levels of centroids, so finding a face's lists costs about sqrt(n / listSize)), and each
     /// face is compared with the faces of its `probes` nearest lists only: the work grows with n,
-    /// not n^1.5. The work is shared among the processor's cores. Inputs under `exactBelow` faces
-    /// compare all pairs (`exact`), keeping every link.
+    /// not n^1.5. The work is shared among the processor's cores, in waves: `progress` hears how
+    /// many faces were searched after each. Inputs under `exactBelow` faces compare all pairs
+    /// (`exact`), keeping every link.
     public static func approximate(
         _ faces: FaceDescriptors, threshold: Float, k: Int = 16, probes: Int = 8, listSize: Int = 128,
-        exactBelow: Int = 2000, seed: UInt64 = 1
+        exactBelow: Int = 2000, seed: UInt64 = 1, progress: (Int) -> Void = { _ in }
     ) -> NeighbourGraph {
         let n = faces.count
         if n < exactBelow { return exact(faces, threshold: threshold) }
@@ -145,32 +146,41 @@ public struct NeighbourGraph: Sendable, Equatable {
         let chunks = max(1, min(n, 64 * ProcessInfoCores.count))
         let results = SharedSlots<[[(Int32, Float)]]>(count: chunks, empty: [])
         let (listStarts, listOrder) = (starts, order)
+        /// Searches the faces of one chunk.
+        @Sendable func search(_ chunk: Int, _ v: UnsafeBufferPointer<Float>) {
+            let start = chunk * n / chunks
+            let end = (chunk + 1) * n / chunks
+            var found: [[(Int32, Float)]] = []
+            found.reserveCapacity(end - start)
+            var best: [(Int32, Float)] = []
+            for p in start..<end {
+                best.removeAll(keepingCapacity: true)
+                for list in index.nearestLists(v, p * dim, probes) {
+                    for q in listStarts[list]..<listStarts[list + 1] where q != p {
+                        let d2 = squaredDistance(v, p * dim, q * dim, dim)
+                        guard d2 < limit else { continue }
+                        if best.count == k, let worst = best.last, d2 >= worst.1 { continue }
+                        var at = best.count
+                        while at > 0 && best[at - 1].1 > d2 { at -= 1 }
+                        best.insert((listOrder[q], d2), at: at)
+                        if best.count > k { best.removeLast() }
+                    }
+                }
+                // The graph adds the other direction and drops links both ends found.
+                found.append(best.map { ($0.0, 1 - $0.1.squareRoot() / max(threshold, 1e-6)) })
+            }
+            results.set(chunk, found)
+        }
+        let waves = min(chunks, 20)
         ordered.withUnsafeBufferPointer { v in
             let values = UnsafeSendable(v)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                let v = values.value
-                let start = chunk * n / chunks
-                let end = (chunk + 1) * n / chunks
-                var found: [[(Int32, Float)]] = []
-                found.reserveCapacity(end - start)
-                var best: [(Int32, Float)] = []
-                for p in start..<end {
-                    best.removeAll(keepingCapacity: true)
-                    for list in index.nearestLists(v, p * dim, probes) {
-                        for q in listStarts[list]..<listStarts[list + 1] where q != p {
-                            let d2 = squaredDistance(v, p * dim, q * dim, dim)
-                            guard d2 < limit else { continue }
-                            if best.count == k, let worst = best.last, d2 >= worst.1 { continue }
-                            var at = best.count
-                            while at > 0 && best[at - 1].1 > d2 { at -= 1 }
-                            best.insert((listOrder[q], d2), at: at)
-                            if best.count > k { best.removeLast() }
-                        }
-                    }
-                    // The graph adds the other direction and drops links both ends found.
-                    found.append(best.map { ($0.0, 1 - $0.1.squareRoot() / max(threshold, 1e-6)) })
+            for wave in 0..<waves {
+                let first = wave * chunks / waves
+                let last = (wave + 1) * chunks / waves
+                DispatchQueue.concurrentPerform(iterations: last - first) { offset in
+                    search(first + offset, values.value)
                 }
-                results.set(chunk, found)
+                progress(last * n / chunks)
             }
         }
         var lists = [[(Int32, Float)]](repeating: [], count: n)

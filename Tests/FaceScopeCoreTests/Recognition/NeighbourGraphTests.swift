@@ -37,6 +37,17 @@ struct NeighbourGraphTests {
         #expect(BCubed(labels: a, truth: truth).f > 0.95)
     }
 
+    @Test("the search reports its progress in waves, up to every face")
+    func searchProgress() {
+        let (faces, _, _) = Self.library(photos: 2500, identities: 250)
+        var heard: [Int] = []
+        let graph = NeighbourGraph.approximate(faces, threshold: 0.6, exactBelow: 0) { heard.append($0) }
+        #expect(graph.count == 5000)
+        #expect(heard.count > 5)
+        #expect(heard == heard.sorted() && Set(heard).count == heard.count)
+        #expect(heard.last == 5000)
+    }
+
     @Test("6,000 faces in 3,000 photos: no photo has its two faces in one cluster")
     func cannotLinkAtScale() {
         // Both faces of a photo drawn from one identity: every photo is pulled together.
