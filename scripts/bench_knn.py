@@ -1,5 +1,5 @@
 """Nearest-face search ("more like this") against the face record index as the library grows to
-2,000,000 faces: FaceScope's face index schema (FLAT, L2, 128 FLOAT32) under a key prefix of its
+2,000,000 faces: FaceScope's face index schema (FLAT, L2, 128 FLOAT16 by default) under a key prefix of its
 own in the real Redis Stack, filled with synthetic descriptors (faces ~0.35 apart around
 identity centres ~1.0 apart, as in bench_library.py), and the two KNN queries FaceScope sends
 timed at each size: any face (`similar`), labelled faces only (a new face's person), and a tag

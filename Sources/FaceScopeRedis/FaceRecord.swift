@@ -167,25 +167,30 @@ public struct FaceRecord: Sendable, Equatable {
 
     private static func compact(_ descriptors: JSONValue) -> String? {
         guard case .object(let regions) = descriptors else { return nil }
-        var out = ""
+        var out: [UInt8] = []
         out.reserveCapacity(1024)
+        let forbidden = Set(":; ,=".utf8)
         for (n, (name, value)) in regions.enumerated() {
-            guard !name.isEmpty, !name.contains(where: { ":; ,=".contains($0) }),
+            guard !name.isEmpty, !name.utf8.contains(where: { forbidden.contains($0) }),
                 case .object(let members) = value
             else { return nil }
-            if n > 0 { out += ";" }
-            out += name
-            out += ":"
+            if n > 0 { out.append(UInt8(ascii: ";")) }
+            out.append(contentsOf: name.utf8)
+            out.append(UInt8(ascii: ":"))
             for (m, (key, point)) in members.enumerated() {
                 guard let index = Int(key), index >= 0, String(index) == key,
                     case .object(let coordinates) = point, coordinates.count == 2,
                     coordinates[0].0 == "x", coordinates[1].0 == "y",
                     case .int(let x) = coordinates[0].1, case .int(let y) = coordinates[1].1
                 else { return nil }
-                if m > 0 { out += " " }
-                out += "\(index),\(x),\(y)"
+                if m > 0 { out.append(UInt8(ascii: " ")) }
+                out.append(contentsOf: key.utf8)
+                out.append(UInt8(ascii: ","))
+                JSONValue.appendInteger(x, to: &out)
+                out.append(UInt8(ascii: ","))
+                JSONValue.appendInteger(y, to: &out)
             }
         }
-        return regions.isEmpty ? "" : out
+        return regions.isEmpty ? "" : String(decoding: out, as: UTF8.self)
     }
 }

@@ -885,7 +885,18 @@ public final class RedisStore: Sendable {
     /// ``storable(_:)`` makes of the decoded line, byte for byte. nil when the line must be
     /// decoded (which also says what is wrong with it, if anything).
     public static func storable(line: UnsafeBufferPointer<UInt8>) -> StorableDocument? {
-        // Faces are split into the document and their records: decoded.
+        // Faces are split into the document and their records: decoded (a face has a box: such
+        // a line is not scanned first).
+        let box = Array(#""bbox""#.utf8)
+        var at = 0
+        while at + box.count <= line.count {
+            if line[at] == box[0], line[at + 1] == box[1], line[at + 5] == box[5],
+                box.indices.allSatisfy({ line[at + $0] == box[$0] })
+            {
+                return nil
+            }
+            at += 1
+        }
         guard let parsed = ExportedJSON.storable(line: line), parsed.faces == 0 else { return nil }
         var json = parsed.openJSON
         for (name, value) in derivedValues(filename: parsed.filename, faceCount: parsed.faces) {
