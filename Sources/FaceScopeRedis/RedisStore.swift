@@ -317,7 +317,9 @@ public final class RedisStore: Sendable {
 
     /// Loads documents by key, in order; keys that no longer exist, and documents that cannot be
     /// decoded (see ``skippedDocuments()``), are left out.
-    public func load(keys docKeys: [String]) throws(StoreError) -> [ImageDocument] {
+    /// Without `records`, the faces' landmarks and descriptors are not read from their face
+    /// records (for callers that only count or list faces: one `HMGET` a face saved).
+    public func load(keys docKeys: [String], records: Bool = true) throws(StoreError) -> [ImageDocument] {
         var result: [ImageDocument] = []
         result.reserveCapacity(docKeys.count)
         var start = 0
@@ -330,7 +332,7 @@ public final class RedisStore: Sendable {
                 guard let text = item.string, let document = decode(key: key, json: text) else { continue }
                 page.append(document)
             }
-            try attachRecords(&page)
+            if records { try attachRecords(&page) }
             result += page
         }
         return result
@@ -434,10 +436,11 @@ public final class RedisStore: Sendable {
     /// `offset`, at most `limit` of them; `body` sees each page.
     public func forEachPage(
         query: String = "*", filter: String? = nil, order: ListOrder = .filename, descending: Bool = false,
-        offset: Int = 0, limit: Int? = nil, pageSize: Int = 500,
+        offset: Int = 0, limit: Int? = nil, pageSize: Int = 500, records: Bool = true,
         _ body: ([ImageDocument]) throws(StoreError) -> Void
     ) throws(StoreError) {
         guard hasIndex, limit != 0 else { return }
+        func load(keys: [String]) throws(StoreError) -> [ImageDocument] { try self.load(keys: keys, records: records) }
         let wanted = limit ?? Int.max
         if filter == nil, offset + wanted <= RedisStore.resultCap {
             let keys = try searchKeys(

@@ -38,7 +38,10 @@ struct ListCommand: ParsableCommand {
         var out = Output()
         var width: Int?
         var shown = 0
-        try s.forEachPage(order: sort, descending: descending, offset: offset, limit: limit) { page in
+        // The table shows face counts: the faces' records are read for JSON only.
+        try s.forEachPage(
+            order: sort, descending: descending, offset: offset, limit: limit, records: output.json
+        ) { page in
             if output.json {
                 for doc in page { out.line(doc.json.serialized) }
             } else {

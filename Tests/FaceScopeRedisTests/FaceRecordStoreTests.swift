@@ -141,6 +141,21 @@ struct FaceRecordStoreTests {
         #expect(try reopened.people().map { [$0.label, $0.faces] } == [[1, 2], [2, 1]])
     }
 
+    @Test("a load without records has the faces, not their landmarks and descriptors")
+    func loadWithoutRecords() throws {
+        let store = try TestRedis.store()
+        defer { TestRedis.drop(store) }
+        let saved = try store.save(Self.photo("bare/0.jpg", labels: [3, nil]))
+        let key = store.layout.key(pk: saved.pk)
+        let bare = try #require(try store.load(keys: [key], records: false).first)
+        let full = try #require(try store.load(keys: [key]).first)
+        #expect(bare.faces?.map(\.pk) == saved.faces?.map(\.pk))
+        #expect(bare.faces?.map(\.label) == [3, nil])
+        #expect(bare.faces?.allSatisfy { $0.embedding == nil && $0.descriptors == nil } == true)
+        #expect(full.faces?.map(\.embedding) == saved.faces?.map(\.embedding))
+        #expect(full.faces?.map(\.descriptors) == saved.faces?.map(\.descriptors))
+    }
+
     @Test("an earlier face index over the records is created again, and the documents are not rewritten")
     func earlierFaceIndexIsRecreated() throws {
         let store = try TestRedis.store()
