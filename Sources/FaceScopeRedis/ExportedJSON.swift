@@ -75,44 +75,43 @@ enum ExportedJSON {
     static func appendJoinedLine(
         _ document: Joinable, records: [(embedding: [UInt8]?, landmarks: RedisReply)], to out: inout [UInt8]
     ) {
-        var edits = document.edits
-        var inserted = false
-        for (face, record) in zip(document.faces, records) {
-            if let range = face.nullDescriptors {
-                var text: [UInt8] = []
-                if let bytes = record.landmarks.bytes, appendDescriptors(landmarks: bytes, to: &text) {
-                    edits.append((range, text))
-                    inserted = true
-                } else if let landmarks = record.landmarks.string,
-                    let descriptors = try? FaceRecord.descriptors(fromLandmarks: landmarks)
-                {
-                    descriptors.write(to: &text)
-                    edits.append((range, text))
-                    inserted = true
+        document.bytes.withUnsafeBufferPointer { bytes in
+            // The scanner's edits and the faces' splices, both in text order, merged as written.
+            var start = 0
+            var edit = 0
+            /// Copies the text up to `position`, applying the scanner's edits that begin before it.
+            func copy(upTo position: Int) {
+                while edit < document.edits.count, document.edits[edit].0.lowerBound < position {
+                    let (range, replacement) = document.edits[edit]
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<range.lowerBound]))
+                    out.append(contentsOf: replacement)
+                    start = range.upperBound
+                    edit += 1
+                }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<position]))
+                start = position
+            }
+            for (face, record) in zip(document.faces, records) {
+                if let range = face.nullDescriptors {
+                    // Where neither form of the landmarks reads, the null stays.
+                    copy(upTo: range.lowerBound)
+                    if let text = record.landmarks.bytes, appendDescriptors(landmarks: text, to: &out) {
+                        start = range.upperBound
+                    } else if let text = record.landmarks.string,
+                        let descriptors = try? FaceRecord.descriptors(fromLandmarks: text)
+                    {
+                        descriptors.write(to: &out)
+                        start = range.upperBound
+                    }
+                }
+                if let blob = record.embedding, blob.count == KeyLayout.embeddingDimension * 4 {
+                    copy(upTo: face.end)
+                    out.append(contentsOf: #","embedding":["#.utf8)
+                    appendEmbedding(blob: blob, to: &out)
+                    out.append(UInt8(ascii: "]"))
                 }
             }
-            if let blob = record.embedding, blob.count == KeyLayout.embeddingDimension * 4 {
-                var text: [UInt8] = Array(#","embedding":["#.utf8)
-                appendEmbedding(blob: blob, to: &text)
-                text.append(UInt8(ascii: "]"))
-                edits.append((face.end..<face.end, text))
-                inserted = true
-            }
-        }
-        if inserted {
-            // Stable: an insertion at a face's end follows the edits before it.
-            edits = edits.enumerated().sorted {
-                ($0.element.0.lowerBound, $0.offset) < ($1.element.0.lowerBound, $1.offset)
-            }.map(\.element)
-        }
-        document.bytes.withUnsafeBufferPointer { bytes in
-            var start = 0
-            for (range, replacement) in edits {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<range.lowerBound]))
-                out.append(contentsOf: replacement)
-                start = range.upperBound
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
+            copy(upTo: bytes.count)
         }
     }
 
@@ -173,19 +172,24 @@ enum ExportedJSON {
         }
         let magnitude = whole.magnitude
         var integer = magnitude / 1_000_000
-        var fraction = magnitude % 1_000_000
-        // The whole part's digits, most significant first.
-        var digits = 1
-        var scale: UInt64 = 1
-        while integer / scale >= 10 {
-            scale *= 10
-            digits += 1
-        }
-        for _ in 0..<digits {
-            at.pointee = UInt8(ascii: "0") + UInt8(integer / scale)
+        let fraction = Int(magnitude % 1_000_000)
+        if integer < 10 {
+            at.pointee = UInt8(ascii: "0") + UInt8(integer)
             at += 1
-            integer %= scale
-            scale /= 10
+        } else {
+            // The whole part's digits, most significant first.
+            var digits = 1
+            var scale: UInt64 = 1
+            while integer / scale >= 10 {
+                scale *= 10
+                digits += 1
+            }
+            for _ in 0..<digits {
+                at.pointee = UInt8(ascii: "0") + UInt8(integer / scale)
+                at += 1
+                integer %= scale
+                scale /= 10
+            }
         }
         at.pointee = UInt8(ascii: ".")
         at += 1
@@ -193,17 +197,16 @@ enum ExportedJSON {
             at.pointee = UInt8(ascii: "0")
             return at + 1
         }
+        // Six digits, two at a time, then the trailing zeros taken back.
+        @inline(__always) func pair(_ value: Int, _ i: Int) {
+            at[i] = UInt8(ascii: "0") + UInt8(value / 10)
+            at[i + 1] = UInt8(ascii: "0") + UInt8(value % 10)
+        }
+        pair(fraction / 10_000, 0)
+        pair(fraction / 100 % 100, 2)
+        pair(fraction % 100, 4)
         var count = 6
-        while fraction % 10 == 0 {
-            fraction /= 10
-            count -= 1
-        }
-        var n = count
-        while n > 0 {
-            n -= 1
-            at[n] = UInt8(ascii: "0") + UInt8(fraction % 10)
-            fraction /= 10
-        }
+        while at[count - 1] == UInt8(ascii: "0") { count -= 1 }
         return at + count
     }
 
