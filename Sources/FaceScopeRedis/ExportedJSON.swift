@@ -316,15 +316,77 @@ enum ExportedJSON {
         return at
     }
 
+    /// A face of an import line, as its record stores it (``FaceRecord``).
+    struct ImportedFace {
+        var pk: String
+        var label: Int?
+        var fixed: Bool
+        var probability: Int
+        var embedding: [Float]?
+        var landmarks: String?
+    }
+
     /// A line of an import as FaceScope stores it, when the line is (but for spaces between
     /// tokens and FaceScope's derived fields) exactly what decoding it and writing it again would
-    /// give, its document and every face and box has a pk, and it is ASCII: the compact JSON
-    /// without the derived fields (the closing brace left off, for them to follow), the pk, the
-    /// filename and the number of faces. nil otherwise (the line is decoded instead).
+    /// give, its document and every face and box has a pk, and it is ASCII: the stored
+    /// document's compact JSON without the derived fields (each face's `descriptors` null and
+    /// its `embedding` left out; the closing brace left off, for the derived fields to follow),
+    /// the pk, the filename and each face's record, exactly what decoding the line and storing
+    /// the document would give. nil when the line must be decoded: also when a face's pk has an
+    /// escape, its landmarks are not FaceScope's own shape (regions of keypoints keyed by index,
+    /// whole-number `x` and `y`) or null, its descriptor is not an array of numbers, or it has a
+    /// `landmarks` member.
     static func storable(line: UnsafeBufferPointer<UInt8>) -> (
-        openJSON: [UInt8], pk: String, filename: String, faces: Int
+        openJSON: [UInt8], pk: String, filename: String, faces: [ImportedFace]
     )? {
-        // The line without spaces between tokens; nil when it is not ASCII.
+        guard let compact = compacted(line) else { return nil }
+        return compact.withUnsafeBufferPointer { bytes in
+            var scanner = Scanner(bytes: bytes)
+            guard scanner.document(), scanner.index == bytes.count, !scanner.emptyKey,
+                let (pk, filename) = names(scanner, bytes)
+            else { return nil }
+            func text(_ range: Range<Int>) -> String {
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+            }
+            var faces: [ImportedFace] = []
+            var replaced: [(Range<Int>, [UInt8])] = []
+            for tokens in scanner.faceTokens {
+                guard !tokens.landmarks, !bytes[tokens.pk].contains(UInt8(ascii: "\\")),
+                    let probability = Int(text(tokens.probability))
+                else { return nil }
+                let labelText = text(tokens.label)
+                let label = labelText == "null" ? nil : Int(labelText)
+                guard labelText == "null" || label != nil else { return nil }
+                var embedding: [Float]?
+                if let (member, value) = tokens.embedding {
+                    guard let values = numbers(bytes, value) else { return nil }
+                    embedding = values
+                    replaced.append((member, []))
+                }
+                var landmarks: String?
+                if text(tokens.descriptors) != "null" {
+                    guard let compact = compactLandmarks(bytes, tokens.descriptors) else { return nil }
+                    landmarks = compact
+                    replaced.append((tokens.descriptors, Array("null".utf8)))
+                }
+                faces.append(
+                    ImportedFace(
+                        pk: text((tokens.pk.lowerBound + 1)..<(tokens.pk.upperBound - 1)), label: label,
+                        fixed: tokens.fixed.map { text($0) == "true" } ?? false, probability: probability,
+                        embedding: embedding, landmarks: landmarks))
+            }
+            // The scanner's edits inside what is replaced go with it.
+            var edits = scanner.edits.filter { edit in
+                !replaced.contains { $0.0.lowerBound <= edit.0.lowerBound && edit.0.upperBound <= $0.0.upperBound }
+            }
+            edits += replaced
+            edits.sort { $0.0.lowerBound < $1.0.lowerBound }
+            return (open(bytes, edits), pk, filename, faces)
+        }
+    }
+
+    /// The line without spaces between tokens; nil when it is not ASCII.
+    private static func compacted(_ line: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         var ascii = true
         let compact = [UInt8](unsafeUninitializedCapacity: line.count) { buffer, count in
             var n = 0
@@ -353,25 +415,149 @@ enum ExportedJSON {
             }
             count = n
         }
-        guard ascii else { return nil }
-        return compact.withUnsafeBufferPointer { bytes in
-            var scanner = Scanner(bytes: bytes)
-            guard scanner.document(), scanner.index == bytes.count, !scanner.emptyKey else { return nil }
-            guard case .string(let pk)? = try? JSONValue.parse(bytes: UnsafeBufferPointer(rebasing: bytes[scanner.pk])),
-                case .string(let filename)? = try? JSONValue.parse(
-                    bytes: UnsafeBufferPointer(rebasing: bytes[scanner.filename]))
-            else { return nil }
-            var out: [UInt8] = []
-            out.reserveCapacity(bytes.count + 256)
-            var start = 0
-            for (range, replacement) in scanner.edits {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<range.lowerBound]))
-                out.append(contentsOf: replacement)
-                start = range.upperBound
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<(bytes.count - 1)]))
-            return (out, pk, filename, scanner.faces)
+        return ascii ? compact : nil
+    }
+
+    /// The document's pk and filename, decoded.
+    private static func names(_ scanner: Scanner, _ bytes: UnsafeBufferPointer<UInt8>) -> (String, String)? {
+        guard case .string(let pk)? = try? JSONValue.parse(bytes: UnsafeBufferPointer(rebasing: bytes[scanner.pk])),
+            case .string(let filename)? = try? JSONValue.parse(
+                bytes: UnsafeBufferPointer(rebasing: bytes[scanner.filename]))
+        else { return nil }
+        return (pk, filename)
+    }
+
+    /// The text with the edits made, its closing brace left off (for the derived fields to follow).
+    private static func open(_ bytes: UnsafeBufferPointer<UInt8>, _ edits: [(Range<Int>, [UInt8])]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 256)
+        var start = 0
+        for (range, replacement) in edits {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<range.lowerBound]))
+            out.append(contentsOf: replacement)
+            start = range.upperBound
         }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<(bytes.count - 1)]))
+        return out
+    }
+
+    /// The values of a JSON array of numbers (as the decoder reads them, each then a Float); nil
+    /// for anything else.
+    private static func numbers(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> [Float]? {
+        guard range.count >= 2, bytes[range.lowerBound] == UInt8(ascii: "["),
+            bytes[range.upperBound - 1] == UInt8(ascii: "]")
+        else { return nil }
+        var values: [Float] = []
+        values.reserveCapacity(KeyLayout.embeddingDimension)
+        var at = range.lowerBound + 1
+        let end = range.upperBound - 1
+        if at == end { return values }
+        while at < end {
+            var stop = at
+            while stop < end, bytes[stop] != UInt8(ascii: ",") { stop += 1 }
+            let first = bytes[at]
+            // The scanner read a value here: a number starts with a digit or a minus sign.
+            guard first == UInt8(ascii: "-") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")) else {
+                return nil
+            }
+            let token = String(decoding: UnsafeBufferPointer(rebasing: bytes[at..<stop]), as: UTF8.self)
+            let isWhole = !bytes[at..<stop].contains {
+                $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E")
+            }
+            // As the decoder reads it: a whole number as an Int64, any other as a Double.
+            if isWhole {
+                guard let whole = Int64(token) else { return nil }
+                values.append(Float(Double(whole)))
+            } else {
+                guard let value = Double(token) else { return nil }
+                values.append(Float(value))
+            }
+            at = stop + 1
+        }
+        return values
+    }
+
+    /// FaceScope's compact landmarks text (``FaceRecord/landmarks(fromDescriptors:)``) of a
+    /// `descriptors` object in FaceScope's own shape, read from its text; nil for any other.
+    private static func compactLandmarks(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String? {
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
+        var i = range.lowerBound
+        let end = range.upperBound
+        func take(_ b: UInt8) -> Bool {
+            guard i < end, bytes[i] == b else { return false }
+            i += 1
+            return true
+        }
+        /// A string token's content when it has no escapes.
+        func plainString() -> Range<Int>? {
+            guard take(UInt8(ascii: "\"")) else { return nil }
+            let start = i
+            while i < end, bytes[i] != UInt8(ascii: "\"") {
+                if bytes[i] == UInt8(ascii: "\\") { return nil }
+                i += 1
+            }
+            guard i < end else { return nil }
+            i += 1
+            return start..<(i - 1)
+        }
+        /// A whole number the decoder reads as an Int64 and the compact form writes the same.
+        func integer() -> Range<Int>? {
+            let start = i
+            if i < end, bytes[i] == UInt8(ascii: "-") { i += 1 }
+            let digits = i
+            while i < end, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") { i += 1 }
+            let count = i - digits
+            guard count > 0, count <= 18, count == 1 || bytes[digits] != UInt8(ascii: "0") else { return nil }
+            if digits != start, count == 1, bytes[digits] == UInt8(ascii: "0") { return nil }  // -0
+            return start..<i
+        }
+        guard take(UInt8(ascii: "{")) else { return nil }
+        if take(UInt8(ascii: "}")) { return i == end ? "" : nil }
+        var firstRegion = true
+        repeat {
+            guard let name = plainString(), !name.isEmpty, take(UInt8(ascii: ":")), take(UInt8(ascii: "{")) else {
+                return nil
+            }
+            for b in bytes[name]
+            where b == UInt8(ascii: ":") || b == UInt8(ascii: ";") || b == UInt8(ascii: " ")
+                || b == UInt8(ascii: ",") || b == UInt8(ascii: "=")
+            {
+                return nil
+            }
+            if !firstRegion { out.append(UInt8(ascii: ";")) }
+            firstRegion = false
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[name]))
+            out.append(UInt8(ascii: ":"))
+            if !take(UInt8(ascii: "}")) {
+                var firstPoint = true
+                repeat {
+                    guard let key = plainString(), !key.isEmpty, take(UInt8(ascii: ":")), take(UInt8(ascii: "{"))
+                    else { return nil }
+                    // A non-negative index written as Int writes it.
+                    let keyBytes = bytes[key]
+                    guard keyBytes.count <= 18,
+                        keyBytes.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                        keyBytes.count == 1 || keyBytes.first != UInt8(ascii: "0")
+                    else { return nil }
+                    guard take(UInt8(ascii: "\"")), take(UInt8(ascii: "x")), take(UInt8(ascii: "\"")),
+                        take(UInt8(ascii: ":")), let x = integer(), take(UInt8(ascii: ",")),
+                        take(UInt8(ascii: "\"")), take(UInt8(ascii: "y")), take(UInt8(ascii: "\"")),
+                        take(UInt8(ascii: ":")), let y = integer(), take(UInt8(ascii: "}"))
+                    else { return nil }
+                    if !firstPoint { out.append(UInt8(ascii: " ")) }
+                    firstPoint = false
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: keyBytes))
+                    out.append(UInt8(ascii: ","))
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[x]))
+                    out.append(UInt8(ascii: ","))
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[y]))
+                } while take(UInt8(ascii: ","))
+                guard take(UInt8(ascii: "}")) else { return nil }
+            }
+        } while take(UInt8(ascii: ","))
+        guard take(UInt8(ascii: "}")), i == end else { return nil }
+        return String(decoding: out, as: UTF8.self)
     }
 
     private static let documentFields: [[UInt8]] = [
@@ -385,6 +571,20 @@ enum ExportedJSON {
     private static let derivedFields: [[UInt8]] = RedisStore.derivedFields.map { Array($0.utf8) }
     private static let recordFields: [[UInt8]] = [Face.embeddingField, KeyLayout.landmarksField].map {
         Array($0.utf8)
+    }
+    private static let labelFixedField = Array(Face.labelFixedField.utf8)
+
+    /// Where a face's members are in a scanned text.
+    struct FaceTokens {
+        var pk: Range<Int>
+        var probability = 0..<0
+        var label = 0..<0
+        var descriptors = 0..<0
+        /// The `embedding` member (its comma included) and its value.
+        var embedding: (member: Range<Int>, value: Range<Int>)?
+        var fixed: Range<Int>?
+        /// Whether the face has a `landmarks` member.
+        var landmarks = false
     }
 
     private struct Scanner {
@@ -403,6 +603,8 @@ enum ExportedJSON {
         var faceSlots: [(pk: Range<Int>, nullDescriptors: Range<Int>?, end: Int)] = []
         /// Whether a face has a member of the stored layout's own (`embedding`, `landmarks`).
         var recordFieldInDocument = false
+        /// What an import reads of each face (``storableWithFaces(line:)``).
+        var faceTokens: [FaceTokens] = []
 
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -462,23 +664,42 @@ enum ExportedJSON {
             guard take(UInt8(ascii: "{")), key(fields[0]), let pk = string() else { return false }
             faces += 1
             if pk.count == 2 { emptyKey = true }
+            var tokens = FaceTokens(pk: pk)
             guard take(UInt8(ascii: ",")), key(fields[1]), box() else { return false }
-            guard take(UInt8(ascii: ",")), key(fields[2]), wholeNumber() else { return false }
-            guard take(UInt8(ascii: ",")), key(fields[3]), wholeNumberOrNull() else { return false }
+            guard take(UInt8(ascii: ",")), key(fields[2]) else { return false }
+            var start = index
+            guard wholeNumber() else { return false }
+            tokens.probability = start..<index
+            guard take(UInt8(ascii: ",")), key(fields[3]) else { return false }
+            start = index
+            guard wholeNumberOrNull() else { return false }
+            tokens.label = start..<index
             guard take(UInt8(ascii: ",")), key(fields[4]), wholeNumberOrNull() else { return false }
             guard take(UInt8(ascii: ",")), key(fields[5]) else { return false }
             let descriptorsStart = index
             guard value(depth: 3) else { return false }
+            tokens.descriptors = descriptorsStart..<index
             let isNull = index - descriptorsStart == 4 && bytes[descriptorsStart] == UInt8(ascii: "n")
-            while take(UInt8(ascii: ",")) {
-                guard let name = string(), take(UInt8(ascii: ":")), value(depth: 3) else { return false }
+            while index < bytes.count, bytes[index] == UInt8(ascii: ",") {
+                let member = index
+                index += 1
+                guard let name = string(), take(UInt8(ascii: ":")) else { return false }
+                let valueStart = index
+                guard value(depth: 3) else { return false }
                 let key = UnsafeBufferPointer(rebasing: bytes[(name.lowerBound + 1)..<(name.upperBound - 1)])
                 if fields.contains(where: { $0.elementsEqual(key) }) { return false }
                 if ExportedJSON.recordFields.contains(where: { $0.elementsEqual(key) }) {
                     recordFieldInDocument = true
+                    if key.elementsEqual(ExportedJSON.recordFields[0]) {
+                        tokens.embedding = (member..<index, valueStart..<index)
+                    } else {
+                        tokens.landmarks = true
+                    }
                 }
+                if key.elementsEqual(ExportedJSON.labelFixedField) { tokens.fixed = valueStart..<index }
             }
             faceSlots.append((pk, isNull ? descriptorsStart..<index : nil, index))
+            faceTokens.append(tokens)
             return take(UInt8(ascii: "}"))
         }
 

@@ -888,21 +888,24 @@ public final class RedisStore: Sendable {
     /// ``storable(_:)`` makes of the decoded line, byte for byte. nil when the line must be
     /// decoded (which also says what is wrong with it, if anything).
     public static func storable(line: UnsafeBufferPointer<UInt8>) -> StorableDocument? {
-        // Faces are split into the document and their records: decoded (a face has a box: such
-        // a line is not scanned first).
-        let box = Array(#""bbox""#.utf8)
-        var at = 0
-        while at + box.count <= line.count {
-            if line[at] == box[0], line[at + 1] == box[1], line[at + 5] == box[5],
-                box.indices.allSatisfy({ line[at + $0] == box[$0] })
-            {
-                return nil
-            }
-            at += 1
+        // Faces are split into the document and their records.
+        guard let parsed = ExportedJSON.storable(line: line) else { return nil }
+        let records = parsed.faces.map { face in
+            StoredFaceRecord(
+                facePK: face.pk,
+                record: FaceRecord(
+                    documentPK: parsed.pk, label: face.label, fixed: face.fixed, probability: face.probability,
+                    embedding: face.embedding, landmarks: face.landmarks))
         }
-        guard let parsed = ExportedJSON.storable(line: line), parsed.faces == 0 else { return nil }
-        var json = parsed.openJSON
-        for (name, value) in derivedValues(filename: parsed.filename, faceCount: parsed.faces) {
+        return storable(open: parsed.openJSON, pk: parsed.pk, filename: parsed.filename, records: records)
+    }
+
+    /// A stored document from its text without the closing brace: the derived fields added.
+    private static func storable(open: [UInt8], pk: String, filename: String, records: [StoredFaceRecord])
+        -> StorableDocument
+    {
+        var json = open
+        for (name, value) in derivedValues(filename: filename, faceCount: records.count) {
             json.append(UInt8(ascii: ","))
             JSONValue.string(name).write(to: &json)
             json.append(UInt8(ascii: ":"))
@@ -910,7 +913,7 @@ public final class RedisStore: Sendable {
         }
         json.append(UInt8(ascii: "}"))
         return StorableDocument(
-            pk: parsed.pk, filename: parsed.filename, json: String(decoding: json, as: UTF8.self), records: [])
+            pk: pk, filename: filename, json: String(decoding: json, as: UTF8.self), records: records)
     }
 
     /// Saves batch after batch as `next` hands them over (until it answers nil), exactly as
