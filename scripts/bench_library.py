@@ -4,7 +4,8 @@ facescope binary against the real Redis Stack under a key prefix of its own (rem
 Times import, export (median of three runs), list, people, a person's photos, the browser's people view (in tmux, from
 the key to the list on screen), cluster --rebuild and an incremental cluster of 1,000 new faces, with each command's peak RSS (/usr/bin/time), Redis memory per
 document, and the rebuild's B-cubed precision/recall/F against the known identities and the
-photos with two faces under one label. Prints a markdown table.
+photos with two faces under one label. Each command starts once Redis has no background save
+running. Prints a markdown table.
 
 usage: bench_library.py N [--facescope PATH] [--redis-url URL] [--keep]
        bench_library.py --drop PREFIX   (removes a library --keep left)
@@ -68,8 +69,24 @@ def generate(path: str, docs: int, start: int, identities: np.ndarray, rng, trut
                                   "portrait": 0}) + "\n")
 
 
+QUIET_REDIS = None
+
+
+def settled(r) -> None:
+    """Waits until Redis has no background save or rewrite running (the default `save 60 1000`
+    forks an RDB save after a large import, which takes a core for as long as it writes): each
+    command is timed against a server doing only its work."""
+    while True:
+        info = r.info("persistence")
+        if not info.get("rdb_bgsave_in_progress") and not info.get("aof_rewrite_in_progress"):
+            return
+        time.sleep(0.2)
+
+
 def timed(cmd: list[str], env: dict, stdin=None) -> tuple[float, int, str]:
     """Seconds, peak RSS in MB, stdout of one command (fails loudly)."""
+    if QUIET_REDIS is not None:
+        settled(QUIET_REDIS)
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         t0 = time.perf_counter()
         done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *cmd], env=env, stdin=stdin,
@@ -130,6 +147,8 @@ def main():
     env.update(REDIS_OM_URL=args.redis_url, FACESCOPE_KEY_PREFIX=prefix)
     base = [args.facescope]
     r = redis.Redis.from_url(args.redis_url)
+    global QUIET_REDIS
+    QUIET_REDIS = r
     rng = np.random.default_rng(1)
     identities = rng.normal(0, 1 / np.sqrt(256), (max(2, n // 10), 128))
     truth: dict = {}
