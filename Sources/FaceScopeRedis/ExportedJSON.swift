@@ -698,7 +698,7 @@ enum ExportedJSON {
                 }
                 if key.elementsEqual(ExportedJSON.labelFixedField) { tokens.fixed = valueStart..<index }
             }
-            faceSlots.append((pk, isNull ? descriptorsStart..<index : nil, index))
+            faceSlots.append((pk, isNull ? tokens.descriptors : nil, index))
             faceTokens.append(tokens)
             return take(UInt8(ascii: "}"))
         }

@@ -457,10 +457,15 @@ struct ImportExportTests {
                 case 2:  // another shape: kept as JSON text
                     face.descriptors = .array([.int(1), .double(0.5), .string("x")])
                     face.embedding = (0..<128).map { _ in Float.random(in: -1e-4...1e-4, using: &rng) }
-                case 3:
+                case 3:  // a hand-set label (a member after the landmarks)
                     face.label = n % 7
                     face.labelFixed = true
                     face.embedding = (0..<128).map { _ in Float.random(in: -1...1, using: &rng) }
+                    if n % 2 == 0 {
+                        face.descriptors = .object([
+                            ("chin", .object([("0", .object([("x", .int(5)), ("y", .int(6))]))]))
+                        ])
+                    }
                 default:
                     face.descriptors = .object([("nose", .object([("3", .object([("x", .int(-1)), ("y", .int(0))]))]))])
                 }
