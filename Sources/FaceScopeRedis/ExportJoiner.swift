@@ -35,10 +35,13 @@ public final class ExportJoiner {
         var commands: [[String]] = []
         for item in page {
             var text = item.json
-            if text.withUTF8({ ExportedJSON.appendLine($0, to: &out, faceless: true) }) {
-                out.append(UInt8(ascii: "\n"))
-                written += 1
-            } else if let document = text.withUTF8(ExportedJSON.joinable) {
+            if let document = text.withUTF8(ExportedJSON.joinable) {
+                if document.faces.isEmpty {
+                    ExportedJSON.appendJoinedLine(document, records: [], to: &out)
+                    out.append(UInt8(ascii: "\n"))
+                    written += 1
+                    continue
+                }
                 for face in document.faces {
                     commands.append([
                         "HMGET", store.layout.faceRecordKey(documentPK: document.documentPK, facePK: face.pk),

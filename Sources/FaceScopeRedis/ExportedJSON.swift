@@ -12,15 +12,10 @@ enum ExportedJSON {
     /// Appends the document's export line (without the newline) to `out` and returns true, or
     /// leaves `out` as it was and returns false. `json` is a `JSON.GET`/`JSON.MGET` reply, for
     /// the `$` path (a one-element array) or the root.
-    /// With `faceless`, only a document without faces is taken (a stored face's descriptor
-    /// lives in its face record, and its landmarks in the compact form: those are decoded).
-    static func appendLine(_ json: UnsafeBufferPointer<UInt8>, to out: inout [UInt8], faceless: Bool = false) -> Bool {
-        var bytes = json
-        if bytes.count >= 2, bytes[0] == UInt8(ascii: "["), bytes[bytes.count - 1] == UInt8(ascii: "]") {
-            bytes = UnsafeBufferPointer(rebasing: bytes[1..<(bytes.count - 1)])
-        }
+    static func appendLine(_ json: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> Bool {
+        let bytes = unwrapped(json)
         var scanner = Scanner(bytes: bytes)
-        guard scanner.document(), scanner.index == bytes.count, !faceless || scanner.faces == 0 else { return false }
+        guard scanner.document(), scanner.index == bytes.count else { return false }
         var start = 0
         for (range, replacement) in scanner.edits {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<range.lowerBound]))
@@ -42,30 +37,56 @@ enum ExportedJSON {
     }
 
     /// The document ready to be joined with its face records, when its text is what decoding it
-    /// and writing it again would give (as for ``appendLine(_:to:faceless:)``), every face has a
-    /// pk without escapes, and no face has a member of the stored layout's own; nil otherwise
-    /// (it is decoded).
+    /// and writing it again would give (as for ``appendLine(_:to:)``), every face has a pk
+    /// without escapes (the document too, when it has faces), and no face has a member of the
+    /// stored layout's own; nil otherwise (it is decoded). A document without faces is its
+    /// export line as it is (``appendJoinedLine(_:records:to:)`` with no records).
     static func joinable(_ json: UnsafeBufferPointer<UInt8>) -> Joinable? {
-        var bytes = json
-        if bytes.count >= 2, bytes[0] == UInt8(ascii: "["), bytes[bytes.count - 1] == UInt8(ascii: "]") {
-            bytes = UnsafeBufferPointer(rebasing: bytes[1..<(bytes.count - 1)])
-        }
+        let bytes = unwrapped(json)
         var scanner = Scanner(bytes: bytes)
-        guard scanner.document(), scanner.index == bytes.count, !scanner.emptyKey, !scanner.recordFieldInDocument
+        guard scanner.document(), scanner.index == bytes.count, !scanner.emptyKey,
+            !scanner.faceTokens.contains(where: { $0.embedding != nil || $0.landmarks })
         else { return nil }
-        func plain(_ token: Range<Int>) -> String? {
-            let inner = bytes[(token.lowerBound + 1)..<(token.upperBound - 1)]
-            if inner.contains(UInt8(ascii: "\\")) { return nil }
-            return String(decoding: UnsafeBufferPointer(rebasing: inner), as: UTF8.self)
-        }
-        guard let documentPK = plain(scanner.pk) else { return nil }
         var faces: [(pk: String, nullDescriptors: Range<Int>?, end: Int)] = []
-        faces.reserveCapacity(scanner.faceSlots.count)
-        for slot in scanner.faceSlots {
-            guard let pk = plain(slot.pk) else { return nil }
-            faces.append((pk, slot.nullDescriptors, slot.end))
+        faces.reserveCapacity(scanner.faceTokens.count)
+        for tokens in scanner.faceTokens {
+            guard let pk = plainString(bytes, tokens.pk) else { return nil }
+            let isNull = tokens.descriptors.count == 4 && bytes[tokens.descriptors.lowerBound] == UInt8(ascii: "n")
+            faces.append((pk, isNull ? tokens.descriptors : nil, tokens.end))
         }
+        guard let documentPK = plainString(bytes, scanner.pk) ?? (faces.isEmpty ? "" : nil) else { return nil }
         return Joinable(bytes: Array(bytes), edits: scanner.edits, documentPK: documentPK, faces: faces)
+    }
+
+    /// A `JSON.GET`/`JSON.MGET` reply for the `$` path (a one-element array) as the document's text.
+    private static func unwrapped(_ json: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        guard json.count >= 2, json[0] == UInt8(ascii: "["), json[json.count - 1] == UInt8(ascii: "]") else {
+            return json
+        }
+        return UnsafeBufferPointer(rebasing: json[1..<(json.count - 1)])
+    }
+
+    /// A string token's content (quotes left off) when it has no escapes.
+    private static func plainString(_ bytes: UnsafeBufferPointer<UInt8>, _ token: Range<Int>) -> String? {
+        let inner = bytes[(token.lowerBound + 1)..<(token.upperBound - 1)]
+        if inner.contains(UInt8(ascii: "\\")) { return nil }
+        return String(decoding: UnsafeBufferPointer(rebasing: inner), as: UTF8.self)
+    }
+
+    /// The end of a whole number at `from` in `text` (before `end`) that the decoder reads as an
+    /// Int64 and writes back with the same digits: no leading zero (`0` alone), at most 18
+    /// digits, a minus sign only when `signed` (never `-0`); nil when there is none.
+    private static func wholeNumberEnd(
+        _ text: UnsafeBufferPointer<UInt8>, from: Int, end: Int, signed: Bool
+    ) -> Int? {
+        var i = from
+        if signed, i < end, text[i] == UInt8(ascii: "-") { i += 1 }
+        let first = i
+        while i < end, text[i] >= UInt8(ascii: "0"), text[i] <= UInt8(ascii: "9") { i += 1 }
+        let count = i - first
+        guard count > 0, count <= 18, count == 1 || text[first] != UInt8(ascii: "0") else { return nil }
+        if first != from, count == 1, text[first] == UInt8(ascii: "0") { return nil }  // -0
+        return i
     }
 
     /// Appends the export line of a ``Joinable`` document (without the newline) to `out`, given
@@ -136,16 +157,6 @@ enum ExportedJSON {
                 }
             }
             out.append(contentsOf: UnsafeBufferPointer(start: base, count: at - base))
-        }
-    }
-
-    /// `value` rounded to six decimals, written as ``JSONValue/write(to:)-([UInt8])`` writes that
-    /// double (see ``writeMicros(_:_:)``).
-    static func appendMicros(_ value: Double, to out: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
-            guard let base = buffer.baseAddress else { return }
-            let end = writeMicros(value, base)
-            out.append(contentsOf: UnsafeBufferPointer(start: base, count: end - base))
         }
     }
 
@@ -252,17 +263,8 @@ enum ExportedJSON {
             at.update(from: source + range.lowerBound, count: range.count)
             at += range.count
         }
-        /// A whole number without a leading zero (`0` alone), a minus sign when `signed` (not
-        /// `-0`), at most 18 digits; returns the index after it.
         func number(_ from: Int, signed: Bool) -> Int? {
-            var i = from
-            if signed, i < text.count, text[i] == UInt8(ascii: "-") { i += 1 }
-            let first = i
-            while i < text.count, text[i] >= UInt8(ascii: "0"), text[i] <= UInt8(ascii: "9") { i += 1 }
-            let count = i - first
-            guard count > 0, count <= 18, count == 1 || text[first] != UInt8(ascii: "0") else { return nil }
-            if first != from, count == 1, text[first] == UInt8(ascii: "0") { return nil }
-            return i
+            wholeNumberEnd(text, from: from, end: text.count, signed: signed)
         }
         put(UInt8(ascii: "{"))
         var i = 0
@@ -351,7 +353,7 @@ enum ExportedJSON {
             var faces: [ImportedFace] = []
             var replaced: [(Range<Int>, [UInt8])] = []
             for tokens in scanner.faceTokens {
-                guard !tokens.landmarks, !bytes[tokens.pk].contains(UInt8(ascii: "\\")),
+                guard !tokens.landmarks, let facePK = plainString(bytes, tokens.pk),
                     let probability = Int(text(tokens.probability))
                 else { return nil }
                 let labelText = text(tokens.label)
@@ -371,7 +373,7 @@ enum ExportedJSON {
                 }
                 faces.append(
                     ImportedFace(
-                        pk: text((tokens.pk.lowerBound + 1)..<(tokens.pk.upperBound - 1)), label: label,
+                        pk: facePK, label: label,
                         fixed: tokens.fixed.map { text($0) == "true" } ?? false, probability: probability,
                         embedding: embedding, landmarks: landmarks))
             }
@@ -441,8 +443,8 @@ enum ExportedJSON {
         return out
     }
 
-    /// The values of a JSON array of numbers (as the decoder reads them, each then a Float); nil
-    /// for anything else.
+    /// The values of a JSON array of numbers (each read by the decoder, then a Float, as
+    /// ``Face/embedding`` reads them); nil for anything else.
     private static func numbers(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> [Float]? {
         guard range.count >= 2, bytes[range.lowerBound] == UInt8(ascii: "["),
             bytes[range.upperBound - 1] == UInt8(ascii: "]")
@@ -451,27 +453,13 @@ enum ExportedJSON {
         values.reserveCapacity(KeyLayout.embeddingDimension)
         var at = range.lowerBound + 1
         let end = range.upperBound - 1
-        if at == end { return values }
         while at < end {
             var stop = at
             while stop < end, bytes[stop] != UInt8(ascii: ",") { stop += 1 }
-            let first = bytes[at]
-            // The scanner read a value here: a number starts with a digit or a minus sign.
-            guard first == UInt8(ascii: "-") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")) else {
-                return nil
-            }
-            let token = String(decoding: UnsafeBufferPointer(rebasing: bytes[at..<stop]), as: UTF8.self)
-            let isWhole = !bytes[at..<stop].contains {
-                $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E")
-            }
-            // As the decoder reads it: a whole number as an Int64, any other as a Double.
-            if isWhole {
-                guard let whole = Int64(token) else { return nil }
-                values.append(Float(Double(whole)))
-            } else {
-                guard let value = Double(token) else { return nil }
-                values.append(Float(value))
-            }
+            // The scanner read a value here; only a number is a descriptor's.
+            let token = UnsafeBufferPointer(rebasing: bytes[at..<stop])
+            guard let value = (try? JSONValue.parse(bytes: token))?.doubleValue else { return nil }
+            values.append(Float(value))
             at = stop + 1
         }
         return values
@@ -504,12 +492,8 @@ enum ExportedJSON {
         /// A whole number the decoder reads as an Int64 and the compact form writes the same.
         func integer() -> Range<Int>? {
             let start = i
-            if i < end, bytes[i] == UInt8(ascii: "-") { i += 1 }
-            let digits = i
-            while i < end, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") { i += 1 }
-            let count = i - digits
-            guard count > 0, count <= 18, count == 1 || bytes[digits] != UInt8(ascii: "0") else { return nil }
-            if digits != start, count == 1, bytes[digits] == UInt8(ascii: "0") { return nil }  // -0
+            guard let after = wholeNumberEnd(bytes, from: i, end: end, signed: true) else { return nil }
+            i = after
             return start..<i
         }
         guard take(UInt8(ascii: "{")) else { return nil }
@@ -519,12 +503,7 @@ enum ExportedJSON {
             guard let name = plainString(), !name.isEmpty, take(UInt8(ascii: ":")), take(UInt8(ascii: "{")) else {
                 return nil
             }
-            for b in bytes[name]
-            where b == UInt8(ascii: ":") || b == UInt8(ascii: ";") || b == UInt8(ascii: " ")
-                || b == UInt8(ascii: ",") || b == UInt8(ascii: "=")
-            {
-                return nil
-            }
+            if bytes[name].contains(where: FaceRecord.regionNameSeparators.contains) { return nil }
             if !firstRegion { out.append(UInt8(ascii: ";")) }
             firstRegion = false
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[name]))
@@ -535,11 +514,11 @@ enum ExportedJSON {
                     guard let key = plainString(), !key.isEmpty, take(UInt8(ascii: ":")), take(UInt8(ascii: "{"))
                     else { return nil }
                     // A non-negative index written as Int writes it.
-                    let keyBytes = bytes[key]
-                    guard keyBytes.count <= 18,
-                        keyBytes.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-                        keyBytes.count == 1 || keyBytes.first != UInt8(ascii: "0")
+                    guard
+                        wholeNumberEnd(bytes, from: key.lowerBound, end: key.upperBound, signed: false)
+                            == key.upperBound
                     else { return nil }
+                    let keyBytes = bytes[key]
                     guard take(UInt8(ascii: "\"")), take(UInt8(ascii: "x")), take(UInt8(ascii: "\"")),
                         take(UInt8(ascii: ":")), let x = integer(), take(UInt8(ascii: ",")),
                         take(UInt8(ascii: "\"")), take(UInt8(ascii: "y")), take(UInt8(ascii: "\"")),
@@ -569,9 +548,8 @@ enum ExportedJSON {
     }
     private static let boxFields: [[UInt8]] = ["pk", "x1", "y1", "x2", "y2"].map { Array($0.utf8) }
     private static let derivedFields: [[UInt8]] = RedisStore.derivedFields.map { Array($0.utf8) }
-    private static let recordFields: [[UInt8]] = [Face.embeddingField, KeyLayout.landmarksField].map {
-        Array($0.utf8)
-    }
+    private static let embeddingField = Array(Face.embeddingField.utf8)
+    private static let landmarksField = Array(KeyLayout.landmarksField.utf8)
     private static let labelFixedField = Array(Face.labelFixedField.utf8)
 
     /// Where a face's members are in a scanned text.
@@ -585,6 +563,8 @@ enum ExportedJSON {
         var fixed: Range<Int>?
         /// Whether the face has a `landmarks` member.
         var landmarks = false
+        /// Where its closing brace is.
+        var end = 0
     }
 
     private struct Scanner {
@@ -592,18 +572,12 @@ enum ExportedJSON {
         var index = 0
         /// Byte ranges to write otherwise (derived fields left out, numbers rewritten), in order.
         var edits: [(Range<Int>, [UInt8])] = []
-        /// The document's pk and filename (string tokens, quotes included) and how many faces it has.
+        /// The document's pk and filename (string tokens, quotes included).
         var pk = 0..<0
         var filename = 0..<0
-        var faces = 0
         /// Whether a face or a box has an empty pk (an import gives it one).
         var emptyKey = false
-        /// Each face's pk (string token), its `descriptors` token when that is `null`, and where
-        /// its closing brace is.
-        var faceSlots: [(pk: Range<Int>, nullDescriptors: Range<Int>?, end: Int)] = []
-        /// Whether a face has a member of the stored layout's own (`embedding`, `landmarks`).
-        var recordFieldInDocument = false
-        /// What an import reads of each face (``storableWithFaces(line:)``).
+        /// Where each face's members are (export and import read them).
         var faceTokens: [FaceTokens] = []
 
         init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
@@ -662,7 +636,6 @@ enum ExportedJSON {
         mutating func face() -> Bool {
             let fields = ExportedJSON.faceFields
             guard take(UInt8(ascii: "{")), key(fields[0]), let pk = string() else { return false }
-            faces += 1
             if pk.count == 2 { emptyKey = true }
             var tokens = FaceTokens(pk: pk)
             guard take(UInt8(ascii: ",")), key(fields[1]), box() else { return false }
@@ -679,7 +652,6 @@ enum ExportedJSON {
             let descriptorsStart = index
             guard value(depth: 3) else { return false }
             tokens.descriptors = descriptorsStart..<index
-            let isNull = index - descriptorsStart == 4 && bytes[descriptorsStart] == UInt8(ascii: "n")
             while index < bytes.count, bytes[index] == UInt8(ascii: ",") {
                 let member = index
                 index += 1
@@ -688,17 +660,14 @@ enum ExportedJSON {
                 guard value(depth: 3) else { return false }
                 let key = UnsafeBufferPointer(rebasing: bytes[(name.lowerBound + 1)..<(name.upperBound - 1)])
                 if fields.contains(where: { $0.elementsEqual(key) }) { return false }
-                if ExportedJSON.recordFields.contains(where: { $0.elementsEqual(key) }) {
-                    recordFieldInDocument = true
-                    if key.elementsEqual(ExportedJSON.recordFields[0]) {
-                        tokens.embedding = (member..<index, valueStart..<index)
-                    } else {
-                        tokens.landmarks = true
-                    }
+                if key.elementsEqual(ExportedJSON.embeddingField) {
+                    tokens.embedding = (member..<index, valueStart..<index)
+                } else if key.elementsEqual(ExportedJSON.landmarksField) {
+                    tokens.landmarks = true
                 }
                 if key.elementsEqual(ExportedJSON.labelFixedField) { tokens.fixed = valueStart..<index }
             }
-            faceSlots.append((pk, isNull ? tokens.descriptors : nil, index))
+            tokens.end = index
             faceTokens.append(tokens)
             return take(UInt8(ascii: "}"))
         }

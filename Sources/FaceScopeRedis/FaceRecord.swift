@@ -165,13 +165,15 @@ public struct FaceRecord: Sendable, Equatable {
         return .object(regions)
     }
 
+    /// Bytes a region's name may not hold in the compact form (they separate its parts).
+    static let regionNameSeparators: Set<UInt8> = Set(":; ,=".utf8)
+
     private static func compact(_ descriptors: JSONValue) -> String? {
         guard case .object(let regions) = descriptors else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(1024)
-        let forbidden = Set(":; ,=".utf8)
         for (n, (name, value)) in regions.enumerated() {
-            guard !name.isEmpty, !name.utf8.contains(where: { forbidden.contains($0) }),
+            guard !name.isEmpty, !name.utf8.contains(where: regionNameSeparators.contains),
                 case .object(let members) = value
             else { return nil }
             if n > 0 { out.append(UInt8(ascii: ";")) }

@@ -173,7 +173,7 @@ struct JoinedExportTests {
         var mismatches: [Float] = []
         for value in values {
             var fast: [UInt8] = []
-            ExportedJSON.appendMicros(Double(value), to: &fast)
+            ExportedJSON.appendEmbedding(blob: FaceRecord.blob([value]), to: &fast)
             var face = Face(pk: "f", bbox: BoundingBox(pk: "b", x1: 0, y1: 0, x2: 1, y2: 1), probability: 1)
             face.embedding = [value]
             var slow: [UInt8] = []
