@@ -163,14 +163,7 @@ extension RedisStore {
     /// the face index before 4 did not have: a `SCAN` over the record keys, then a pipelined
     /// `HGET` and `HSET` a batch.
     func writeHalfVectors() throws(StoreError) {
-        let match = RedisStore.globEscaped(layout.faceRecordPrefix) + "*"
-        var cursor = "0"
-        repeat {
-            let reply = try connection.call(["SCAN", cursor, "MATCH", match, "COUNT", "2000", "TYPE", "hash"])
-            guard let pair = reply.array, pair.count == 2 else { throw .malformed("unexpected SCAN reply") }
-            cursor = pair[0].string ?? "0"
-            let keys = (pair[1].array ?? []).compactMap(\.string)
-            guard !keys.isEmpty else { continue }
+        try scanKeys(startingWith: layout.faceRecordPrefix, type: "hash", count: 2000) { keys throws(StoreError) in
             let blobs = try connection.pipeline(keys.map { ["HGET", $0, "embedding"] })
             var writes: [[RedisArgument]] = []
             for (key, blob) in zip(keys, blobs) {
@@ -182,7 +175,8 @@ extension RedisStore {
                     throw .refused("Redis refused a face record's vector: \(TerminalText.sanitize(message))")
                 }
             }
-        } while cursor != "0"
+            return true
+        }
     }
 
     /// Writes every stored document again in the current layout (compact landmarks, descriptors
@@ -345,12 +339,8 @@ extension RedisStore {
         query: String, load fields: [String], count: Int, what: String,
         _ body: ([[String: RedisReply]]) throws(StoreError) -> Void
     ) throws(StoreError) {
-        try walkCursor(
-            index: layout.faceIndex,
-            [query, "TIMEOUT", "0", "LOAD", String(fields.count + 1)] + fields.map { "@" + $0 } + [
-                "@__key", "WITHCURSOR", "COUNT", String(max(1, count)),
-            ], what: what
-        ) { rows throws(StoreError) in try body(rows.map(Self.rowReplies)) }
+        try walkLoading(
+            index: layout.faceIndex, query: query, load: fields.map { "@" + $0 }, count: count, what: what, body)
     }
 
     /// One aggregate row as field name to reply.

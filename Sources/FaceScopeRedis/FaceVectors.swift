@@ -26,12 +26,24 @@ extension RedisStore: FaceVectorStore {
         query: String, load paths: [String], count: Int, what: String,
         _ body: ([[String: String]]) throws(StoreError) -> Void
     ) throws(StoreError) {
+        try walkLoading(
+            index: layout.ownIndex, query: query, load: paths, count: count, dialect: ["DIALECT", "3"], what: what
+        ) { rows throws(StoreError) in try body(rows.map { $0.compactMapValues(\.string) }) }
+    }
+
+    /// Walks `FT.AGGREGATE index query ... LOAD load @__key WITHCURSOR` (no time limit) to its
+    /// end, handing each cursor batch's rows to `body` as field name to reply, the key under
+    /// `__key`; `what` names the work in errors.
+    func walkLoading(
+        index: String, query: String, load: [String], count: Int, dialect: [String] = [], what: String,
+        _ body: ([[String: RedisReply]]) throws(StoreError) -> Void
+    ) throws(StoreError) {
         try walkCursor(
-            index: layout.ownIndex,
-            [query, "TIMEOUT", "0", "LOAD", String(paths.count + 1)] + paths + [
-                "@__key", "WITHCURSOR", "COUNT", String(max(1, count)), "DIALECT", "3",
-            ], what: what
-        ) { rows throws(StoreError) in try body(rows.map(Self.rowFields)) }
+            index: index,
+            [query, "TIMEOUT", "0", "LOAD", String(load.count + 1)] + load + [
+                "@__key", "WITHCURSOR", "COUNT", String(max(1, count)),
+            ] + dialect, what: what
+        ) { rows throws(StoreError) in try body(rows.map(Self.rowReplies)) }
     }
 
     /// Runs `FT.AGGREGATE index arguments` (which ask for a cursor) and reads the cursor to its

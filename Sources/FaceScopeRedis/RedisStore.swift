@@ -196,19 +196,31 @@ public final class RedisStore: Sendable {
     /// A key under the prefix that holds a JSON document, if there is any (a SCAN: no index
     /// needed, nothing written).
     func anyDocumentKey() throws(StoreError) -> String? {
+        var found: String?
+        try scanKeys(startingWith: layout.prefix, type: "ReJSON-RL") { keys throws(StoreError) in
+            found = keys.first { $0 != layout.redisOMIndex }
+            return found == nil
+        }
+        return found
+    }
+
+    /// Walks the keys that start with `prefix` (of `type`, when given) with `SCAN`, a step's keys
+    /// at a time, until `body` answers false or the scan ends. A key may come twice (SCAN's own
+    /// rule while the keyspace is resized).
+    func scanKeys(
+        startingWith prefix: String, type: String? = nil, count: Int = 1000,
+        _ body: ([String]) throws(StoreError) -> Bool
+    ) throws(StoreError) {
         var cursor = "0"
         repeat {
-            let reply = try connection.call([
-                "SCAN", cursor, "MATCH", RedisStore.globEscaped(layout.prefix) + "*", "COUNT", "1000", "TYPE",
-                "ReJSON-RL",
-            ])
+            var command = ["SCAN", cursor, "MATCH", RedisStore.globEscaped(prefix) + "*", "COUNT", String(count)]
+            if let type { command += ["TYPE", type] }
+            let reply = try connection.call(command)
             guard let pair = reply.array, pair.count == 2 else { throw .malformed("unexpected SCAN reply") }
             cursor = pair[0].string ?? "0"
-            if let key = (pair[1].array ?? []).compactMap(\.string).first(where: { $0 != layout.redisOMIndex }) {
-                return key
-            }
+            let keys = (pair[1].array ?? []).compactMap(\.string)
+            if !keys.isEmpty, try !body(keys) { return }
         } while cursor != "0"
-        return nil
     }
 
     static func globEscaped(_ text: String) -> String {
@@ -1093,16 +1105,10 @@ public final class RedisStore: Sendable {
                 + layout.obsoleteKeys,
         ])
         // Documents the indexes did not hold.
-        var cursor = "0"
-        repeat {
-            let reply = try connection.call([
-                "SCAN", cursor, "MATCH", RedisStore.globEscaped(layout.prefix) + "*", "COUNT", "1000",
-            ])
-            guard let pair = reply.array, pair.count == 2 else { throw .malformed("unexpected SCAN reply") }
-            cursor = pair[0].string ?? "0"
-            let found = (pair[1].array ?? []).compactMap(\.string)
-            if !found.isEmpty { try connection.call(["DEL"] + found) }
-        } while cursor != "0"
+        try scanKeys(startingWith: layout.prefix) { found throws(StoreError) in
+            try connection.call(["DEL"] + found)
+            return true
+        }
     }
 
     /// Deletes the document with this pk; returns whether it existed.
