@@ -18,6 +18,8 @@ import time
 import numpy as np
 import redis
 
+from bench_library import unlink_matching
+
 DIM = 128
 
 
@@ -95,14 +97,7 @@ def main():
             print(f"{size:,} faces loaded ({load_s:.0f} s)", file=sys.stderr)
     finally:
         r.execute_command("FT.DROPINDEX", index)
-        batch = []
-        for key in r.scan_iter(match=prefix + "*", count=10_000):
-            batch.append(key)
-            if len(batch) >= 10_000:
-                r.unlink(*batch)
-                batch = []
-        if batch:
-            r.unlink(*batch)
+        unlink_matching(r, prefix + "*", batch=10_000)
     base = rows[0][3]
     names = list(base)
     print("\n| faces | " + " | ".join(f"KNN 20, {name} (ms) | ratio" for name in names) + " | Redis B/face |")

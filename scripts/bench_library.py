@@ -234,18 +234,23 @@ def drop(r, prefix: str):
     if not prefix.startswith(":bench-library-"):
         sys.exit(f"not a benchmark library's prefix: {prefix}")
     for pattern in (f"{prefix}*", f"facescope:{prefix}*"):
-        batch = []
-        for key in r.scan_iter(match=pattern, count=5000):
-            batch.append(key)
-            if len(batch) >= 5000:
-                r.unlink(*batch)
-                batch = []
-        if batch:
-            r.unlink(*batch)
+        unlink_matching(r, pattern)
     for index in r.execute_command("FT._LIST"):
         name = index.decode() if isinstance(index, bytes) else index
         if prefix in name:
             r.execute_command("FT.DROPINDEX", name)
+
+
+def unlink_matching(r, pattern: str, batch: int = 5000):
+    """Removes every key matching a SCAN pattern, `batch` keys an UNLINK."""
+    keys = []
+    for key in r.scan_iter(match=pattern, count=batch):
+        keys.append(key)
+        if len(keys) >= batch:
+            r.unlink(*keys)
+            keys = []
+    if keys:
+        r.unlink(*keys)
 
 
 if __name__ == "__main__":
