@@ -16,13 +16,7 @@ enum ExportedJSON {
         let bytes = unwrapped(json)
         var scanner = Scanner(bytes: bytes)
         guard scanner.document(), scanner.index == bytes.count else { return false }
-        var start = 0
-        for (range, replacement) in scanner.edits {
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<range.lowerBound]))
-            out.append(contentsOf: replacement)
-            start = range.upperBound
-        }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
+        appendEdited(bytes, scanner.edits, upTo: bytes.count, to: &out)
         return true
     }
 
@@ -433,14 +427,21 @@ enum ExportedJSON {
     private static func open(_ bytes: UnsafeBufferPointer<UInt8>, _ edits: [(Range<Int>, [UInt8])]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + 256)
+        appendEdited(bytes, edits, upTo: bytes.count - 1, to: &out)
+        return out
+    }
+
+    /// Appends the text up to `end` with the edits (in order, all before `end`) made.
+    private static func appendEdited(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ edits: [(Range<Int>, [UInt8])], upTo end: Int, to out: inout [UInt8]
+    ) {
         var start = 0
         for (range, replacement) in edits {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<range.lowerBound]))
             out.append(contentsOf: replacement)
             start = range.upperBound
         }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<(bytes.count - 1)]))
-        return out
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
     }
 
     /// The values of a JSON array of numbers (each read by the decoder, then a Float, as
